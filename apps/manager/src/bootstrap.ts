@@ -1,0 +1,67 @@
+import { GatewayConfig } from '@accel/config';
+import { Logger, LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import express from 'express';
+import { createServer, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { CONVERSION_ROUTE_PREFIXES } from './conversion/conversion-api.module';
+import { bodyErrorHandler } from './http/body-errors';
+import { DragonflyExceptionFilter } from './http/exception.filter';
+import { portPartition } from './http/port-partition';
+import { validationPipe } from './http/validation';
+import { ManagerModule } from './manager.module';
+
+export interface RunningManager {
+  app: NestExpressApplication;
+  port: number;
+  conversionPort: number;
+  close(): Promise<void>;
+}
+
+export function logLevels(level: GatewayConfig['logLevel']): LogLevel[] {
+  const order: LogLevel[] = ['error', 'warn', 'log', 'debug'];
+  return order.slice(0, order.indexOf(level) + 1);
+}
+
+const listen = (server: Server, port: number, host: string) =>
+  new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
+
+/** Builds the manager and listens on the provider/admin port and the conversion port. */
+export async function startManager(config: GatewayConfig): Promise<RunningManager> {
+  const app = await NestFactory.create<NestExpressApplication>(ManagerModule.forRoot(config), {
+    bodyParser: false,
+    logger: logLevels(config.logLevel),
+  });
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  let conversionPort = -1;
+  app.use(portPartition(() => conversionPort, CONVERSION_ROUTE_PREFIXES));
+  app.use(express.json({ limit: config.server.bodyLimit, type: ['application/json', 'application/*+json'] }));
+  app.use(bodyErrorHandler(config.server.bodyLimit));
+  app.useGlobalPipes(validationPipe);
+  app.useGlobalFilters(new DragonflyExceptionFilter());
+  app.enableShutdownHooks();
+  await app.init();
+
+  const handler = app.getHttpAdapter().getInstance();
+  const main = createServer(handler);
+  const conversion = createServer(handler);
+  // Harbor's client gives up after 30 s; no request of ours should come near that.
+  for (const s of [main, conversion]) s.requestTimeout = 25_000;
+  const port = await listen(main, config.server.port, config.server.host);
+  conversionPort = await listen(conversion, config.server.conversionPort, config.server.host);
+  new Logger('Manager').log(`provider and admin API on ${config.server.host}:${port}, conversion API on ${config.server.host}:${conversionPort}`);
+  return {
+    app,
+    port,
+    conversionPort,
+    async close() {
+      await Promise.all([main, conversion].map((s) => new Promise((r) => { s.closeAllConnections(); s.close(r); })));
+      await app.close();
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import { UserFacingError } from '@accel/common';
+import { UnknownClusterError } from '@accel/dragonfly';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { Response } from 'express';
+
+/**
+ * Errors in the Dragonfly manager's shapes: 422 `{"errors"}` for bad input, `{"message"}`
+ * otherwise. Bad input from the caller (a URL that is no manifest URL, a refused registry)
+ * is a 422, never a 500.
+ */
+@Catch()
+export class DragonflyExceptionFilter implements ExceptionFilter {
+  private readonly log = new Logger('HTTP');
+
+  catch(err: unknown, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<Response>();
+    if (res.headersSent) return;
+    if (err instanceof HttpException) {
+      const body = err.getResponse();
+      const status = err.getStatus();
+      if (typeof body === 'object' && body !== null && 'errors' in body) {
+        res.status(status).json({ errors: (body as { errors: unknown }).errors });
+      } else {
+        const message = typeof body === 'string' ? body : ((body as { message?: unknown }).message ?? err.message);
+        res.status(status).json({ message: Array.isArray(message) ? message.join('; ') : message });
+      }
+      return;
+    }
+    if (err instanceof UserFacingError) {
+      res.status(422).json({ errors: err.message });
+      return;
+    }
+    if (err instanceof UnknownClusterError) {
+      res.status(404).json({ message: err.message });
+      return;
+    }
+    this.log.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    res.status(500).json({ message: 'internal error; see the gateway log' });
+  }
+}

@@ -1,0 +1,68 @@
+import { Actor, CurrentActor, RequireAuth } from '@accel/auth';
+import { PreheatRequest, PreheatService, jobView } from '@accel/preheat';
+import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, ParseIntPipe, Post, Query, Req, Res, UnprocessableEntityException } from '@nestjs/common';
+import { Request, Response } from 'express';
+import { validateAs } from '../http/validation';
+import { CreateJobDto, JOB_TYPES, JobListQueryDto, PreheatArgsDto } from './dragonfly-v2.dto';
+import { paginationLink } from './pagination';
+
+const idPipe = new ParseIntPipe({ exceptionFactory: () => new UnprocessableEntityException({ errors: 'id must be a positive integer' }) });
+
+/** Dragonfly manager job API (Harbor 2.12+ "Dragonfly" provider): `/oapi/v1/jobs`. */
+@Controller('oapi/v1/jobs')
+@RequireAuth('job', { anonymous: true })
+export class DragonflyV2Controller {
+  constructor(private readonly preheat: PreheatService) {}
+
+  @Post()
+  @HttpCode(200)
+  async create(@Body() body: CreateJobDto, @CurrentActor() actor: Actor) {
+    if (!JOB_TYPES.includes(body.type)) throw new UnprocessableEntityException({ errors: 'Unknow type' });
+    if (body.type !== 'preheat') throw new UnprocessableEntityException({ errors: `job type ${body.type} is not supported by this gateway; only preheat is` });
+    const a = validateAs(PreheatArgsDto, body.args ?? {}, 'args');
+    const req: PreheatRequest = {
+      type: a.type,
+      url: a.url,
+      urls: a.urls,
+      tag: a.tag,
+      application: a.application,
+      filteredQueryParams: a.filtered_query_params,
+      headers: a.headers,
+      platform: a.platform,
+      scope: a.scope,
+      ips: a.ips,
+      count: a.count,
+      percentage: a.percentage,
+      concurrentTaskCount: a.concurrent_task_count,
+      concurrentPeerCount: a.concurrent_peer_count,
+      pieceLength: a.piece_length,
+      timeout: a.timeout,
+      schedulerClusterIds: body.scheduler_cluster_ids,
+      bio: body.bio,
+    };
+    return jobView(await this.preheat.create(req, 'dragonfly-v2', body.user_id ?? actor.userId));
+  }
+
+  @Get()
+  async list(@Query() q: JobListQueryDto, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    const page = q.page ?? 1;
+    const perPage = q.per_page ?? 10;
+    const [rows, total] = await this.preheat.list({ type: q.type, state: q.state, userId: q.user_id, page, perPage });
+    res.setHeader('Link', paginationLink(req, page, perPage, total));
+    return rows.map((j) => ({ ...jobView(j), scheduler_clusters: null }));
+  }
+
+  @Get(':id')
+  async get(@Param('id', idPipe) id: number) {
+    const job = await this.preheat.get(id);
+    if (!job) throw new NotFoundException('record not found');
+    return jobView(job);
+  }
+
+  @Delete(':id')
+  @HttpCode(200)
+  async remove(@Param('id', idPipe) id: number, @Res() res: Response) {
+    if (!(await this.preheat.remove(id))) throw new NotFoundException('record not found');
+    res.status(200).end();
+  }
+}

@@ -1,0 +1,14 @@
+import { Request } from 'express';
+
+/** Dragonfly's Link header: prev, next, first, last; comma-separated, unquoted rel. */
+export function paginationLink(req: Request, page: number, perPage: number, total: number): string {
+  const last = Math.ceil(total / perPage);
+  const base = `${req.protocol}://${req.get('host')}${req.path}`;
+  const link = (p: number, rel: string) => {
+    const q = new URLSearchParams(req.query as Record<string, string>);
+    q.set('page', String(p));
+    q.set('per_page', String(perPage));
+    return `<${base}?${q.toString()}>;rel=${rel}`;
+  };
+  return [link(Math.max(1, page - 1), 'prev'), link(Math.min(Math.max(last, 1), page + 1), 'next'), link(1, 'first'), link(last, 'last')].join(',');
+}

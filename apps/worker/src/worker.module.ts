@@ -1,0 +1,17 @@
+import { CommonModule } from '@accel/common';
+import { ConfigModule, GatewayConfig } from '@accel/config';
+import { DbModule } from '@accel/db';
+import { PreheatWorkerModule } from '@accel/preheat';
+import { QueueRootModule } from '@accel/queue';
+import { DynamicModule, Module } from '@nestjs/common';
+
+/** The queue processors alone, for scaling work out beside the manager. */
+@Module({})
+export class WorkerModule {
+  static forRoot(config: GatewayConfig): DynamicModule {
+    return {
+      module: WorkerModule,
+      imports: [ConfigModule.forRoot(config), CommonModule, DbModule, QueueRootModule, PreheatWorkerModule],
+    };
+  }
+}

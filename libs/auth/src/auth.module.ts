@@ -1,0 +1,15 @@
+import { DbModule } from '@accel/db';
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { PassportModule } from '@nestjs/passport';
+import { GatewayAuthGuard } from './auth.guard';
+import { PersonalAccessTokenStrategy } from './bearer.strategy';
+import { TokensService } from './tokens.service';
+import { UsersService } from './users.service';
+
+@Module({
+  imports: [DbModule, PassportModule],
+  providers: [UsersService, TokensService, PersonalAccessTokenStrategy, { provide: APP_GUARD, useClass: GatewayAuthGuard }],
+  exports: [UsersService, TokensService],
+})
+export class AuthModule {}

@@ -1,0 +1,6 @@
+export * from './actor';
+export * from './password-hasher';
+export * from './users.service';
+export * from './tokens.service';
+export * from './auth.guard';
+export * from './auth.module';

@@ -1,0 +1,51 @@
+import { PersonalAccessTokenEntity, TokenScope } from '@accel/db';
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { createHash, randomBytes } from 'node:crypto';
+import { Repository } from 'typeorm';
+
+export const TOKEN_PREFIX = 'acc_';
+
+export const hashToken = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');
+
+export interface NewToken {
+  name: string;
+  bio?: string;
+  scopes: TokenScope[];
+  expiredAt: Date;
+  userId: number;
+}
+
+/** Personal access tokens: 256 random bits, stored as sha256 only, shown once. */
+@Injectable()
+export class TokensService {
+  constructor(@InjectRepository(PersonalAccessTokenEntity) private readonly tokens: Repository<PersonalAccessTokenEntity>) {}
+
+  async create(input: NewToken): Promise<{ entity: PersonalAccessTokenEntity; token: string }> {
+    const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
+    const entity = this.tokens.create({
+      name: input.name,
+      bio: input.bio ?? '',
+      scopes: input.scopes,
+      expiredAt: input.expiredAt,
+      userId: input.userId,
+      state: 'active',
+      tokenHash: hashToken(token),
+    });
+    return { entity: await this.tokens.save(entity), token };
+  }
+
+  /** Lookup by hash: the database compares fixed-length digests, so the token itself is never compared. */
+  findByToken(token: string): Promise<PersonalAccessTokenEntity | null> {
+    return this.tokens.findOneBy({ tokenHash: hashToken(token), isDel: 0 });
+  }
+
+  list(): Promise<PersonalAccessTokenEntity[]> {
+    return this.tokens.find({ where: { isDel: 0 }, order: { id: 'DESC' } });
+  }
+
+  async revoke(id: number): Promise<boolean> {
+    const res = await this.tokens.delete({ id });
+    return (res.affected ?? 0) > 0;
+  }
+}

@@ -1,0 +1,4 @@
+export * from './secret-box';
+export * from './limiter';
+export * from './errors';
+export * from './common.module';

@@ -1,0 +1,89 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync, ValidationError } from 'class-validator';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { GatewayConfig } from './schema';
+
+export class ConfigError extends Error {}
+
+type Plain = Record<string, unknown>;
+
+/** Environment overrides: ACCEL__SECTION__KEY=value, e.g. ACCEL__DATABASE__HOST=db. Values parse as YAML scalars. */
+export function envOverrides(env: NodeJS.ProcessEnv): Plain {
+  const out: Plain = {};
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith('ACCEL__') || raw === undefined) continue;
+    const path = name.slice('ACCEL__'.length).split('__').filter(Boolean).map(camel);
+    if (path.length === 0) continue;
+    let node = out;
+    for (const key of path.slice(0, -1)) {
+      node[key] = isPlain(node[key]) ? node[key] : {};
+      node = node[key] as Plain;
+    }
+    node[path[path.length - 1]] = parseScalar(raw);
+  }
+  return out;
+}
+
+function camel(s: string): string {
+  return s.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+function parseScalar(raw: string): unknown {
+  try {
+    return parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+function isPlain(v: unknown): v is Plain {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function deepMerge(base: Plain, over: Plain): Plain {
+  const out: Plain = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    out[k] = isPlain(v) && isPlain(out[k]) ? deepMerge(out[k] as Plain, v) : v;
+  }
+  return out;
+}
+
+function flatten(errors: ValidationError[], prefix = ''): string[] {
+  return errors.flatMap((e) => {
+    const key = prefix ? `${prefix}.${e.property}` : e.property;
+    const own = Object.values(e.constraints ?? {}).map((m) => `${key}: ${m.replace(e.property, key)}`);
+    return [...own, ...flatten(e.children ?? [], key)];
+  });
+}
+
+/** Builds and validates the configuration from plain data; throws ConfigError naming every bad key. */
+export function buildConfig(data: Plain): GatewayConfig {
+  const config = plainToInstance(GatewayConfig, data, { exposeDefaultValues: true });
+  const errors = validateSync(config, { whitelist: true, forbidNonWhitelisted: true });
+  if (errors.length > 0) {
+    throw new ConfigError(`invalid configuration:\n  ${flatten(errors).join('\n  ')}`);
+  }
+  return config;
+}
+
+/** Loads the YAML file (if any), applies ACCEL__* environment overrides and validates the result. */
+export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  let data: Plain = {};
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new ConfigError(`cannot read configuration file ${file}: ${(e as Error).message}`);
+    }
+    try {
+      const parsed: unknown = parse(text) ?? {};
+      if (!isPlain(parsed)) throw new Error('top level must be a mapping');
+      data = parsed;
+    } catch (e) {
+      throw new ConfigError(`configuration file ${file} is not valid YAML: ${(e as Error).message}`);
+    }
+  }
+  return buildConfig(deepMerge(data, envOverrides(env)));
+}

@@ -1,0 +1,129 @@
+import { Type } from 'class-transformer';
+import {
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
+
+export class ServerConfig {
+  @IsString() host = '0.0.0.0';
+  @IsInt() @Min(0) @Max(65535) port = 8080;
+  /** Port of the acceld-compatible conversion API (Harbor webhook target). */
+  @IsInt() @Min(0) @Max(65535) conversionPort = 2077;
+  /** Largest JSON body accepted, in bytes. */
+  @IsInt() @Min(1024) bodyLimit = 1024 * 1024;
+  /** Run the queue processors inside the manager process (single-node mode). */
+  @IsBoolean() runWorkers = true;
+}
+
+export class DatabaseConfig {
+  @IsString() host = '127.0.0.1';
+  @IsInt() @Min(1) @Max(65535) port = 3306;
+  @IsString() username = 'root';
+  @IsString() password = '';
+  @IsString() @Matches(/^[A-Za-z0-9_]+$/) database = 'accel_gateway';
+  /** Run pending migrations when a process starts. */
+  @IsBoolean() migrate = true;
+}
+
+export class RedisConfig {
+  @IsString() host = '127.0.0.1';
+  @IsInt() @Min(1) @Max(65535) port = 6379;
+  @IsOptional() @IsString() password?: string;
+  @IsInt() @Min(0) db = 0;
+  /** Key prefix of every BullMQ queue, so several gateways can share one Redis. */
+  @IsString() @Matches(/^[A-Za-z0-9_-]+$/) prefix = 'accel';
+}
+
+export class CustomHeaderAuthConfig {
+  /** Header name Harbor's CUSTOM auth mode sends (empty = mode off). */
+  @IsString() header = '';
+  @IsString() value = '';
+}
+
+export class AuthConfig {
+  /** Auth mode NONE: accept provider calls that carry no credentials (Harbor 2.1–2.11 can send nothing else). */
+  @IsBoolean() allowAnonymous = false;
+  /** Auth mode OAUTH: personal access tokens as `Authorization: Bearer` or `?access_token=`. */
+  @IsBoolean() bearer = true;
+  /** Auth mode BASIC: gateway users and their passwords. */
+  @IsBoolean() basic = true;
+  @ValidateNested() @Type(() => CustomHeaderAuthConfig) custom = new CustomHeaderAuthConfig();
+  /** Password of the bootstrapped `root` user; generated and printed once when empty. */
+  @IsString() rootPassword = '';
+  /** Key (base64, 32 bytes) that encrypts secrets at rest, e.g. registry Authorization headers of queued jobs. */
+  @IsString() @MinLength(40) encryptionKey: string;
+}
+
+export class RegistryCredentialConfig {
+  /** host[:port] this entry applies to. */
+  @IsString() host: string;
+  @IsOptional() @IsString() username?: string;
+  @IsOptional() @IsString() password?: string;
+  /** Talk plain HTTP (or skip TLS verification) to this registry. */
+  @IsBoolean() insecure = false;
+}
+
+export class RegistryConfig {
+  /**
+   * Registries the gateway may read from, as host[:port] patterns (`*` matches any run of
+   * characters, e.g. `harbor.example.com`, `*.corp.example`, `127.0.0.1:*`). Anything else is refused.
+   */
+  @IsArray() @IsString({ each: true }) allowed: string[] = [];
+  @IsArray() @ValidateNested({ each: true }) @Type(() => RegistryCredentialConfig)
+  credentials: RegistryCredentialConfig[] = [];
+  /** Per request timeout when reading manifests, ms. */
+  @IsInt() @Min(100) timeoutMs = 30_000;
+}
+
+export class ConfiguredNodeConfig {
+  @IsString() hostname: string;
+  @IsString() ip: string;
+  @IsInt() @Min(1) @Max(65535) port: number;
+}
+
+export class ConfiguredClusterConfig {
+  @IsInt() @Min(1) id: number;
+  @IsString() name: string;
+  @IsArray() @ValidateNested({ each: true }) @Type(() => ConfiguredNodeConfig)
+  schedulers: ConfiguredNodeConfig[] = [];
+  @IsArray() @ValidateNested({ each: true }) @Type(() => ConfiguredNodeConfig)
+  seedPeers: ConfiguredNodeConfig[] = [];
+}
+
+export class PreheatConfig {
+  /** Platforms preheated when the request names none; `all` preheats every platform of an index. */
+  @IsArray() @IsString({ each: true }) defaultPlatforms: string[] = ['linux/amd64'];
+  /** Window (seconds) in which a repeated v1 preheat of the same image answers 208 with the earlier job. */
+  @IsInt() @Min(0) dedupeWindowSeconds = 600;
+  /** How long (seconds) a finished seed-peer download is shared with identical requests. */
+  @IsInt() @Min(0) downloadShareSeconds = 60;
+  /** Preheat jobs one worker process runs at once. */
+  @IsInt() @Min(1) jobConcurrency = 4;
+  /** Seed-peer downloads one worker process drives at once. */
+  @IsInt() @Min(1) downloadConcurrency = 32;
+  /** Seconds a seed peer health answer is trusted. */
+  @IsInt() @Min(0) healthCacheSeconds = 5;
+  /** Timeout of a gRPC health check, ms. */
+  @IsInt() @Min(50) healthTimeoutMs = 2000;
+  @IsArray() @ValidateNested({ each: true }) @Type(() => ConfiguredClusterConfig)
+  clusters: ConfiguredClusterConfig[] = [];
+}
+
+export class GatewayConfig {
+  @IsIn(['debug', 'log', 'warn', 'error']) logLevel: 'debug' | 'log' | 'warn' | 'error' = 'log';
+  @ValidateNested() @Type(() => ServerConfig) server = new ServerConfig();
+  @ValidateNested() @Type(() => DatabaseConfig) database = new DatabaseConfig();
+  @ValidateNested() @Type(() => RedisConfig) redis = new RedisConfig();
+  @ValidateNested() @Type(() => AuthConfig) auth = new AuthConfig();
+  @ValidateNested() @Type(() => RegistryConfig) registry = new RegistryConfig();
+  @ValidateNested() @Type(() => PreheatConfig) preheat = new PreheatConfig();
+}

@@ -1,0 +1,87 @@
+import { Column, Entity, Index } from 'typeorm';
+import { BaseModel, bigintNumber, jsonText } from './base.entity';
+
+/** The only states a job row ever shows, as the Dragonfly manager's group state. */
+export type JobState = 'PENDING' | 'SUCCESS' | 'FAILURE';
+
+/** Which caller dialect created the job: decides nothing but how it is reported. */
+export type JobDialect = 'dragonfly-v2' | 'dragonfly-v1' | 'kraken' | 'admin';
+
+export interface PreheatTaskOutcome {
+  url: string;
+  hostname: string;
+  ip: string;
+}
+
+export interface PreheatFailureOutcome extends PreheatTaskOutcome {
+  description: string;
+}
+
+export interface PreheatClusterResult {
+  success_tasks: PreheatTaskOutcome[];
+  failure_tasks: PreheatFailureOutcome[];
+  scheduler_cluster_id: number;
+}
+
+export interface JobStateEntry {
+  task_uuid: string;
+  task_name: string;
+  state: JobState;
+  error: string;
+  created_at: string;
+  ttl: number;
+  results: PreheatClusterResult[];
+}
+
+/** Dragonfly's GroupJobState, stored as the job's `result`. */
+export interface GroupJobState {
+  group_uuid: string;
+  state: JobState;
+  created_at: string;
+  updated_at: string;
+  job_states: JobStateEntry[];
+}
+
+@Entity('job')
+@Index('idx_job_image_key', ['imageKey', 'state'])
+export class JobEntity extends BaseModel {
+  /** Dragonfly's machinery group id, `group_<uuid>`. */
+  @Column({ name: 'task_id', type: 'varchar', length: 256 })
+  taskId: string;
+
+  @Column({ type: 'varchar', length: 1024, default: '' })
+  bio: string;
+
+  @Column({ type: 'varchar', length: 256 })
+  type: string;
+
+  @Column({ type: 'varchar', length: 256, default: 'PENDING' })
+  state: JobState;
+
+  /** Normalised preheat args with defaults filled in; secrets are never kept here. */
+  @Column({ type: 'longtext', transformer: jsonText<Record<string, unknown>>() })
+  args: Record<string, unknown>;
+
+  @Column({ name: 'task_result', type: 'longtext', nullable: true, transformer: jsonText<GroupJobState>() })
+  result: GroupJobState | null;
+
+  @Column({ name: 'user_id', type: 'bigint', unsigned: true, default: 0, transformer: bigintNumber })
+  userId: number;
+
+  @Column({ type: 'varchar', length: 32 })
+  dialect: JobDialect;
+
+  /** sha256 of (manifest URL, platforms, scope, clusters): finds an earlier identical preheat. */
+  @Column({ name: 'image_key', type: 'char', length: 64 })
+  imageKey: string;
+
+  /** AES-GCM sealed request headers (Harbor's pull token, registry credentials). */
+  @Column({ name: 'sealed_headers', type: 'text', nullable: true })
+  sealedHeaders: string | null;
+
+  @Column({ name: 'scheduler_cluster_ids', type: 'longtext', transformer: jsonText<number[]>() })
+  schedulerClusterIds: number[];
+
+  @Column({ name: 'finished_at', type: 'datetime', precision: 3, nullable: true })
+  finishedAt: Date | null;
+}

@@ -1,0 +1,135 @@
+import * as grpc from '@grpc/grpc-js';
+import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import { DownloadMessage, DownloadTaskResponseMessage, HostMessage } from './messages';
+import { serviceCtor } from './proto';
+
+export interface NodeAddress {
+  hostname: string;
+  ip: string;
+  port: number;
+}
+
+export interface DownloadOutcome {
+  taskId: string;
+  hostId: string;
+  peerId: string;
+  contentLength: number;
+  pieces: number;
+  /** The peer had the whole task already (nothing was downloaded). */
+  cached: boolean;
+}
+
+/** A DownloadTask or health failure, with a message a person can act on. */
+export class PeerError extends Error {
+  constructor(
+    message: string,
+    readonly code?: grpc.status,
+  ) {
+    super(message);
+    this.name = 'PeerError';
+  }
+}
+
+const addressOf = (n: NodeAddress): string => (n.ip.includes(':') ? `[${n.ip}]:${n.port}` : `${n.ip}:${n.port}`);
+
+/** Back-to-source failures arrive as serde JSON of errordetails.v2.Backend in grpc-status-details-bin. */
+export function backendDetail(err: grpc.ServiceError): string | undefined {
+  const raw = err.metadata?.get('grpc-status-details-bin')?.[0];
+  if (!raw) return undefined;
+  try {
+    const b = JSON.parse(Buffer.isBuffer(raw) ? raw.toString('utf8') : String(raw)) as { message?: string; status_code?: number };
+    const status = b.status_code ? `origin answered HTTP ${b.status_code}` : 'origin request failed';
+    return b.message ? `${status}: ${b.message}` : status;
+  } catch {
+    return undefined;
+  }
+}
+
+export function describePeerError(node: NodeAddress, err: grpc.ServiceError): PeerError {
+  const who = `${node.hostname} (${addressOf(node)})`;
+  switch (err.code) {
+    case grpc.status.UNAVAILABLE:
+      return new PeerError(`peer ${who} is unreachable: ${err.details || err.message}`, err.code);
+    case grpc.status.DEADLINE_EXCEEDED:
+      return new PeerError(`peer ${who} did not finish before the job timeout`, err.code);
+    case grpc.status.UNIMPLEMENTED:
+      return new PeerError(`peer ${who} does not serve dfdaemon.v2 DownloadTask (a Dragonfly client older than v0.1?)`, err.code);
+    default: {
+      const detail = backendDetail(err);
+      return new PeerError(`peer ${who} failed the download: ${detail ?? (err.details || err.message)}`, err.code);
+    }
+  }
+}
+
+/** One grpc-js channel per address, shared by every call to it. */
+@Injectable()
+export class DragonflyClients implements OnModuleDestroy {
+  private readonly clients = new Map<string, grpc.Client>();
+
+  private client(service: string, node: NodeAddress): grpc.Client {
+    const key = `${service}@${addressOf(node)}`;
+    let c = this.clients.get(key);
+    if (!c) {
+      const Ctor = serviceCtor(service);
+      c = new Ctor(addressOf(node), grpc.credentials.createInsecure(), {
+        'grpc.keepalive_time_ms': 30_000,
+        'grpc.max_receive_message_length': 16 * 1024 * 1024,
+      });
+      this.clients.set(key, c);
+    }
+    return c;
+  }
+
+  /** Calls dfdaemon.v2.DfdaemonUpload/DownloadTask and follows the stream to its end. */
+  downloadTask(node: NodeAddress, download: DownloadMessage, deadlineMs: number): Promise<DownloadOutcome> {
+    const client = this.client('dfdaemon.v2.DfdaemonUpload', node) as grpc.Client & {
+      DownloadTask(req: unknown, opts: grpc.CallOptions): grpc.ClientReadableStream<DownloadTaskResponseMessage>;
+    };
+    return new Promise((resolve, reject) => {
+      const outcome: DownloadOutcome = { taskId: '', hostId: '', peerId: '', contentLength: 0, pieces: 0, cached: false };
+      const call = client.DownloadTask({ download }, { deadline: new Date(Date.now() + deadlineMs) });
+      call.on('data', (msg: DownloadTaskResponseMessage) => {
+        outcome.taskId ||= msg.task_id;
+        outcome.hostId = msg.host_id || outcome.hostId;
+        outcome.peerId ||= msg.peer_id;
+        if (msg.download_task_started_response) {
+          outcome.contentLength = Number(msg.download_task_started_response.content_length);
+          outcome.cached = msg.download_task_started_response.is_finished;
+        } else if (msg.download_piece_finished_response) {
+          outcome.pieces++;
+        }
+      });
+      call.on('error', (err: grpc.ServiceError) => reject(describePeerError(node, err)));
+      call.on('end', () => resolve(outcome));
+    });
+  }
+
+  /** grpc.health.v1 Check with service "" (what the scheduler asks seed peers). */
+  checkHealth(node: NodeAddress, timeoutMs: number): Promise<boolean> {
+    const client = this.client('grpc.health.v1.Health', node) as grpc.Client & {
+      Check(req: unknown, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: { status: string }) => void): void;
+    };
+    return new Promise((resolve) => {
+      client.Check({ service: '' }, { deadline: new Date(Date.now() + timeoutMs) }, (err, res) => resolve(!err && res?.status === 'SERVING'));
+    });
+  }
+
+  /** scheduler.v2.Scheduler/ListHosts: every host the scheduler knows. */
+  listHosts(node: NodeAddress, timeoutMs: number): Promise<HostMessage[]> {
+    const client = this.client('scheduler.v2.Scheduler', node) as grpc.Client & {
+      ListHosts(req: unknown, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: { hosts: HostMessage[] }) => void): void;
+    };
+    return new Promise((resolve, reject) => {
+      client.ListHosts({}, { deadline: new Date(Date.now() + timeoutMs) }, (err, res) => {
+        if (err) {
+          reject(new PeerError(`scheduler ${node.hostname} (${addressOf(node)}) could not list hosts: ${err.details || err.message}`, err.code));
+        } else resolve(res?.hosts ?? []);
+      });
+    });
+  }
+
+  onModuleDestroy(): void {
+    for (const c of this.clients.values()) c.close();
+    this.clients.clear();
+  }
+}

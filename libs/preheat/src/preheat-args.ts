@@ -1,0 +1,86 @@
+import { DEFAULT_FILTERED_QUERY_PARAMS_STRING } from '@accel/dragonfly';
+
+/** Scopes of every Harbor version: v2.12 sends single_peer/all_peers, v2.13+ the seed-peer ones, older ones nothing. */
+export const SCOPES = ['single_seed_peer', 'all_seed_peers', 'all_peers', 'single_peer', ''] as const;
+export type RequestedScope = (typeof SCOPES)[number];
+export type Scope = 'single_seed_peer' | 'all_seed_peers' | 'all_peers';
+
+export const DEFAULT_CONCURRENT_TASK_COUNT = 8;
+export const DEFAULT_CONCURRENT_PEER_COUNT = 500;
+/** 60 minutes, in nanoseconds as Dragonfly's JSON carries durations. */
+export const DEFAULT_TIMEOUT_NS = 60 * 60 * 1e9;
+
+/** A preheat request from any dialect, before defaults. */
+export interface PreheatRequest {
+  type: 'image' | 'file';
+  url?: string;
+  urls?: string[];
+  tag?: string;
+  application?: string;
+  filteredQueryParams?: string;
+  headers?: Record<string, string>;
+  platform?: string;
+  scope?: RequestedScope;
+  ips?: string[];
+  count?: number | null;
+  percentage?: number | null;
+  concurrentTaskCount?: number;
+  concurrentPeerCount?: number;
+  pieceLength?: number | null;
+  /** Nanoseconds; 0 or absent means the default. */
+  timeout?: number;
+  schedulerClusterIds?: number[] | null;
+  bio?: string;
+}
+
+/** Dragonfly's `args` for a preheat job, defaults filled in, as returned to callers. */
+export interface PreheatArgs {
+  type: 'image' | 'file';
+  url: string;
+  urls: string[];
+  piece_length: number | null;
+  tag: string;
+  application: string;
+  filtered_query_params: string;
+  /** Header names only: values (Harbor's pull token) are sealed apart and never echoed. */
+  headers: Record<string, string>;
+  platform: string;
+  scope: Scope;
+  ips: string[];
+  count: number | null;
+  percentage: number | null;
+  concurrent_task_count: number;
+  concurrent_peer_count: number;
+  timeout: number;
+}
+
+const SENSITIVE = /^(authorization|proxy-authorization|cookie)$/i;
+
+export function normalizeScope(scope: RequestedScope | undefined): Scope {
+  // Harbor 2.12's single_peer meant "one seed peer", as Dragonfly 2.1.57–2.1.65 ran it.
+  if (!scope || scope === 'single_peer') return 'single_seed_peer';
+  return scope;
+}
+
+export function buildArgs(req: PreheatRequest): PreheatArgs {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers ?? {})) headers[k] = SENSITIVE.test(k) ? '[redacted]' : v;
+  return {
+    type: req.type,
+    url: req.url ?? '',
+    urls: req.urls ?? [],
+    piece_length: req.pieceLength ?? null,
+    tag: req.tag ?? '',
+    application: req.application ?? '',
+    filtered_query_params: req.filteredQueryParams || DEFAULT_FILTERED_QUERY_PARAMS_STRING,
+    headers,
+    platform: req.platform ?? '',
+    scope: normalizeScope(req.scope),
+    ips: req.ips ?? [],
+    count: req.count || null,
+    percentage: req.percentage || null,
+    concurrent_task_count: req.concurrentTaskCount || DEFAULT_CONCURRENT_TASK_COUNT,
+    concurrent_peer_count: req.concurrentPeerCount || DEFAULT_CONCURRENT_PEER_COUNT,
+    timeout: req.timeout || DEFAULT_TIMEOUT_NS,
+  };
+}

@@ -1,0 +1,117 @@
+import { SecretBox, describeError, mapLimit, UserFacingError } from '@accel/common';
+import { GatewayConfig } from '@accel/config';
+import { JobEntity, JobStateEntry, PreheatFailureOutcome, PreheatTaskOutcome } from '@accel/db';
+import { ClusterInventory, ClusterView, computeTaskId, splitFilteredQueryParams } from '@accel/dragonfly';
+import { ImageResolver, parseManifestUrl, platformSelection } from '@accel/registry';
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { PreheatArgs } from './preheat-args';
+import { groupState, stateEntry, summarizeFailures } from './result';
+import { SeedDownloadDispatcher } from './seed-download.dispatcher';
+import { TargetPlanner } from './target-planner';
+
+interface BlobSet {
+  urls: string[];
+  headers: Record<string, string>;
+}
+
+const headerValue = (h: Record<string, string>, name: string): string | undefined =>
+  Object.entries(h).find(([k]) => k.toLowerCase() === name)?.[1];
+
+/** Runs one preheat job: resolve the image, pick targets per cluster, drive every (blob, host) download, record the outcome. */
+@Injectable()
+export class PreheatEngine {
+  private readonly log = new Logger(PreheatEngine.name);
+
+  constructor(
+    private readonly config: GatewayConfig,
+    private readonly secrets: SecretBox,
+    private readonly resolver: ImageResolver,
+    private readonly inventory: ClusterInventory,
+    private readonly planner: TargetPlanner,
+    private readonly downloads: SeedDownloadDispatcher,
+    @InjectRepository(JobEntity) private readonly jobs: Repository<JobEntity>,
+  ) {}
+
+  async run(jobId: number): Promise<void> {
+    const job = await this.jobs.findOneBy({ id: jobId, isDel: 0 });
+    if (!job || job.state !== 'PENDING') return;
+    const args = job.args as unknown as PreheatArgs;
+    const deadline = job.createdAt.getTime() + args.timeout / 1e6;
+    // A result (even empty) tells v1 pollers the job is RUNNING rather than WAITING.
+    await this.jobs.update(job.id, { result: groupState(job, [], false) });
+    let entries: JobStateEntry[];
+    try {
+      if (Date.now() >= deadline) throw new UserFacingError('the job timed out before a worker could start it');
+      const headers = job.sealedHeaders ? this.secrets.open<Record<string, string>>(job.sealedHeaders) : {};
+      const blobs = await this.blobs(args, headers);
+      const clusters = await this.inventory.clusters(job.schedulerClusterIds);
+      if (clusters.length === 0) throw new UserFacingError('no scheduler cluster is configured (preheat.clusters or the admin API)');
+      entries = await Promise.all(clusters.map((c, i) => this.runCluster(job, c, blobs, args, deadline, i)));
+    } catch (e) {
+      entries = [stateEntry(job, 'FAILURE', describeError(e), [])];
+    }
+    const result = groupState(job, entries, true);
+    await this.jobs.update(job.id, { state: result.state, result, finishedAt: new Date(), sealedHeaders: null });
+    const failures = entries.filter((e) => e.error).map((e) => e.error);
+    this.log.log(`job ${job.id} ${result.state}${failures.length ? `: ${failures.join(' | ')}` : ''}`);
+  }
+
+  private async blobs(args: PreheatArgs, headers: Record<string, string>): Promise<BlobSet> {
+    if (args.type === 'file') return { urls: [...new Set([args.url, ...args.urls].filter(Boolean))], headers };
+    const loc = parseManifestUrl(args.url);
+    const selection = platformSelection(args.platform ? [args.platform] : this.config.preheat.defaultPlatforms);
+    const image = await this.resolver.resolve(loc, selection, { authorization: headerValue(headers, 'authorization') });
+    const forPeers = Object.fromEntries(Object.entries(headers).filter(([k]) => k.toLowerCase() !== 'authorization'));
+    if (image.authorization) forPeers.Authorization = image.authorization;
+    return { urls: image.blobs.map((b) => b.url), headers: forPeers };
+  }
+
+  private async runCluster(job: JobEntity, cluster: ClusterView, blobs: BlobSet, args: PreheatArgs, deadline: number, index: number): Promise<JobStateEntry> {
+    const success: PreheatTaskOutcome[] = [];
+    const failure: PreheatFailureOutcome[] = [];
+    try {
+      const plan = await this.planner.plan(cluster, args);
+      const filtered = splitFilteredQueryParams(args.filtered_query_params);
+      const sealedHeaders = this.secrets.seal(blobs.headers);
+      let total = 0;
+      await mapLimit(blobs.urls, args.concurrent_task_count, async (url) => {
+        const taskId = computeTaskId({ url, tag: args.tag, application: args.application, pieceLength: args.piece_length ?? undefined, filteredQueryParams: filtered });
+        const targets = plan.targetsFor(taskId);
+        total += targets.length;
+        await mapLimit(targets, args.concurrent_peer_count, async (target) => {
+          const remaining = deadline - Date.now();
+          try {
+            if (remaining <= 0) throw new Error(`the job timed out before ${target.hostname} was asked`);
+            await this.downloads.run(
+              {
+                taskId,
+                target,
+                download: {
+                  url,
+                  tag: args.tag || undefined,
+                  application: args.application || undefined,
+                  priority: 0,
+                  filteredQueryParams: filtered,
+                  sealedHeaders,
+                  pieceLength: args.piece_length ?? undefined,
+                  timeoutMs: remaining,
+                },
+              },
+              remaining + 5_000,
+            );
+            success.push({ url, hostname: target.hostname, ip: target.ip });
+          } catch (e) {
+            failure.push({ url, hostname: target.hostname, ip: target.ip, description: describeError(e) });
+          }
+        });
+      });
+      const result = { success_tasks: success, failure_tasks: failure, scheduler_cluster_id: cluster.id };
+      return stateEntry(job, failure.length ? 'FAILURE' : 'SUCCESS', summarizeFailures(total, failure), [result], index);
+    } catch (e) {
+      const result = { success_tasks: success, failure_tasks: failure, scheduler_cluster_id: cluster.id };
+      return stateEntry(job, 'FAILURE', describeError(e), [result], index);
+    }
+  }
+}

@@ -1,0 +1,29 @@
+import { DbModule } from '@accel/db';
+import { DragonflyModule } from '@accel/dragonfly';
+import { QueueName } from '@accel/queue';
+import { RegistryModule } from '@accel/registry';
+import { BullModule } from '@nestjs/bullmq';
+import { Module } from '@nestjs/common';
+import { PreheatEngine } from './preheat.engine';
+import { PreheatService } from './preheat.service';
+import { PreheatProcessor, SeedDownloadProcessor } from './processors';
+import { PreheatReconciler } from './reconciler';
+import { SeedDownloadDispatcher } from './seed-download.dispatcher';
+import { TargetPlanner } from './target-planner';
+
+const queues = BullModule.registerQueue({ name: QueueName.Preheat }, { name: QueueName.SeedDownload });
+
+/** Creating and reading preheat jobs (what the API needs). */
+@Module({
+  imports: [DbModule, RegistryModule, DragonflyModule, queues],
+  providers: [PreheatService],
+  exports: [PreheatService, DragonflyModule, RegistryModule],
+})
+export class PreheatModule {}
+
+/** The queue processors: imported by the worker app, and by the manager in single-node mode. */
+@Module({
+  imports: [PreheatModule, DbModule, RegistryModule, DragonflyModule, queues],
+  providers: [PreheatEngine, TargetPlanner, SeedDownloadDispatcher, PreheatProcessor, SeedDownloadProcessor, PreheatReconciler],
+})
+export class PreheatWorkerModule {}

@@ -1,0 +1,123 @@
+import { SecretBox, UserFacingError } from '@accel/common';
+import { GatewayConfig } from '@accel/config';
+import { JobDialect, JobEntity, JobState } from '@accel/db';
+import { ClusterInventory } from '@accel/dragonfly';
+import { PreheatQueuePayload, QueueName, preheatQueueJobId } from '@accel/queue';
+import { RegistryAllowList, parseManifestUrl, parsePlatform } from '@accel/registry';
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Queue } from 'bullmq';
+import { createHash, randomUUID } from 'node:crypto';
+import { MoreThan, Repository } from 'typeorm';
+import { PreheatArgs, PreheatRequest, buildArgs } from './preheat-args';
+
+export interface JobQuery {
+  type?: string;
+  state?: string;
+  userId?: number;
+  page: number;
+  perPage: number;
+}
+
+/** Creates, reads and removes preheat jobs. The row is written first, then queued: a lost queue entry is re-queued by the reconciler. */
+@Injectable()
+export class PreheatService {
+  private readonly log = new Logger(PreheatService.name);
+
+  constructor(
+    private readonly config: GatewayConfig,
+    private readonly allowList: RegistryAllowList,
+    private readonly inventory: ClusterInventory,
+    private readonly secrets: SecretBox,
+    @InjectRepository(JobEntity) private readonly jobs: Repository<JobEntity>,
+    @InjectQueue(QueueName.Preheat) private readonly queue: Queue<PreheatQueuePayload>,
+  ) {}
+
+  /** Checks what can be checked without the registry; throws UserFacingError for the caller. */
+  validate(req: PreheatRequest): PreheatArgs {
+    const args = buildArgs(req);
+    if (args.type === 'image') {
+      if (!args.url) throw new UserFacingError('invalid params: url is required');
+      parseManifestUrl(args.url);
+      this.allowList.assertAllowed(args.url);
+      if (args.platform && args.platform.toLowerCase() !== 'all') parsePlatform(args.platform);
+    } else {
+      const urls = [args.url, ...args.urls].filter(Boolean);
+      if (urls.length === 0) throw new UserFacingError('invalid params: url or urls is required');
+      urls.forEach((u) => this.allowList.assertAllowed(u));
+    }
+    return args;
+  }
+
+  imageKey(args: PreheatArgs, clusterIds: number[]): string {
+    const platforms = args.platform || this.config.preheat.defaultPlatforms.join(',');
+    const identity = [args.type, args.url, args.urls, platforms, args.scope, args.ips, args.count, args.percentage, args.tag, args.application, [...clusterIds].sort()];
+    return createHash('sha256').update(JSON.stringify(identity)).digest('hex');
+  }
+
+  async create(req: PreheatRequest, dialect: JobDialect, userId: number): Promise<JobEntity> {
+    const args = this.validate(req);
+    const clusterIds = [...new Set(req.schedulerClusterIds ?? [])];
+    if (clusterIds.length) await this.inventory.clusters(clusterIds);
+    const sensitive = Object.fromEntries(Object.entries(req.headers ?? {}));
+    const job = await this.jobs.save(
+      this.jobs.create({
+        taskId: `group_${randomUUID()}`,
+        bio: req.bio ?? '',
+        type: 'preheat',
+        state: 'PENDING',
+        args: args as unknown as Record<string, unknown>,
+        result: null,
+        userId,
+        dialect,
+        imageKey: this.imageKey(args, clusterIds),
+        sealedHeaders: Object.keys(sensitive).length ? this.secrets.seal(sensitive) : null,
+        schedulerClusterIds: clusterIds,
+        finishedAt: null,
+      }),
+    );
+    await this.enqueue(job.id);
+    return job;
+  }
+
+  /** Queues a job row; a Redis failure is logged, not thrown: the row is durable and the reconciler retries. */
+  async enqueue(id: number): Promise<void> {
+    try {
+      await this.queue.add('preheat', { jobId: id }, { jobId: preheatQueueJobId(id), attempts: 3, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: { age: 3600 }, removeOnFail: { age: 24 * 3600 } });
+    } catch (e) {
+      this.log.warn(`job ${id} saved but not queued yet (${(e as Error).message}); the reconciler will queue it`);
+    }
+  }
+
+  /** An identical preheat that succeeded within the dedupe window, if any. */
+  async recentSuccess(key: string): Promise<JobEntity | null> {
+    const window = this.config.preheat.dedupeWindowSeconds;
+    if (window <= 0) return null;
+    return this.jobs.findOne({
+      where: { imageKey: key, state: 'SUCCESS' as JobState, isDel: 0, finishedAt: MoreThan(new Date(Date.now() - window * 1000)) },
+      order: { id: 'DESC' },
+    });
+  }
+
+  get(id: number): Promise<JobEntity | null> {
+    return this.jobs.findOneBy({ id, isDel: 0 });
+  }
+
+  list(q: JobQuery): Promise<[JobEntity[], number]> {
+    return this.jobs.findAndCount({
+      where: { isDel: 0, ...(q.type ? { type: q.type } : {}), ...(q.state ? { state: q.state as JobState } : {}), ...(q.userId !== undefined ? { userId: q.userId } : {}) },
+      order: { createdAt: 'DESC', id: 'DESC' },
+      skip: (q.page - 1) * q.perPage,
+      take: q.perPage,
+    });
+  }
+
+  /** Hard delete, as Dragonfly does; queued work that is not running yet is dropped too. */
+  async remove(id: number): Promise<boolean> {
+    const res = await this.jobs.delete({ id });
+    if (!res.affected) return false;
+    await this.queue.remove(preheatQueueJobId(id)).catch(() => 0);
+    return true;
+  }
+}

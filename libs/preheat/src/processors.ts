@@ -1,0 +1,59 @@
+import { SecretBox } from '@accel/common';
+import { GatewayConfig } from '@accel/config';
+import { DownloadMessage, DragonflyClients, PRIORITIES, durationFromMs } from '@accel/dragonfly';
+import { PreheatQueuePayload, QueueName, SeedDownloadPayload, SeedDownloadResult } from '@accel/queue';
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { OnApplicationBootstrap } from '@nestjs/common';
+import { Job } from 'bullmq';
+import { PreheatEngine } from './preheat.engine';
+
+@Processor(QueueName.Preheat)
+export class PreheatProcessor extends WorkerHost implements OnApplicationBootstrap {
+  constructor(
+    private readonly config: GatewayConfig,
+    private readonly engine: PreheatEngine,
+  ) {
+    super();
+  }
+
+  onApplicationBootstrap(): void {
+    this.worker.concurrency = this.config.preheat.jobConcurrency;
+  }
+
+  async process(job: Job<PreheatQueuePayload>): Promise<void> {
+    await this.engine.run(job.data.jobId);
+  }
+}
+
+/** One DownloadTask call on one seed peer or peer, followed to the end of its stream. */
+@Processor(QueueName.SeedDownload)
+export class SeedDownloadProcessor extends WorkerHost implements OnApplicationBootstrap {
+  constructor(
+    private readonly config: GatewayConfig,
+    private readonly clients: DragonflyClients,
+    private readonly secrets: SecretBox,
+  ) {
+    super();
+  }
+
+  onApplicationBootstrap(): void {
+    this.worker.concurrency = this.config.preheat.downloadConcurrency;
+  }
+
+  async process(job: Job<SeedDownloadPayload>): Promise<SeedDownloadResult> {
+    const { download, target } = job.data;
+    const message: DownloadMessage = {
+      url: download.url,
+      type: 'STANDARD',
+      tag: download.tag,
+      application: download.application,
+      priority: PRIORITIES[download.priority] ?? 'LEVEL0',
+      filtered_query_params: download.filteredQueryParams,
+      request_header: this.secrets.open<Record<string, string>>(download.sealedHeaders),
+      piece_length: download.pieceLength,
+      timeout: durationFromMs(download.timeoutMs),
+    };
+    const outcome = await this.clients.downloadTask(target, message, download.timeoutMs);
+    return { taskId: outcome.taskId, hostId: outcome.hostId, contentLength: outcome.contentLength, pieces: outcome.pieces, cached: outcome.cached };
+  }
+}

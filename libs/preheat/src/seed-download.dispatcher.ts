@@ -1,0 +1,48 @@
+import { GatewayConfig } from '@accel/config';
+import { NodeAddress } from '@accel/dragonfly';
+import { QueueName, SeedDownloadPayload, SeedDownloadResult, redisConnection } from '@accel/queue';
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Queue, QueueEvents } from 'bullmq';
+import { createHash } from 'node:crypto';
+
+/** Queue id of one (Dragonfly task, host) download: identical requests from any job share it. */
+export const seedDownloadJobId = (taskId: string, target: NodeAddress): string =>
+  `dl-${createHash('sha256').update(`${taskId}|${target.ip}:${target.port}`).digest('hex').slice(0, 48)}`;
+
+/** Hands (task, host) downloads to the seed-download queue and waits for their outcome. */
+@Injectable()
+export class SeedDownloadDispatcher implements OnModuleDestroy {
+  private readonly events: QueueEvents;
+
+  constructor(
+    private readonly config: GatewayConfig,
+    @InjectQueue(QueueName.SeedDownload) private readonly queue: Queue<SeedDownloadPayload, SeedDownloadResult>,
+  ) {
+    this.events = new QueueEvents(QueueName.SeedDownload, { connection: redisConnection(config), prefix: config.redis.prefix });
+  }
+
+  async run(payload: SeedDownloadPayload, waitMs: number): Promise<SeedDownloadResult> {
+    await this.events.waitUntilReady();
+    const job = await this.queue.add('download', payload, {
+      jobId: seedDownloadJobId(payload.taskId, payload.target),
+      attempts: 1,
+      removeOnComplete: { age: Math.max(1, this.config.preheat.downloadShareSeconds) },
+      // A failure is shared with whoever waits now; the next request tries again.
+      removeOnFail: true,
+    });
+    try {
+      return (await job.waitUntilFinished(this.events, waitMs)) as SeedDownloadResult;
+    } catch (e) {
+      const message = (e as Error).message;
+      if (/timed out before finishing/.test(message)) {
+        throw new Error(`peer ${payload.target.hostname} (${payload.target.ip}:${payload.target.port}) did not finish before the job timeout`);
+      }
+      throw e;
+    }
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.events.close();
+  }
+}

@@ -1,0 +1,47 @@
+import { GatewayConfig } from '@accel/config';
+import { UserFacingError } from '@accel/common';
+import { Injectable } from '@nestjs/common';
+
+/** The registries the gateway may contact: nothing else is fetched (no SSRF through preheat URLs). */
+@Injectable()
+export class RegistryAllowList {
+  private readonly patterns: RegExp[];
+
+  constructor(config: GatewayConfig) {
+    this.patterns = config.registry.allowed.map((p) => {
+      const [host, port] = splitHostPort(p.toLowerCase());
+      const re = (s: string) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
+      return new RegExp(`^${re(host)}:${port === undefined ? '(?:443|80)' : re(port)}$`);
+    });
+  }
+
+  isAllowed(scheme: string, hostPort: string): boolean {
+    const [host, port] = splitHostPort(hostPort.toLowerCase());
+    const effective = `${host}:${port ?? (scheme === 'http' ? '80' : '443')}`;
+    return this.patterns.some((p) => p.test(effective));
+  }
+
+  assertAllowed(url: string): void {
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      throw new UserFacingError(`${JSON.stringify(url)} is not a URL`);
+    }
+    const scheme = u.protocol.replace(':', '');
+    if (scheme !== 'http' && scheme !== 'https') throw new UserFacingError(`scheme ${scheme} is not allowed`);
+    if (!this.isAllowed(scheme, u.host)) {
+      throw new UserFacingError(`registry ${u.host} is not in the gateway's allowed registries (registry.allowed)`);
+    }
+  }
+}
+
+function splitHostPort(hp: string): [string, string | undefined] {
+  if (hp.startsWith('[')) {
+    const end = hp.indexOf(']');
+    const rest = hp.slice(end + 1);
+    return [hp.slice(0, end + 1), rest.startsWith(':') ? rest.slice(1) : undefined];
+  }
+  const i = hp.lastIndexOf(':');
+  return i === -1 ? [hp, undefined] : [hp.slice(0, i), hp.slice(i + 1)];
+}

@@ -1,0 +1,250 @@
+import { GatewayConfig, RegistryCredentialConfig } from '@accel/config';
+import { UserFacingError, describeError } from '@accel/common';
+import { Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { Agent, Dispatcher, request } from 'undici';
+import { RegistryAllowList } from './allow-list';
+import { parseChallenge } from './auth-challenge';
+import { ManifestLocation, manifestUrl } from './reference';
+import { MANIFEST_ACCEPT } from './media-types';
+
+/** Largest manifest the gateway reads; real ones are a few KiB. */
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+export type Access = 'pull' | 'pull,push';
+
+export interface FetchedManifest {
+  mediaType: string;
+  digest: string;
+  body: Buffer;
+  json: Record<string, unknown>;
+}
+
+export interface RegistryRequestOptions {
+  /** Authorization header supplied by the caller (Harbor's pull JWT); used as-is, never replaced. */
+  authorization?: string;
+  access?: Access;
+}
+
+interface CachedToken {
+  header: string;
+  expiresAt: number;
+}
+
+type Method = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH';
+
+/**
+ * OCI distribution client on undici: manifest and blob requests with the registry's token
+ * challenge (anonymous or configured credentials), tokens cached per scope. Every URL it
+ * touches, token realms included, must pass the allow-list.
+ */
+@Injectable()
+export class RegistryClient {
+  private readonly secure: Agent;
+  private readonly insecure: Agent;
+  private readonly tokens = new Map<string, CachedToken>();
+
+  constructor(
+    private readonly config: GatewayConfig,
+    private readonly allowList: RegistryAllowList,
+  ) {
+    const timeout = config.registry.timeoutMs;
+    this.secure = new Agent({ connectTimeout: Math.min(timeout, 10_000), headersTimeout: timeout, bodyTimeout: timeout });
+    this.insecure = new Agent({
+      connectTimeout: Math.min(timeout, 10_000),
+      headersTimeout: timeout,
+      bodyTimeout: timeout,
+      connect: { rejectUnauthorized: false },
+    });
+  }
+
+  credentialsFor(host: string): RegistryCredentialConfig | undefined {
+    return this.config.registry.credentials.find((c) => c.host.toLowerCase() === host.toLowerCase());
+  }
+
+  /** GETs a manifest by tag or digest, verifying a digest reference against the body. */
+  async getManifest(loc: ManifestLocation, reference: string, opts: RegistryRequestOptions = {}): Promise<FetchedManifest> {
+    const url = manifestUrl(loc, reference);
+    const res = await this.send(loc, 'GET', url, { headers: { accept: MANIFEST_ACCEPT } }, opts);
+    const body = await readCapped(res.body, MAX_MANIFEST_BYTES, url);
+    if (res.statusCode !== 200) throw this.statusError(res.statusCode, body, `manifest ${loc.repository}:${reference}`, loc, opts);
+    const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+    if (reference.includes(':') && reference !== digest) {
+      throw new UserFacingError(`registry ${loc.host} returned manifest ${digest} for ${reference}`);
+    }
+    let json: Record<string, unknown>;
+    try {
+      json = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+    } catch {
+      throw new UserFacingError(`registry ${loc.host} returned a manifest for ${loc.repository}:${reference} that is not JSON`);
+    }
+    const header = String(res.headers['content-type'] ?? '').split(';')[0].trim();
+    const mediaType = (typeof json.mediaType === 'string' && json.mediaType) || header;
+    return { mediaType, digest, body, json };
+  }
+
+  /** The Authorization header that reads `loc` (for handing to seed peers), or undefined when anonymous works. */
+  async authorizationFor(loc: ManifestLocation, opts: RegistryRequestOptions = {}): Promise<string | undefined> {
+    if (opts.authorization) return opts.authorization;
+    return this.tokens.get(this.scopeKey(loc, opts.access ?? 'pull'))?.header;
+  }
+
+  async blobExists(loc: ManifestLocation, digest: string, opts: RegistryRequestOptions = {}): Promise<boolean> {
+    const url = `${loc.scheme}://${loc.host}/v2/${loc.repository}/blobs/${digest}`;
+    const res = await this.send(loc, 'HEAD', url, {}, opts);
+    await res.body.dump();
+    if (res.statusCode === 200) return true;
+    if (res.statusCode === 404) return false;
+    throw this.statusError(res.statusCode, Buffer.alloc(0), `blob ${digest}`, loc, opts);
+  }
+
+  /** Streams a blob. The caller must consume or destroy the returned stream. */
+  async getBlob(loc: ManifestLocation, digest: string, opts: RegistryRequestOptions = {}): Promise<Readable> {
+    const url = `${loc.scheme}://${loc.host}/v2/${loc.repository}/blobs/${digest}`;
+    const res = await this.send(loc, 'GET', url, { maxRedirections: 3 }, opts);
+    if (res.statusCode !== 200) {
+      const body = await readCapped(res.body, 64 * 1024, url).catch(() => Buffer.alloc(0));
+      throw this.statusError(res.statusCode, body, `blob ${digest}`, loc, opts);
+    }
+    return res.body;
+  }
+
+  /** Monolithic upload (POST then PUT ?digest=) of a blob whose digest is known. */
+  async putBlob(loc: ManifestLocation, digest: string, data: Buffer | Readable, size: number): Promise<void> {
+    const opts: RegistryRequestOptions = { access: 'pull,push' };
+    if (await this.blobExists(loc, digest, opts)) return;
+    const start = await this.send(loc, 'POST', `${loc.scheme}://${loc.host}/v2/${loc.repository}/blobs/uploads/`, {}, opts);
+    await start.body.dump();
+    if (start.statusCode !== 202) throw this.statusError(start.statusCode, Buffer.alloc(0), 'blob upload', loc, opts);
+    const location = new URL(String(start.headers.location), `${loc.scheme}://${loc.host}`);
+    location.searchParams.set('digest', digest);
+    const put = await this.send(loc, 'PUT', location.toString(), {
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
+      body: data,
+    }, opts);
+    const body = await readCapped(put.body, 64 * 1024, 'upload');
+    if (put.statusCode !== 201) throw this.statusError(put.statusCode, body, `blob ${digest} upload`, loc, opts);
+  }
+
+  async putManifest(loc: ManifestLocation, reference: string, mediaType: string, body: Buffer): Promise<string> {
+    const opts: RegistryRequestOptions = { access: 'pull,push' };
+    const res = await this.send(loc, 'PUT', manifestUrl(loc, reference), { headers: { 'content-type': mediaType }, body }, opts);
+    const text = await readCapped(res.body, 64 * 1024, 'manifest upload');
+    if (res.statusCode !== 201) throw this.statusError(res.statusCode, text, `manifest ${reference} upload`, loc, opts);
+    return `sha256:${createHash('sha256').update(body).digest('hex')}`;
+  }
+
+  private dispatcher(loc: ManifestLocation): Dispatcher {
+    return this.credentialsFor(loc.host)?.insecure ? this.insecure : this.secure;
+  }
+
+  private scopeKey(loc: ManifestLocation, access: Access): string {
+    return `${loc.scheme}://${loc.host}|repository:${loc.repository}:${access}`;
+  }
+
+  /** Sends one request, answering a 401 challenge once with a token (or basic credentials). */
+  private async send(
+    loc: ManifestLocation,
+    method: Method,
+    url: string,
+    init: { headers?: Record<string, string>; body?: Buffer | Readable; maxRedirections?: number },
+    opts: RegistryRequestOptions,
+  ): Promise<Dispatcher.ResponseData<unknown>> {
+    this.allowList.assertAllowed(url);
+    const access = opts.access ?? 'pull';
+    const key = this.scopeKey(loc, access);
+    const cached = this.tokens.get(key);
+    let authorization = opts.authorization ?? (cached && cached.expiresAt > Date.now() ? cached.header : undefined);
+    const retryable = !(init.body instanceof Readable);
+    for (let attempt = 0; ; attempt++) {
+      const headers: Record<string, string> = { 'user-agent': 'accel-gateway', ...init.headers };
+      if (authorization) headers.authorization = authorization;
+      let res: Dispatcher.ResponseData<unknown>;
+      try {
+        res = await request(url, { method, headers, body: init.body, dispatcher: this.dispatcher(loc), maxRedirections: init.maxRedirections ?? 0 } as Parameters<typeof request>[1]);
+      } catch (e) {
+        throw new UserFacingError(`registry ${loc.host} is unreachable: ${describeError(e)}`);
+      }
+      if (res.statusCode !== 401 || opts.authorization || attempt > 0 || !retryable) return res;
+      const challenge = parseChallenge(String(res.headers['www-authenticate'] ?? ''));
+      await res.body.dump();
+      authorization = await this.answerChallenge(loc, access, challenge);
+      if (!authorization) return res;
+      // A 401 whose answer is refused again is reported by the caller with the registry's own text.
+    }
+  }
+
+  private async answerChallenge(
+    loc: ManifestLocation,
+    access: Access,
+    challenge: ReturnType<typeof parseChallenge>,
+  ): Promise<string | undefined> {
+    const creds = this.credentialsFor(loc.host);
+    const basic = creds?.username !== undefined ? `Basic ${Buffer.from(`${creds.username}:${creds.password ?? ''}`).toString('base64')}` : undefined;
+    if (!challenge) return undefined;
+    if (challenge.scheme === 'basic') return basic;
+    if (challenge.scheme !== 'bearer' || !challenge.params.realm) return undefined;
+    const realm = new URL(challenge.params.realm);
+    this.allowList.assertAllowed(realm.toString());
+    if (challenge.params.service) realm.searchParams.set('service', challenge.params.service);
+    realm.searchParams.set('scope', `repository:${loc.repository}:${access}`);
+    let res: Dispatcher.ResponseData<unknown>;
+    try {
+      res = await request(realm, {
+        method: 'GET',
+        headers: { 'user-agent': 'accel-gateway', ...(basic ? { authorization: basic } : {}) },
+        dispatcher: this.dispatcher(loc),
+      });
+    } catch (e) {
+      throw new UserFacingError(`token service ${realm.host} of registry ${loc.host} is unreachable: ${describeError(e)}`);
+    }
+    const body = await readCapped(res.body, 1024 * 1024, realm.toString());
+    if (res.statusCode !== 200) {
+      throw new UserFacingError(`token service of registry ${loc.host} refused ${basic ? `user ${creds?.username}` : 'anonymous access'} to ${loc.repository}: HTTP ${res.statusCode}`);
+    }
+    const parsed = JSON.parse(body.toString('utf8')) as { token?: string; access_token?: string; expires_in?: number };
+    const token = parsed.token ?? parsed.access_token;
+    if (!token) throw new UserFacingError(`token service of registry ${loc.host} answered without a token`);
+    const header = `Bearer ${token}`;
+    // Refresh a little early: seed peers reuse the header after we hand it over.
+    const lifetime = Math.max(30, (parsed.expires_in ?? 60) - 30) * 1000;
+    this.tokens.set(this.scopeKey(loc, access), { header, expiresAt: Date.now() + lifetime });
+    return header;
+  }
+
+  private statusError(status: number, body: Buffer, what: string, loc: ManifestLocation, opts: RegistryRequestOptions): UserFacingError {
+    const detail = registryErrorText(body);
+    if (status === 401 || status === 403) {
+      const who = opts.authorization ? "the caller's token" : this.credentialsFor(loc.host)?.username ? `user ${this.credentialsFor(loc.host)?.username}` : 'anonymous access';
+      return new UserFacingError(`registry ${loc.host} denied ${who} to ${what} in ${loc.repository}: HTTP ${status}${detail}`);
+    }
+    if (status === 404) return new UserFacingError(`${what} not found in ${loc.host}/${loc.repository}: HTTP 404${detail}`);
+    return new UserFacingError(`registry ${loc.host} answered HTTP ${status} for ${what}${detail}`);
+  }
+}
+
+function registryErrorText(body: Buffer): string {
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as { errors?: { code?: string; message?: string }[] };
+    const first = parsed.errors?.[0];
+    if (first) return ` (${[first.code, first.message].filter(Boolean).join(': ')})`;
+  } catch {
+    /* not a registry error body */
+  }
+  return '';
+}
+
+async function readCapped(body: Readable, limit: number, what: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > limit) {
+      body.destroy();
+      throw new UserFacingError(`${what} is larger than ${limit} bytes`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
