@@ -19,6 +19,7 @@ export function dataSourceOptions(db: DatabaseConfig): MysqlConnectionOptions {
     timezone: 'Z',
     charset: 'utf8mb4_bin',
     supportBigNumbers: true,
+    bigNumberStrings: false,
     extra: { connectionLimit: 10 },
   };
 }

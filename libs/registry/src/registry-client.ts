@@ -3,7 +3,7 @@ import { UserFacingError, describeError } from '@accel/common';
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { Agent, Dispatcher, request } from 'undici';
+import { Agent, Dispatcher, interceptors, request } from 'undici';
 import { RegistryAllowList } from './allow-list';
 import { parseChallenge } from './auth-challenge';
 import { ManifestLocation, manifestUrl } from './reference';
@@ -43,6 +43,9 @@ type Method = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH';
 export class RegistryClient {
   private readonly secure: Agent;
   private readonly insecure: Agent;
+  /** Blob GETs may be redirected to object storage; manifest and token requests never follow redirects. */
+  private readonly secureFollow: Dispatcher;
+  private readonly insecureFollow: Dispatcher;
   private readonly tokens = new Map<string, CachedToken>();
 
   constructor(
@@ -57,6 +60,8 @@ export class RegistryClient {
       bodyTimeout: timeout,
       connect: { rejectUnauthorized: false },
     });
+    this.secureFollow = this.secure.compose(interceptors.redirect({ maxRedirections: 3 }));
+    this.insecureFollow = this.insecure.compose(interceptors.redirect({ maxRedirections: 3 }));
   }
 
   credentialsFor(host: string): RegistryCredentialConfig | undefined {
@@ -102,7 +107,7 @@ export class RegistryClient {
   /** Streams a blob. The caller must consume or destroy the returned stream. */
   async getBlob(loc: ManifestLocation, digest: string, opts: RegistryRequestOptions = {}): Promise<Readable> {
     const url = `${loc.scheme}://${loc.host}/v2/${loc.repository}/blobs/${digest}`;
-    const res = await this.send(loc, 'GET', url, { maxRedirections: 3 }, opts);
+    const res = await this.send(loc, 'GET', url, { followRedirects: true }, opts);
     if (res.statusCode !== 200) {
       const body = await readCapped(res.body, 64 * 1024, url).catch(() => Buffer.alloc(0));
       throw this.statusError(res.statusCode, body, `blob ${digest}`, loc, opts);
@@ -135,8 +140,10 @@ export class RegistryClient {
     return `sha256:${createHash('sha256').update(body).digest('hex')}`;
   }
 
-  private dispatcher(loc: ManifestLocation): Dispatcher {
-    return this.credentialsFor(loc.host)?.insecure ? this.insecure : this.secure;
+  private dispatcher(loc: ManifestLocation, follow = false): Dispatcher {
+    const insecure = this.credentialsFor(loc.host)?.insecure;
+    if (follow) return insecure ? this.insecureFollow : this.secureFollow;
+    return insecure ? this.insecure : this.secure;
   }
 
   private scopeKey(loc: ManifestLocation, access: Access): string {
@@ -148,7 +155,7 @@ export class RegistryClient {
     loc: ManifestLocation,
     method: Method,
     url: string,
-    init: { headers?: Record<string, string>; body?: Buffer | Readable; maxRedirections?: number },
+    init: { headers?: Record<string, string>; body?: Buffer | Readable; followRedirects?: boolean },
     opts: RegistryRequestOptions,
   ): Promise<Dispatcher.ResponseData<unknown>> {
     this.allowList.assertAllowed(url);
@@ -162,7 +169,7 @@ export class RegistryClient {
       if (authorization) headers.authorization = authorization;
       let res: Dispatcher.ResponseData<unknown>;
       try {
-        res = await request(url, { method, headers, body: init.body, dispatcher: this.dispatcher(loc), maxRedirections: init.maxRedirections ?? 0 } as Parameters<typeof request>[1]);
+        res = await request(url, { method, headers, body: init.body, dispatcher: this.dispatcher(loc, init.followRedirects) });
       } catch (e) {
         throw new UserFacingError(`registry ${loc.host} is unreachable: ${describeError(e)}`);
       }
