@@ -18,9 +18,9 @@ export interface FetchRecord {
   cached: boolean;
 }
 
-async function bind(server: grpc.Server): Promise<number> {
+async function bind(server: grpc.Server, address = '127.0.0.1:0'): Promise<number> {
   return new Promise((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
   );
 }
 
@@ -63,7 +63,7 @@ export class ReferenceSeedPeer {
       },
     });
     server.addService(p.grpc.health.v1.Health.service, healthImpl(() => true));
-    this.port = port ? await new Promise<number>((res, rej) => server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (e, pt) => (e ? rej(e) : res(pt)))) : await bind(server);
+    this.port = await bind(server, `${this.ip}:${port}`);
     this.server = server;
   }
 

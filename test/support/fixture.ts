@@ -22,7 +22,8 @@ export class PreheatWorld {
   readonly registries = new RegistryFarm();
   readonly seeds = [new ReferenceSeedPeer('seed-1'), new ReferenceSeedPeer('seed-2')];
   readonly scheduler = new ReferenceScheduler();
-  readonly peers = [new ReferenceSeedPeer('peer-1'), new ReferenceSeedPeer('peer-2'), new ReferenceSeedPeer('peer-3')];
+  /** Normal peers on their own loopback addresses, so `ips` filters can tell them apart. */
+  readonly peers = [new ReferenceSeedPeer('peer-1', '127.0.0.2'), new ReferenceSeedPeer('peer-2', '127.0.0.3'), new ReferenceSeedPeer('peer-3', '127.0.0.4')];
   gateway!: TestGateway;
   images!: Images;
 
