@@ -74,10 +74,26 @@ export class DragonflyClients implements OnModuleDestroy {
       c = new Ctor(addressOf(node), grpc.credentials.createInsecure(), {
         'grpc.keepalive_time_ms': 30_000,
         'grpc.max_receive_message_length': 16 * 1024 * 1024,
+        'grpc.initial_reconnect_backoff_ms': 500,
+        'grpc.max_reconnect_backoff_ms': 5_000,
       });
       this.clients.set(key, c);
     }
     return c;
+  }
+
+  /**
+   * Drops the channels to a node that failed to connect: a fresh channel dials at once, where
+   * the old one would wait out its reconnect backoff after the node comes back.
+   */
+  private forget(node: NodeAddress): void {
+    const suffix = `@${addressOf(node)}`;
+    for (const [key, client] of this.clients) {
+      if (key.endsWith(suffix)) {
+        client.close();
+        this.clients.delete(key);
+      }
+    }
   }
 
   /** Calls dfdaemon.v2.DfdaemonUpload/DownloadTask and follows the stream to its end. */
@@ -99,7 +115,10 @@ export class DragonflyClients implements OnModuleDestroy {
           outcome.pieces++;
         }
       });
-      call.on('error', (err: grpc.ServiceError) => reject(describePeerError(node, err)));
+      call.on('error', (err: grpc.ServiceError) => {
+        if (err.code === grpc.status.UNAVAILABLE) this.forget(node);
+        reject(describePeerError(node, err));
+      });
       call.on('end', () => resolve(outcome));
     });
   }
@@ -110,7 +129,10 @@ export class DragonflyClients implements OnModuleDestroy {
       Check(req: unknown, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: { status: string }) => void): void;
     };
     return new Promise((resolve) => {
-      client.Check({ service: '' }, { deadline: new Date(Date.now() + timeoutMs) }, (err, res) => resolve(!err && res?.status === 'SERVING'));
+      client.Check({ service: '' }, { deadline: new Date(Date.now() + timeoutMs) }, (err, res) => {
+        if (err) this.forget(node);
+        resolve(!err && res?.status === 'SERVING');
+      });
     });
   }
 
@@ -122,6 +144,7 @@ export class DragonflyClients implements OnModuleDestroy {
     return new Promise((resolve, reject) => {
       client.ListHosts({}, { deadline: new Date(Date.now() + timeoutMs) }, (err, res) => {
         if (err) {
+          if (err.code === grpc.status.UNAVAILABLE) this.forget(node);
           reject(new PeerError(`scheduler ${node.hostname} (${addressOf(node)}) could not list hosts: ${err.details || err.message}`, err.code));
         } else resolve(res?.hosts ?? []);
       });
