@@ -1,3 +1,4 @@
+import { deepMerge } from '@accel/config';
 import { ReferenceScheduler, ReferenceSeedPeer } from './dragonfly';
 import { TestGateway } from './gateway';
 import { BuiltImage, BuiltIndex, image, index, push } from './images';
@@ -47,7 +48,7 @@ export class PreheatWorld {
     await push(host, 'library/legacy', 'v1', w.images.docker);
     await push(host, 'library/multi', 'v1', w.images.multi);
     await push(host, 'library/list', 'v1', w.images.list);
-    w.gateway = await TestGateway.start({
+    w.gateway = await TestGateway.start(deepMerge({
       registry: {
         allowed: ['127.0.0.1:*'],
         credentials: [{ host: w.registries.basic.host, username: 'puller', password: 'puller-secret' }],
@@ -62,8 +63,7 @@ export class PreheatWorld {
           },
         ],
       },
-      ...gatewayOverrides,
-    });
+    }, gatewayOverrides));
     return w;
   }
 

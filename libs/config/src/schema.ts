@@ -111,6 +111,10 @@ export class PreheatConfig {
   @IsInt() @Min(1) jobConcurrency = 4;
   /** Seed-peer downloads one worker process drives at once. */
   @IsInt() @Min(1) downloadConcurrency = 32;
+  /** Age (seconds) a PENDING job must reach before the reconciler re-queues it when its queue entry is gone. */
+  @IsInt() @Min(0) reconcileGraceSeconds = 10;
+  /** Seconds between reconciler passes. */
+  @IsInt() @Min(1) reconcileIntervalSeconds = 30;
   /** Seconds a seed peer health answer is trusted. */
   @IsInt() @Min(0) healthCacheSeconds = 5;
   /** Timeout of a gRPC health check, ms. */

@@ -1,3 +1,4 @@
+import { GatewayConfig } from '@accel/config';
 import { JobEntity } from '@accel/db';
 import { QueueName, preheatQueueJobId } from '@accel/queue';
 import { InjectQueue } from '@nestjs/bullmq';
@@ -7,10 +8,6 @@ import { Queue } from 'bullmq';
 import { LessThan, Repository } from 'typeorm';
 import { PreheatService } from './preheat.service';
 
-const INTERVAL_MS = 30_000;
-/** Rows younger than this may still be on their way into the queue. */
-const GRACE_MS = 10_000;
-
 /** Re-queues PENDING job rows that have no live queue entry (Redis lost, worker crashed between steps). */
 @Injectable()
 export class PreheatReconciler implements OnApplicationBootstrap, OnModuleDestroy {
@@ -18,6 +15,7 @@ export class PreheatReconciler implements OnApplicationBootstrap, OnModuleDestro
   private timer?: NodeJS.Timeout;
 
   constructor(
+    private readonly config: GatewayConfig,
     private readonly preheat: PreheatService,
     @InjectRepository(JobEntity) private readonly jobs: Repository<JobEntity>,
     @InjectQueue(QueueName.Preheat) private readonly queue: Queue,
@@ -25,7 +23,7 @@ export class PreheatReconciler implements OnApplicationBootstrap, OnModuleDestro
 
   onApplicationBootstrap(): void {
     void this.reconcile();
-    this.timer = setInterval(() => void this.reconcile(), INTERVAL_MS);
+    this.timer = setInterval(() => void this.reconcile(), this.config.preheat.reconcileIntervalSeconds * 1000);
     this.timer.unref();
   }
 
@@ -38,7 +36,8 @@ export class PreheatReconciler implements OnApplicationBootstrap, OnModuleDestro
     try {
       const pending = await this.jobs.find({
         select: { id: true },
-        where: { state: 'PENDING', type: 'preheat', isDel: 0, createdAt: LessThan(new Date(Date.now() - GRACE_MS)) },
+        where: { state: 'PENDING', type: 'preheat', isDel: 0, // Younger rows may still be on their way into the queue.
+        createdAt: LessThan(new Date(Date.now() - this.config.preheat.reconcileGraceSeconds * 1000)) },
         take: 500,
       });
       for (const { id } of pending) {

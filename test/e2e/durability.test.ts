@@ -1,0 +1,51 @@
+import { NestFactory } from '@nestjs/core';
+import { INestApplicationContext } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { WorkerModule } from '../../apps/worker/src/worker.module';
+import { eventually } from '../support/env';
+import { ROOT_BASIC } from '../support/gateway';
+import { PreheatWorld } from '../support/fixture';
+
+describe('durability: MySQL is the source of truth, Redis only carries work', () => {
+  let w: PreheatWorld;
+  let worker: INestApplicationContext | undefined;
+
+  before(async () => {
+    w = await PreheatWorld.start({ server: { runWorkers: false }, preheat: { reconcileGraceSeconds: 0 } });
+  });
+  after(async () => {
+    await worker?.close();
+    await w?.stop();
+  });
+
+  it('a job whose queue entry was lost is re-queued and finished by a standalone worker', async () => {
+    const created = await w.gateway.http<{ id: number; state: string }>('POST', '/oapi/v1/jobs', {
+      body: { type: 'preheat', args: { type: 'image', url: w.url('open', 'library/app') } },
+      headers: { authorization: ROOT_BASIC },
+    });
+    assert.equal(created.status, 200);
+    assert.equal(created.json.state, 'PENDING');
+    // Lose every queued entry, as a Redis without persistence does on restart.
+    const redis = new Redis({ host: w.gateway.config.redis.host, port: w.gateway.config.redis.port });
+    const keys = await redis.keys(`${w.gateway.config.redis.prefix}:*`);
+    if (keys.length) await redis.del(...keys);
+    await redis.quit();
+
+    // No processor runs in the manager (runWorkers: false): the job waits.
+    await new Promise((r) => setTimeout(r, 500));
+    const waiting = await w.gateway.http<{ state: string }>('GET', `/oapi/v1/jobs/${created.json.id}`, { headers: { authorization: ROOT_BASIC } });
+    assert.equal(waiting.json.state, 'PENDING');
+
+    worker = await NestFactory.createApplicationContext(WorkerModule.forRoot(w.gateway.config), { logger: ['error'] });
+    await worker.init();
+    const done = await eventually(async () => {
+      const r = await w.gateway.http<{ state: string }>('GET', `/oapi/v1/jobs/${created.json.id}`, { headers: { authorization: ROOT_BASIC } });
+      return r.json.state === 'PENDING' ? undefined : r.json;
+    }, 30_000, 'job finished by the standalone worker');
+    assert.equal(done.state, 'SUCCESS', JSON.stringify(done));
+    const fetched = new Set(w.seeds.flatMap((s) => w.fetchedDigests(s)));
+    for (const d of w.images.single.pulled) assert.ok(fetched.has(d));
+  });
+});
