@@ -6,7 +6,9 @@ import { startManager } from './bootstrap';
 const configArg = process.argv.indexOf('--config');
 const file = configArg > -1 ? process.argv[configArg + 1] : process.env.ACCEL_CONFIG;
 
-startManager(loadConfig(file)).catch((e: Error) => {
-  console.error(e instanceof ConfigError ? e.message : `manager failed to start: ${e.stack ?? e.message}`);
-  process.exit(1);
-});
+Promise.resolve()
+  .then(() => startManager(loadConfig(file)))
+  .catch((e: Error) => {
+    console.error(e instanceof ConfigError ? e.message : `manager failed to start: ${e.stack ?? e.message}`);
+    process.exit(1);
+  });

@@ -30,6 +30,7 @@ function camel(s: string): string {
 }
 
 function parseScalar(raw: string): unknown {
+  if (raw === '') return '';
   try {
     return parse(raw);
   } catch {
@@ -59,7 +60,8 @@ function flatten(errors: ValidationError[], prefix = ''): string[] {
 
 /** Builds and validates the configuration from plain data; throws ConfigError naming every bad key. */
 export function buildConfig(data: Plain): GatewayConfig {
-  const config = plainToInstance(GatewayConfig, data, { exposeDefaultValues: true });
+  // Implicit conversion turns an environment value like PASSWORD=1234 into the string the field wants.
+  const config = plainToInstance(GatewayConfig, data, { exposeDefaultValues: true, enableImplicitConversion: true });
   const errors = validateSync(config, { whitelist: true, forbidNonWhitelisted: true });
   if (errors.length > 0) {
     throw new ConfigError(`invalid configuration:\n  ${flatten(errors).join('\n  ')}`);
