@@ -40,6 +40,15 @@ describe('Harbor 2.13+ (Dragonfly v2 dialect) with OAUTH', () => {
       for (const d of amd64.pulled) assert.ok(success.some((t) => t.hostname === seed.hostname && t.url.endsWith(d)), `${seed.hostname} ${d}`);
     }
     assert.equal(out.log.filter((l) => l.includes('\tSUCCESS\t')).length, amd64.pulled.length * 2);
+    // The Download message carries what the Dragonfly scheduler sends for a preheat.
+    const sent = w.seeds[0].requests.at(-1)!.download as Record<string, unknown>;
+    assert.equal(sent.type, 'STANDARD');
+    assert.equal(sent.priority, 'LEVEL0');
+    assert.match(String(sent.url), /\/v2\/library\/multi\/blobs\/sha256:/);
+    assert.ok((sent.filtered_query_params as string[]).includes('X-Amz-Signature'));
+    assert.match(String((sent.request_header as Record<string, string>).Authorization), /^Bearer /);
+    const timeout = sent.timeout as { seconds: number };
+    assert.ok(timeout.seconds > 3500 && timeout.seconds <= 3600, `timeout ${timeout.seconds}s is the 60 min default`);
     console.log(`preheat of a 2-platform index into 2 seed peers took ${Date.now() - started} ms (${out.polls} polls)`);
   });
 

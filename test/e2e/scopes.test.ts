@@ -78,6 +78,29 @@ describe('scopes, platforms and shared downloads', () => {
     }
   });
 
+  it('honours concurrent_task_count and the job timeout', async () => {
+    const { image, push } = await import('../support/images');
+    const img = await image({ layers: 4 });
+    await push(w.registries.open.host, 'library/limits', 'v1', img);
+    for (const s of w.seeds) {
+      s.delayMs = 150;
+      s.maxInFlight = 0;
+    }
+    try {
+      const job = await run({ url: w.url('open', 'library/limits'), scope: 'all_seed_peers', concurrent_task_count: 1, concurrent_peer_count: 1 });
+      assert.equal(job.state, 'SUCCESS');
+      assert.deepEqual(w.seeds.map((s) => s.maxInFlight), [1, 1], 'one download at a time per seed peer');
+      const slow = await image();
+      await push(w.registries.open.host, 'library/slow', 'v1', slow);
+      for (const s of w.seeds) s.delayMs = 3000;
+      const late = await run({ url: w.url('open', 'library/slow'), timeout: 1e9 });
+      assert.equal(late.state, 'FAILURE');
+      assert.match(late.result!.job_states[0].error, /did not finish before the job timeout/);
+    } finally {
+      for (const s of w.seeds) s.delayMs = 0;
+    }
+  });
+
   it('jobs list newest first with Dragonfly Link pagination, and can be deleted', async () => {
     const page = await w.gateway.http<JobBody[]>('GET', '/oapi/v1/jobs?page=1&per_page=2', { headers: { authorization: ROOT_BASIC } });
     assert.equal(page.status, 200);

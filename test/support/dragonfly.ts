@@ -45,6 +45,9 @@ export class ReferenceSeedPeer {
   failWith?: { code: grpc.status; message: string };
   /** Delays each download (to observe concurrency and sharing). */
   delayMs = 0;
+  /** Downloads in progress now, and the most seen at once. */
+  inFlight = 0;
+  maxInFlight = 0;
 
   constructor(readonly hostname: string, readonly ip = '127.0.0.1') {}
 
@@ -75,6 +78,16 @@ export class ReferenceSeedPeer {
   }
 
   private async download(call: grpc.ServerWritableStream<{ download: Record<string, unknown> }, unknown>): Promise<void> {
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      await this.serve(call);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  private async serve(call: grpc.ServerWritableStream<{ download: Record<string, unknown> }, unknown>): Promise<void> {
     const d = call.request.download as {
       url: string; tag?: string; application?: string; piece_length?: number; filtered_query_params: string[]; request_header: Record<string, string>;
     };
