@@ -5,17 +5,7 @@ cd "$(dirname "$0")/.."
 # shellcheck source=lib/services.sh
 . scripts/lib/services.sh
 
-need_cmd node nodejs
-need_cmd docker-registry docker-registry
-need_cmd openssl openssl
-ensure_node_deps
-
-state_dir=${ACCEL_TEST_STATE:-${TMPDIR:-/tmp}/accel-gateway-test}
-mkdir -p "$state_dir"
-ensure_mysql "$state_dir"
-ensure_redis "$state_dir"
-export ACCEL_TEST_DB_HOST=$DB_HOST ACCEL_TEST_DB_PORT=$DB_PORT ACCEL_TEST_DB_USER=$DB_USER ACCEL_TEST_DB_PASSWORD=$DB_PASSWORD
-export ACCEL_TEST_REDIS_HOST=$REDIS_HOST ACCEL_TEST_REDIS_PORT=$REDIS_PORT
+ensure_test_services
 
 log "building"
 npm run --silent build

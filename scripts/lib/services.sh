@@ -76,3 +76,17 @@ ensure_redis() {
   echo "$REDIS_PORT" >"$dir/port"
   wait_port 127.0.0.1 "$REDIS_PORT"
 }
+
+# ensure_test_services: what the test suite and the benchmarks need; exports ACCEL_TEST_* for them.
+ensure_test_services() {
+  need_cmd node nodejs
+  need_cmd docker-registry docker-registry
+  need_cmd openssl openssl
+  ensure_node_deps
+  local state_dir=${ACCEL_TEST_STATE:-${TMPDIR:-/tmp}/accel-gateway-test}
+  mkdir -p "$state_dir"
+  ensure_mysql "$state_dir"
+  ensure_redis "$state_dir"
+  export ACCEL_TEST_DB_HOST=$DB_HOST ACCEL_TEST_DB_PORT=$DB_PORT ACCEL_TEST_DB_USER=$DB_USER ACCEL_TEST_DB_PASSWORD=$DB_PASSWORD
+  export ACCEL_TEST_REDIS_HOST=$REDIS_HOST ACCEL_TEST_REDIS_PORT=$REDIS_PORT
+}

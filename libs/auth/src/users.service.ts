@@ -2,13 +2,19 @@ import { GatewayConfig } from '@accel/config';
 import { UserEntity } from '@accel/db';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Repository } from 'typeorm';
 import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from './password-hasher';
+
+/** How long a verified user/password pair skips the KDF (Harbor's BASIC mode sends it on every 10 s poll). */
+const VERIFIED_TTL_MS = 60_000;
+const VERIFIED_MAX = 1000;
 
 @Injectable()
 export class UsersService {
   private readonly log = new Logger(UsersService.name);
+  /** sha256(name, password) → when the pair was last verified; memory only. */
+  private readonly verified = new Map<string, { userId: number; at: number }>();
 
   constructor(
     private readonly config: GatewayConfig,
@@ -36,9 +42,21 @@ export class UsersService {
 
   /** The enabled user with these credentials, or null. Takes the same time whether or not the user exists. */
   async authenticate(name: string, password: string): Promise<UserEntity | null> {
+    const key = createHash('sha256').update(name).update('\0').update(password).digest('hex');
     const user = await this.users.findOneBy({ name, isDel: 0 });
-    const ok = await verifyPassword(password, user?.encryptedPassword ?? (await DUMMY_HASH_PROMISE));
-    return ok && user && user.state === 'enable' ? user : null;
+    const hit = this.verified.get(key);
+    const ok =
+      (hit !== undefined && user !== null && hit.userId === user.id && Date.now() - hit.at < VERIFIED_TTL_MS) ||
+      (await verifyPassword(password, user?.encryptedPassword ?? (await DUMMY_HASH_PROMISE)));
+    if (!ok || !user || user.state !== 'enable') {
+      this.verified.delete(key);
+      return null;
+    }
+    if (!hit) {
+      if (this.verified.size >= VERIFIED_MAX) this.verified.delete(this.verified.keys().next().value as string);
+      this.verified.set(key, { userId: user.id, at: Date.now() });
+    }
+    return user;
   }
 
   findById(id: number): Promise<UserEntity | null> {

@@ -107,8 +107,8 @@ export class PreheatConfig {
   @IsInt() @Min(0) dedupeWindowSeconds = 600;
   /** How long (seconds) a finished seed-peer download is shared with identical requests. */
   @IsInt() @Min(0) downloadShareSeconds = 60;
-  /** Preheat jobs one worker process runs at once. */
-  @IsInt() @Min(1) jobConcurrency = 4;
+  /** Preheat jobs one worker process runs at once (they mostly wait on seed peers). */
+  @IsInt() @Min(1) jobConcurrency = 16;
   /** Seed-peer downloads one worker process drives at once. */
   @IsInt() @Min(1) downloadConcurrency = 32;
   /** Age (seconds) a PENDING job must reach before the reconciler re-queues it when its queue entry is gone. */

@@ -20,6 +20,9 @@ export class SeedDownloadDispatcher implements OnModuleDestroy {
     @InjectQueue(QueueName.SeedDownload) private readonly queue: Queue<SeedDownloadPayload, SeedDownloadResult>,
   ) {
     this.events = new QueueEvents(QueueName.SeedDownload, { connection: redisConnection(config), prefix: config.redis.prefix });
+    // Every waiting download adds a listener to both; hundreds at once are normal here.
+    this.events.setMaxListeners(0);
+    this.queue.setMaxListeners(0);
   }
 
   async run(payload: SeedDownloadPayload, waitMs: number): Promise<SeedDownloadResult> {
