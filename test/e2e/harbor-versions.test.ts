@@ -58,14 +58,17 @@ describe('Harbor 2.1–2.11 (Dragonfly v1 dialect, auth NONE) and Kraken', () =>
 
   it('Kraken: Harbor concludes SUCCESS at once; the gateway reads the image with its own credentials', async () => {
     const kraken = new HarborSim('2.11', { endpoint: w.gateway.url, vendor: 'kraken', authMode: 'NONE' });
-    const before = w.seeds.flatMap((s) => s.fetches).length;
+    const before = w.seeds.map((s) => s.fetches.length);
     const out = await kraken.preheat(candidate('library/app', 'basic'));
     assert.equal(out.status, 'Success', out.error);
     assert.equal(out.polls, 0);
-    const fetches = await eventually(async () => {
-      const f = w.seeds.flatMap((s) => s.fetches).slice(before).filter((x) => x.url.includes(w.registries.basic.host) && x.digestOk);
-      return f.length >= w.images.single.pulled.length ? f : undefined;
+    const job = await eventually(async () => {
+      const jobs = (await w.gateway.http<{ state: string; args: { url: string }; result: unknown }[]>('GET', '/oapi/v1/jobs?per_page=1')).json;
+      return jobs[0]?.args.url.includes(w.registries.basic.host) && jobs[0].state !== 'PENDING' ? jobs[0] : undefined;
     }, 20_000, 'kraken preheat');
+    assert.equal(job.state, 'SUCCESS', JSON.stringify(job.result));
+    const fetches = w.seeds.flatMap((s, i) => s.fetches.slice(before[i])).filter((x) => x.url.includes(w.registries.basic.host) && x.digestOk);
+    assert.equal(fetches.length, w.images.single.pulled.length);
     assert.ok(fetches.every((f) => f.authorization?.startsWith('Basic ')), 'seed peer read the basic-auth registry with the configured credentials');
   });
 });
