@@ -37,6 +37,14 @@ describe('Harbor 2.1–2.11 (Dragonfly v1 dialect, auth NONE) and Kraken', () =>
     });
   }
 
+  it('Harbor 2.12 with auth NONE and scope single_peer reaches SUCCESS', async () => {
+    const harbor = new HarborSim('2.12', { endpoint: w.gateway.url, vendor: 'dragonfly', authMode: 'NONE' });
+    const out = await harbor.preheat(candidate('library/multi'), { scope: 'single_peer' });
+    assert.equal(out.status, 'Success', out.error);
+    const rows = out.log.filter((l) => l.includes('\tSUCCESS\t'));
+    assert.equal(rows.length, w.images.multi.images[0].pulled.length, 'one seed peer per blob');
+  });
+
   it('answers 208 for an image preheated within the window: 2.3+ stops at once, 2.1 polls the earlier job', async () => {
     const first = await v1('2.8').preheat(candidate('library/legacy'));
     assert.equal(first.status, 'Success', first.error);

@@ -1,5 +1,6 @@
 import { GatewayConfig } from '@accel/config';
-import { Logger, LogLevel } from '@nestjs/common';
+import { logLevels } from '@accel/common';
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import express from 'express';
@@ -19,11 +20,6 @@ export interface RunningManager {
   close(): Promise<void>;
 }
 
-export function logLevels(level: GatewayConfig['logLevel']): LogLevel[] {
-  const order: LogLevel[] = ['error', 'warn', 'log', 'debug'];
-  return order.slice(0, order.indexOf(level) + 1);
-}
-
 const listen = (server: Server, port: number, host: string) =>
   new Promise<number>((resolve, reject) => {
     server.once('error', reject);
@@ -40,7 +36,8 @@ export async function startManager(config: GatewayConfig): Promise<RunningManage
   app.set('trust proxy', false);
   let conversionPort = -1;
   app.use(portPartition(() => conversionPort, CONVERSION_ROUTE_PREFIXES));
-  app.use(express.json({ limit: config.server.bodyLimit, type: ['application/json', 'application/*+json'] }));
+  // Like gin's ShouldBindJSON, bodies are read as JSON whatever Content-Type says (or omits).
+  app.use(express.json({ limit: config.server.bodyLimit, type: () => true }));
   app.use(bodyErrorHandler(config.server.bodyLimit));
   app.useGlobalPipes(validationPipe);
   app.useGlobalFilters(new DragonflyExceptionFilter());

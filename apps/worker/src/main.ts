@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
+import { logLevels } from '@accel/common';
 import { ConfigError, loadConfig } from '@accel/config';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { logLevels } from '../../manager/src/bootstrap';
 import { WorkerModule } from './worker.module';
 
 async function main(): Promise<void> {

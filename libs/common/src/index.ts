@@ -2,3 +2,4 @@ export * from './secret-box';
 export * from './limiter';
 export * from './errors';
 export * from './common.module';
+export * from './log-levels';

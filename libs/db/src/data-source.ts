@@ -40,10 +40,19 @@ export async function runMigrations(db: DatabaseConfig): Promise<string[]> {
   await ensureDatabase(db);
   const ds = new DataSource(dataSourceOptions(db));
   await ds.initialize();
+  const runner = ds.createQueryRunner();
   try {
-    const applied = await ds.runMigrations({ transaction: 'each' });
-    return applied.map((m) => m.name);
+    // Managers and workers may start together: one of them migrates, the others wait for it.
+    const [{ locked }] = (await runner.query("SELECT GET_LOCK('accel_gateway_migrations', 120) AS locked")) as { locked: number }[];
+    if (Number(locked) !== 1) throw new Error('timed out waiting for another process to finish migrating the database');
+    try {
+      const applied = await ds.runMigrations({ transaction: 'each' });
+      return applied.map((m) => m.name);
+    } finally {
+      await runner.query("SELECT RELEASE_LOCK('accel_gateway_migrations')");
+    }
   } finally {
+    await runner.release();
     await ds.destroy();
   }
 }
