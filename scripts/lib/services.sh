@@ -29,7 +29,10 @@ wait_port() {
 ensure_node_deps() {
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     log "installing npm packages"
-    npm ci --no-audit --no-fund --loglevel=error
+    # npm ci refuses a lock file that lacks optional platform packages the registry does not
+    # serve (msgpackr-extract builds for other OSes); npm install resolves the same tree then.
+    npm ci --no-audit --no-fund --loglevel=error 2>/dev/null ||
+      npm install --no-audit --no-fund --loglevel=error
   fi
 }
 
