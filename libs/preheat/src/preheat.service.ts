@@ -60,7 +60,8 @@ export class PreheatService {
     const args = this.validate(req);
     const clusterIds = [...new Set(req.schedulerClusterIds ?? [])];
     if (clusterIds.length) await this.inventory.clusters(clusterIds);
-    const sensitive = Object.fromEntries(Object.entries(req.headers ?? {}));
+    // Headers carry Harbor's pull token: sealed apart from the echoed args, dropped when the job ends.
+    const headers = req.headers ?? {};
     const job = await this.jobs.save(
       this.jobs.create({
         taskId: `group_${randomUUID()}`,
@@ -72,7 +73,7 @@ export class PreheatService {
         userId,
         dialect,
         imageKey: this.imageKey(args, clusterIds),
-        sealedHeaders: Object.keys(sensitive).length ? this.secrets.seal(sensitive) : null,
+        sealedHeaders: Object.keys(headers).length ? this.secrets.seal(headers) : null,
         schedulerClusterIds: clusterIds,
         finishedAt: null,
       }),
