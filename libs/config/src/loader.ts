@@ -2,7 +2,7 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { GatewayConfig } from './schema';
+import { GatewayConfig, SourceRegistryConfig } from './schema';
 
 export class ConfigError extends Error {}
 
@@ -62,10 +62,18 @@ function flatten(errors: ValidationError[], prefix = ''): string[] {
 export function buildConfig(data: Plain): GatewayConfig {
   // Implicit conversion turns an environment value like PASSWORD=1234 into the string the field wants.
   const config = plainToInstance(GatewayConfig, data, { exposeDefaultValues: true, enableImplicitConversion: true });
-  const errors = validateSync(config, { whitelist: true, forbidNonWhitelisted: true });
-  if (errors.length > 0) {
-    throw new ConfigError(`invalid configuration:\n  ${flatten(errors).join('\n  ')}`);
+  const errors = flatten(validateSync(config, { whitelist: true, forbidNonWhitelisted: true }));
+  // provider.source is a map keyed by host: its values are validated one by one.
+  const sources: Record<string, SourceRegistryConfig> = {};
+  for (const [host, value] of Object.entries(config.provider?.source ?? {})) {
+    const source = plainToInstance(SourceRegistryConfig, value ?? {}, { exposeDefaultValues: true, enableImplicitConversion: true });
+    errors.push(...flatten(validateSync(source, { whitelist: true, forbidNonWhitelisted: true }), `provider.source.${host}`));
+    sources[host.toLowerCase()] = source;
   }
+  if (errors.length > 0) {
+    throw new ConfigError(`invalid configuration:\n  ${errors.join('\n  ')}`);
+  }
+  config.provider.source = sources;
   return config;
 }
 

@@ -5,6 +5,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsObject,
   IsOptional,
   IsString,
   Matches,
@@ -123,6 +124,62 @@ export class PreheatConfig {
   clusters: ConfiguredClusterConfig[] = [];
 }
 
+/** acceld's `provider.source.<host>.webhook`. */
+export class WebhookSourceConfig {
+  /** The exact `Authorization` value Harbor's webhook policy sends ("Auth Header"). */
+  @IsString() auth_header = '';
+}
+
+/** acceld's `provider.source.<host>`: credentials and webhook auth for one registry host. */
+export class SourceRegistryConfig {
+  /** base64 of `user:password` (acceld's format); the password may contain ':'. */
+  @IsString() auth = '';
+  /** Skip TLS verification. */
+  @IsBoolean() insecure = false;
+  /** Talk plain HTTP to this registry (acceld guesses; the gateway is told). */
+  @IsBoolean() plain_http = false;
+  @ValidateNested() @Type(() => WebhookSourceConfig) webhook = new WebhookSourceConfig();
+}
+
+export class ProviderConfig {
+  /** Keyed by registry host[:port] as it appears in Harbor's resource_url. */
+  @IsObject() source: Record<string, SourceRegistryConfig> = {};
+  /** Scratch space for converted blobs before upload. */
+  @IsString() work_dir = '';
+}
+
+export class ConverterRuleConfig {
+  @IsOptional() @IsString() @Matches(/^[A-Za-z0-9_.-]*$/) tag_suffix?: string;
+  @IsOptional() @IsString() cache_tag?: string;
+}
+
+export class ConverterDriverConfig {
+  @IsIn(['estargz', 'nydus']) type: 'estargz' | 'nydus' = 'estargz';
+  /**
+   * Driver options, strings as in acceld. estargz: `docker2oci` (default "true"),
+   * `chunk_size` (bytes, default 4194304), `compression_level` (1-9, default 9),
+   * `with_referrer` (default "false").
+   */
+  @IsObject() config: Record<string, string> = {};
+}
+
+export class ConverterPreheatConfig {
+  /** Preheat every converted image into the P2P cluster. */
+  @IsBoolean() enabled = false;
+  @IsString() scope = '';
+  @IsArray() @IsInt({ each: true }) cluster_ids: number[] = [];
+}
+
+export class ConverterConfig {
+  /** Conversions run at once, and layers converted at once per process. */
+  @IsInt() @Min(1) @Max(64) worker = 5;
+  /** Comma-separated platforms to convert (empty: all). */
+  @IsString() platforms = '';
+  @ValidateNested() @Type(() => ConverterDriverConfig) driver = new ConverterDriverConfig();
+  @IsArray() @ValidateNested({ each: true }) @Type(() => ConverterRuleConfig) rules: ConverterRuleConfig[] = [{ tag_suffix: '-esgz' }];
+  @ValidateNested() @Type(() => ConverterPreheatConfig) preheat = new ConverterPreheatConfig();
+}
+
 export class GatewayConfig {
   @IsIn(['debug', 'log', 'warn', 'error']) logLevel: 'debug' | 'log' | 'warn' | 'error' = 'log';
   @ValidateNested() @Type(() => ServerConfig) server = new ServerConfig();
@@ -131,4 +188,6 @@ export class GatewayConfig {
   @ValidateNested() @Type(() => AuthConfig) auth = new AuthConfig();
   @ValidateNested() @Type(() => RegistryConfig) registry = new RegistryConfig();
   @ValidateNested() @Type(() => PreheatConfig) preheat = new PreheatConfig();
+  @ValidateNested() @Type(() => ProviderConfig) provider = new ProviderConfig();
+  @ValidateNested() @Type(() => ConverterConfig) converter = new ConverterConfig();
 }

@@ -1,0 +1,55 @@
+import { Readable, Writable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { readTar } from '../tar/tar-reader';
+import { EstargzOptions, EstargzResult, EstargzWriter, isReservedName } from './estargz-writer';
+
+export class LayerFormatError extends Error {}
+
+/** Yields the stream's chunks after looking at its first bytes. */
+async function sniff(source: Readable): Promise<{ head: Buffer; stream: Readable }> {
+  const it = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  let head = Buffer.alloc(0);
+  const first: Buffer[] = [];
+  while (head.length < 4) {
+    const r = await it.next();
+    if (r.done) break;
+    first.push(r.value);
+    head = Buffer.concat([head, r.value]);
+  }
+  async function* rest() {
+    yield* first;
+    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+  }
+  return { head, stream: Readable.from(rest(), { objectMode: false }) };
+}
+
+/**
+ * Converts one layer (gzip or plain tar) to eStargz, streaming: decompress → parse → rewrite.
+ * The landmark comes first; the input's own TOC and landmarks are dropped.
+ */
+export async function convertLayerToEstargz(source: Readable, out: Writable, opts: EstargzOptions): Promise<EstargzResult> {
+  const { head, stream } = await sniff(source);
+  let tar: Readable;
+  if (head[0] === 0x1f && head[1] === 0x8b) tar = stream.pipe(createGunzip());
+  else if (head.readUInt32LE(0) === 0xfd2fb528) throw new LayerFormatError('zstd-compressed layers are not supported by the eStargz driver yet');
+  else tar = stream;
+  stream.on('error', (e) => tar.destroy(e));
+  const writer = new EstargzWriter(out, opts);
+  await writer.writeNoPrefetchLandmark();
+  try {
+    for await (const { header, body } of readTar(tar)) {
+      if (isReservedName(header.name)) {
+        body.resume();
+        continue;
+      }
+      await writer.writeEntry(header, body);
+    }
+  } catch (e) {
+    const message = (e as Error).message;
+    if (/incorrect header check|unexpected end of file|invalid (block type|distance|stored block)|Invalid tar header|truncated|ends early|unknown format/i.test(message)) {
+      throw new LayerFormatError(`source layer is corrupt: ${message}`);
+    }
+    throw e;
+  }
+  return writer.finish();
+}

@@ -1,0 +1,124 @@
+/** What a tar entry's header says, format-neutral. */
+export interface TarEntryHeader {
+  /** Raw name bytes as a latin1 string (whether they came from the USTAR fields or a PAX record). */
+  name: string;
+  type: 'file' | 'link' | 'symlink' | 'directory' | 'character-device' | 'block-device' | 'fifo';
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  /** Seconds since the epoch. */
+  mtime: number;
+  linkname?: string;
+  uname?: string;
+  gname?: string;
+  devmajor?: number;
+  devminor?: number;
+  /** PAX records (values as raw-byte latin1 strings); the ones this encoder derives are ignored. */
+  pax?: Record<string, string>;
+}
+
+const TYPEFLAG: Record<TarEntryHeader['type'], string> = {
+  file: '0',
+  link: '1',
+  symlink: '2',
+  'character-device': '3',
+  'block-device': '4',
+  directory: '5',
+  fifo: '6',
+};
+
+const BLOCK = 512;
+const MAX_OCTAL_8 = 0o7777777;
+const MAX_OCTAL_12 = 0o77777777777;
+
+/** PAX keys this encoder writes itself when the USTAR fields cannot hold the value. */
+const DERIVED_PAX = new Set(['path', 'linkpath', 'size', 'uid', 'gid', 'uname', 'gname', 'mtime', 'atime', 'ctime']);
+
+export const paddingFor = (size: number): number => (BLOCK - (size % BLOCK)) % BLOCK;
+
+function writeString(buf: Buffer, off: number, len: number, value: Buffer): void {
+  value.copy(buf, off, 0, Math.min(len, value.length));
+}
+
+function writeOctal(buf: Buffer, off: number, len: number, value: number): void {
+  const s = Math.trunc(value).toString(8).padStart(len - 1, '0');
+  buf.write(`${s}\0`, off, len, 'ascii');
+}
+
+/** Names and PAX values travel as latin1 strings so that every byte survives unchanged. */
+const raw = (s: string): Buffer => Buffer.from(s, 'latin1');
+
+/** USTAR can store a path of ≤ 100 bytes, or split at a '/' into prefix (≤ 155) and name (≤ 100). */
+function splitUstarPath(path: Buffer): { prefix: Buffer; name: Buffer } | undefined {
+  if (path.length <= 100) return { prefix: Buffer.alloc(0), name: path };
+  for (let i = path.length - 1; i > 0; i--) {
+    if (path[i] !== 0x2f) continue;
+    const prefix = path.subarray(0, i);
+    const name = path.subarray(i + 1);
+    if (prefix.length <= 155 && name.length <= 100 && name.length > 0) return { prefix, name };
+    if (path.length - i > 100) break;
+  }
+  return undefined;
+}
+
+function paxRecord(key: string, value: Buffer): Buffer {
+  const body = Buffer.concat([Buffer.from(` ${key}=`, 'utf8'), value, Buffer.from('\n')]);
+  let len = body.length + String(body.length).length;
+  if (String(len).length !== String(len - body.length).length) len = body.length + String(len).length;
+  return Buffer.concat([Buffer.from(String(len)), body]);
+}
+
+function ustarBlock(h: TarEntryHeader, typeflag: string, name: { prefix: Buffer; name: Buffer }, size: number, linkname: Buffer): Buffer {
+  const buf = Buffer.alloc(BLOCK);
+  writeString(buf, 0, 100, name.name);
+  writeOctal(buf, 100, 8, h.mode & MAX_OCTAL_8);
+  writeOctal(buf, 108, 8, Math.min(h.uid, MAX_OCTAL_8));
+  writeOctal(buf, 116, 8, Math.min(h.gid, MAX_OCTAL_8));
+  writeOctal(buf, 124, 12, Math.min(size, MAX_OCTAL_12));
+  writeOctal(buf, 136, 12, Math.min(Math.max(h.mtime, 0), MAX_OCTAL_12));
+  buf.write(typeflag, 156, 1, 'ascii');
+  writeString(buf, 157, 100, linkname);
+  buf.write('ustar\x0000', 257, 8, 'latin1');
+  writeString(buf, 265, 32, raw(h.uname ?? ''));
+  writeString(buf, 297, 32, raw(h.gname ?? ''));
+  writeOctal(buf, 329, 8, Math.min(h.devmajor ?? 0, MAX_OCTAL_8));
+  writeOctal(buf, 337, 8, Math.min(h.devminor ?? 0, MAX_OCTAL_8));
+  writeString(buf, 345, 155, name.prefix);
+  buf.fill(0x20, 148, 156);
+  let sum = 0;
+  for (const b of buf) sum += b;
+  buf.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'ascii');
+  return buf;
+}
+
+/**
+ * Encodes one entry's header blocks: USTAR, preceded by a PAX extended header when a value
+ * does not fit USTAR (long or non-ASCII names, big sizes or ids, xattrs and other records).
+ */
+export function encodeTarHeader(h: TarEntryHeader): Buffer {
+  const path = raw(h.name);
+  const link = raw(h.linkname ?? '');
+  const records: [string, Buffer][] = [];
+  const split = splitUstarPath(path);
+  if (!split) records.push(['path', path]);
+  if (link.length > 100) records.push(['linkpath', link]);
+  if (h.size > MAX_OCTAL_12) records.push(['size', Buffer.from(String(h.size))]);
+  if (h.uid > MAX_OCTAL_8) records.push(['uid', Buffer.from(String(h.uid))]);
+  if (h.gid > MAX_OCTAL_8) records.push(['gid', Buffer.from(String(h.gid))]);
+  if (raw(h.uname ?? '').length > 32) records.push(['uname', raw(h.uname ?? '')]);
+  if (raw(h.gname ?? '').length > 32) records.push(['gname', raw(h.gname ?? '')]);
+  if (h.mtime < 0 || h.mtime > MAX_OCTAL_12) records.push(['mtime', Buffer.from(String(h.mtime))]);
+  for (const [k, v] of Object.entries(h.pax ?? {})) if (!DERIVED_PAX.has(k)) records.push([k, raw(v)]);
+  const main = ustarBlock(h, TYPEFLAG[h.type], split ?? { prefix: Buffer.alloc(0), name: path.subarray(0, 100) }, h.size, link.subarray(0, 100));
+  if (records.length === 0) return main;
+  records.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const body = Buffer.concat(records.map(([k, v]) => paxRecord(k, v)));
+  const base = h.name.replace(/\/+$/, '').split('/').pop() ?? '';
+  const paxName = raw(`PaxHeaders.0/${base}`).subarray(0, 100);
+  const paxHeader = ustarBlock({ ...h, mode: 0, uid: 0, gid: 0, uname: '', gname: '', devmajor: 0, devminor: 0 }, 'x', { prefix: Buffer.alloc(0), name: paxName }, body.length, Buffer.alloc(0));
+  return Buffer.concat([paxHeader, body, Buffer.alloc(paddingFor(body.length)), main]);
+}
+
+/** Two zero blocks: the end of a tar archive. */
+export const END_OF_ARCHIVE = Buffer.alloc(2 * BLOCK);
