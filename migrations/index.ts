@@ -1,4 +1,5 @@
 import { Init1764000000000 } from './1764000000000-Init';
+import { Conversions1764100000000 } from './1764100000000-Conversions';
 
 /** Every migration, oldest first. */
-export const MIGRATIONS = [Init1764000000000];
+export const MIGRATIONS = [Init1764000000000, Conversions1764100000000];

@@ -85,6 +85,8 @@ ensure_test_services() {
   need_cmd node nodejs
   need_cmd docker-registry docker-registry
   need_cmd openssl openssl
+  need_cmd containerd containerd
+  need_cmd ctr-remote stargz-snapshotter
   ensure_node_deps
   local state_dir=${ACCEL_TEST_STATE:-${TMPDIR:-/tmp}/accel-gateway-test}
   mkdir -p "$state_dir"

@@ -38,7 +38,7 @@ export async function startManager(config: GatewayConfig): Promise<RunningManage
   app.use(portPartition(() => conversionPort, CONVERSION_ROUTE_PREFIXES));
   // Like gin's ShouldBindJSON, bodies are read as JSON whatever Content-Type says (or omits).
   app.use(express.json({ limit: config.server.bodyLimit, type: () => true }));
-  app.use(bodyErrorHandler(config.server.bodyLimit));
+  app.use(bodyErrorHandler(config.server.bodyLimit, (req) => req.socket.localPort === conversionPort));
   app.useGlobalPipes(validationPipe);
   app.useGlobalFilters(new DragonflyExceptionFilter());
   app.enableShutdownHooks();

@@ -1,5 +1,6 @@
 import { AuthModule, UsersService } from '@accel/auth';
 import { CommonModule } from '@accel/common';
+import { ConvertWorkerModule } from '@accel/convert';
 import { ConfigModule, GatewayConfig } from '@accel/config';
 import { DbModule } from '@accel/db';
 import { ClusterInventory } from '@accel/dragonfly';
@@ -39,7 +40,7 @@ export class ManagerModule {
         ProviderModule,
         AdminModule,
         ConversionApiModule,
-        ...(config.server.runWorkers ? [PreheatWorkerModule] : []),
+        ...(config.server.runWorkers ? [PreheatWorkerModule, ConvertWorkerModule] : []),
       ],
       providers: [BootstrapTasks],
     };

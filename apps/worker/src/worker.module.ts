@@ -1,4 +1,5 @@
 import { CommonModule } from '@accel/common';
+import { ConvertWorkerModule } from '@accel/convert';
 import { ConfigModule, GatewayConfig } from '@accel/config';
 import { DbModule } from '@accel/db';
 import { PreheatWorkerModule } from '@accel/preheat';
@@ -11,7 +12,7 @@ export class WorkerModule {
   static forRoot(config: GatewayConfig): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [ConfigModule.forRoot(config), CommonModule, DbModule, QueueRootModule, PreheatWorkerModule],
+      imports: [ConfigModule.forRoot(config), CommonModule, DbModule, QueueRootModule, PreheatWorkerModule, ConvertWorkerModule],
     };
   }
 }

@@ -28,3 +28,7 @@ export const RequireAuth = (scope: TokenScope, opts: { anonymous?: boolean } = {
 export const CurrentActor = createParamDecorator((_: unknown, ctx: ExecutionContext): Actor => {
   return (ctx.switchToHttp().getRequest<{ user?: Actor }>().user ?? ANONYMOUS) as Actor;
 });
+
+/** Whether an actor's token scopes cover `scope` (an empty scope list allows everything, as in Dragonfly). */
+export const hasScope = (actor: Actor, scope: TokenScope): boolean =>
+  actor.scopes === 'all' || actor.scopes.length === 0 || actor.scopes.includes(scope);

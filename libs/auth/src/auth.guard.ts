@@ -3,7 +3,7 @@ import { CanActivate, ExecutionContext, ForbiddenException, Injectable, Unauthor
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { Request } from 'express';
-import { ANONYMOUS, Actor, AUTH_REQUIREMENT, AuthRequirement } from './actor';
+import { ANONYMOUS, Actor, AUTH_REQUIREMENT, AuthRequirement, hasScope } from './actor';
 import { safeEqual } from './password-hasher';
 import { UsersService } from './users.service';
 
@@ -78,7 +78,7 @@ export class GatewayAuthGuard implements CanActivate {
     if (need.scope === 'admin' && actor.role !== 'root' && actor.kind !== 'token') {
       throw new ForbiddenException('This action needs the root role');
     }
-    if (actor.scopes !== 'all' && actor.scopes.length > 0 && !actor.scopes.includes(need.scope)) {
+    if (!hasScope(actor, need.scope)) {
       throw new ForbiddenException(`Token doesn't have permission to access this resource. Required permission: ${need.scope}`);
     }
     if (need.scope === 'admin' && actor.kind === 'token' && actor.role !== 'root') {

@@ -1,8 +1,9 @@
-import { PersonalAccessTokenEntity, TokenScope } from '@accel/db';
-import { Injectable } from '@nestjs/common';
+import { PersonalAccessTokenEntity, TokenScope, UserEntity } from '@accel/db';
+import { ForbiddenException, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { createHash, randomBytes } from 'node:crypto';
 import { Repository } from 'typeorm';
+import { Actor } from './actor';
 
 export const TOKEN_PREFIX = 'acc_';
 
@@ -19,7 +20,21 @@ export interface NewToken {
 /** Personal access tokens: 256 random bits, stored as sha256 only, shown once. */
 @Injectable()
 export class TokensService {
-  constructor(@InjectRepository(PersonalAccessTokenEntity) private readonly tokens: Repository<PersonalAccessTokenEntity>) {}
+  constructor(
+    @InjectRepository(PersonalAccessTokenEntity) private readonly tokens: Repository<PersonalAccessTokenEntity>,
+    @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
+  ) {}
+
+  /** The actor behind a token; false when unknown (401), ForbiddenException when inactive or expired (403). */
+  async authenticate(token: string): Promise<Actor | false> {
+    const pat = await this.findByToken(token);
+    if (!pat) return false;
+    if (pat.state !== 'active') throw new ForbiddenException('Token is inactive');
+    if (pat.expiredAt.getTime() < Date.now()) throw new ForbiddenException('Token has expired');
+    const owner = await this.users.findOneBy({ id: pat.userId, isDel: 0 });
+    if (!owner || owner.state !== 'enable') throw new ForbiddenException('Token owner is disabled');
+    return { kind: 'token', name: pat.name, userId: pat.userId, role: owner.role, scopes: pat.scopes };
+  }
 
   async create(input: NewToken): Promise<{ entity: PersonalAccessTokenEntity; token: string }> {
     const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');

@@ -3,3 +3,4 @@ export * from './limiter';
 export * from './errors';
 export * from './common.module';
 export * from './log-levels';
+export * from './semaphore';

@@ -4,6 +4,8 @@ export const QueueName = {
   Preheat: 'preheat',
   /** One entry per (Dragonfly task, target host): a DownloadTask call on a seed peer or peer. */
   SeedDownload: 'seed-download',
+  /** One entry per conversion task: pull, convert, push, and optionally preheat. */
+  Convert: 'convert',
 } as const;
 
 export interface PreheatQueuePayload {
@@ -38,3 +40,4 @@ export interface SeedDownloadResult {
 
 export const preheatQueueJobId = (jobId: number): string => `job-${jobId}`;
 export * from './queue.module';
+export * from './row-reconciler';

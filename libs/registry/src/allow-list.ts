@@ -8,7 +8,8 @@ export class RegistryAllowList {
   private readonly patterns: RegExp[];
 
   constructor(config: GatewayConfig) {
-    this.patterns = config.registry.allowed.map((p) => {
+    // Hosts named under provider.source are trusted by that configuration too.
+    this.patterns = [...config.registry.allowed, ...Object.keys(config.provider.source)].map((p) => {
       const [host, port] = splitHostPort(p.toLowerCase());
       const re = (s: string) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
       return new RegExp(`^${re(host)}:${port === undefined ? '(?:443|80)' : re(port)}$`);

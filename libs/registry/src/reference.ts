@@ -11,8 +11,8 @@ export interface ManifestLocation {
 }
 
 const MANIFEST_URL = /^(https?):\/\/([^/?#]+)\/v2\/(.+)\/manifests\/([^/?#]+)$/;
-const REPOSITORY = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
-const REFERENCE = /^(?:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-fA-F0-9]{32,})$/;
+export const REPOSITORY = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
+export const REFERENCE = /^(?:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-fA-F0-9]{32,})$/;
 
 export function parseManifestUrl(url: string): ManifestLocation {
   const m = MANIFEST_URL.exec(url);
@@ -46,3 +46,39 @@ export function parsePlatform(s: string): Platform {
 }
 
 export const formatPlatform = (p: Platform): string => [p.os, p.architecture, p.variant].filter(Boolean).join('/');
+
+/** `host[:port]/repository(:tag|@digest)`, as Harbor's resource_url and accelctl write references. */
+export interface ImageReference {
+  host: string;
+  repository: string;
+  tag?: string;
+  digest?: string;
+}
+
+export const DIGEST = /^sha256:[a-f0-9]{64}$/;
+
+export function parseImageReference(ref: string): ImageReference {
+  const slash = ref.indexOf('/');
+  if (slash <= 0) throw new UserFacingError(`${JSON.stringify(ref)} is not a registry reference of the form host/repository:tag`);
+  const host = ref.slice(0, slash).toLowerCase();
+  let rest = ref.slice(slash + 1);
+  let digest: string | undefined;
+  let tag: string | undefined;
+  const at = rest.indexOf('@');
+  if (at >= 0) {
+    digest = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+  }
+  const colon = rest.lastIndexOf(':');
+  if (colon > rest.lastIndexOf('/')) {
+    tag = rest.slice(colon + 1);
+    rest = rest.slice(0, colon);
+  }
+  if (!REPOSITORY.test(rest)) throw new UserFacingError(`${JSON.stringify(ref)} names an invalid repository`);
+  if (tag !== undefined && !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) throw new UserFacingError(`${JSON.stringify(ref)} names an invalid tag`);
+  if (digest !== undefined && !DIGEST.test(digest)) throw new UserFacingError(`${JSON.stringify(ref)} names an invalid digest`);
+  return { host, repository: rest, tag, digest };
+}
+
+export const formatImageReference = (r: ImageReference): string =>
+  `${r.host}/${r.repository}${r.tag ? `:${r.tag}` : ''}${r.digest ? `@${r.digest}` : ''}`;

@@ -32,7 +32,7 @@ interface CachedToken {
   expiresAt: number;
 }
 
-type Method = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH';
+type Method = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
 
 /**
  * OCI distribution client on undici: manifest and blob requests with the registry's token
@@ -64,8 +64,21 @@ export class RegistryClient {
     this.insecureFollow = this.insecure.compose(interceptors.redirect({ maxRedirections: 3 }));
   }
 
+  /** `registry.credentials` first, then acceld's `provider.source.<host>.auth` (base64 of user:password). */
   credentialsFor(host: string): RegistryCredentialConfig | undefined {
-    return this.config.registry.credentials.find((c) => c.host.toLowerCase() === host.toLowerCase());
+    const key = host.toLowerCase();
+    const listed = this.config.registry.credentials.find((c) => c.host.toLowerCase() === key);
+    if (listed) return listed;
+    const source = this.config.provider.source[key];
+    if (!source) return undefined;
+    const decoded = source.auth ? Buffer.from(source.auth, 'base64').toString('utf8') : '';
+    const colon = decoded.indexOf(':');
+    return {
+      host: key,
+      username: colon > 0 ? decoded.slice(0, colon) : undefined,
+      password: colon > 0 ? decoded.slice(colon + 1) : undefined,
+      insecure: source.insecure,
+    };
   }
 
   /** GETs a manifest by tag or digest, verifying a digest reference against the body. */
@@ -130,6 +143,22 @@ export class RegistryClient {
     }, opts);
     const body = await readCapped(put.body, 64 * 1024, 'upload');
     if (put.statusCode !== 201) throw this.statusError(put.statusCode, body, `blob ${digest} upload`, loc, opts);
+  }
+
+  /** Cross-repository mount of a blob the registry already holds; false when it must be uploaded. */
+  async mountBlob(loc: ManifestLocation, digest: string, fromRepository: string): Promise<boolean> {
+    const opts: RegistryRequestOptions = { access: 'pull,push' };
+    const url = `${loc.scheme}://${loc.host}/v2/${loc.repository}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(fromRepository)}`;
+    const res = await this.send(loc, 'POST', url, {}, opts);
+    await res.body.dump();
+    if (res.statusCode === 201) return true;
+    if (res.statusCode === 202) {
+      // The registry opened an upload instead of mounting; cancel it.
+      const location = res.headers.location;
+      if (location) await this.send(loc, 'DELETE', new URL(String(location), `${loc.scheme}://${loc.host}`).toString(), {}, opts).then((r) => r.body.dump()).catch(() => undefined);
+      return false;
+    }
+    return false;
   }
 
   async putManifest(loc: ManifestLocation, reference: string, mediaType: string, body: Buffer): Promise<string> {

@@ -78,7 +78,7 @@ export class EstargzWriter {
   /** The first entry of every blob without a prefetch list. */
   async writeNoPrefetchLandmark(): Promise<void> {
     await this.writeEntry(
-      { name: NO_PREFETCH_LANDMARK, type: 'file', mode: 0o644, uid: 0, gid: 0, size: LANDMARK_CONTENT.length, mtime: 0 },
+      { name: NO_PREFETCH_LANDMARK, type: 'file', mode: 0, uid: 0, gid: 0, size: LANDMARK_CONTENT.length, mtime: 0 },
       Readable.from([LANDMARK_CONTENT]),
     );
   }

@@ -3,11 +3,13 @@ export * from './user.entity';
 export * from './personal-access-token.entity';
 export * from './cluster.entity';
 export * from './job.entity';
+export * from './conversion.entity';
 
 import { UserEntity } from './user.entity';
 import { PersonalAccessTokenEntity } from './personal-access-token.entity';
 import { SchedulerClusterEntity, SchedulerEntity, SeedPeerEntity } from './cluster.entity';
 import { JobEntity } from './job.entity';
+import { ConversionTaskEntity, ConvertedLayerEntity } from './conversion.entity';
 
 export const ENTITIES = [
   UserEntity,
@@ -16,4 +18,6 @@ export const ENTITIES = [
   SchedulerEntity,
   SeedPeerEntity,
   JobEntity,
+  ConversionTaskEntity,
+  ConvertedLayerEntity,
 ];

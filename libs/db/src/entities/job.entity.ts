@@ -5,7 +5,7 @@ import { BaseModel, bigintNumber, jsonText } from './base.entity';
 export type JobState = 'PENDING' | 'SUCCESS' | 'FAILURE';
 
 /** Which caller dialect created the job: decides nothing but how it is reported. */
-export type JobDialect = 'dragonfly-v2' | 'dragonfly-v1' | 'kraken' | 'admin';
+export type JobDialect = 'dragonfly-v2' | 'dragonfly-v1' | 'kraken' | 'admin' | 'conversion';
 
 export interface PreheatTaskOutcome {
   url: string;

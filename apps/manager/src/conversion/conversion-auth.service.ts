@@ -1,0 +1,55 @@
+import { Actor, TokensService, UsersService, hasScope, safeEqual } from '@accel/auth';
+import { GatewayConfig } from '@accel/config';
+import { ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
+
+const INVALID = 'invalid auth config';
+
+/**
+ * Conversion API auth, failing closed where acceld let header-less requests through: a webhook
+ * must carry exactly the `Authorization` value configured for its registry host; otherwise a
+ * gateway token with the `conversion` scope (or a gateway user) is required.
+ */
+@Injectable()
+export class ConversionAuth {
+  constructor(
+    private readonly config: GatewayConfig,
+    private readonly tokens: TokensService,
+    private readonly users: UsersService,
+  ) {}
+
+  /** For POST: every named host's webhook header matches, or the caller is a gateway identity. */
+  async authorizeWebhook(authorization: string | undefined, hosts: string[]): Promise<void> {
+    if (!authorization || hosts.length === 0) throw new UnauthorizedException(INVALID);
+    const expected = hosts.map((h) => this.config.provider.source[h.toLowerCase()]?.webhook.auth_header ?? '');
+    if (expected.every((e) => e !== '' && safeEqual(authorization, e))) return;
+    await this.gatewayIdentity(authorization);
+  }
+
+  /** For events the gateway ignores: any configured webhook header, or a gateway identity. */
+  async authorizeAnyWebhook(authorization: string | undefined): Promise<void> {
+    if (!authorization) throw new UnauthorizedException(INVALID);
+    const configured = Object.values(this.config.provider.source).map((s) => s.webhook.auth_header).filter(Boolean);
+    if (configured.some((e) => safeEqual(authorization, e))) return;
+    await this.gatewayIdentity(authorization);
+  }
+
+  /** For the task list and sync mode: a gateway identity. */
+  async gatewayIdentity(authorization: string | undefined): Promise<Actor> {
+    if (!authorization) throw new UnauthorizedException(INVALID);
+    const bearer = /^bearer\s+(.+)$/i.exec(authorization);
+    if (bearer && this.config.auth.bearer) {
+      const actor = await this.tokens.authenticate(bearer[1].trim());
+      if (!actor) throw new UnauthorizedException(INVALID);
+      if (!hasScope(actor, 'conversion')) throw new ForbiddenException("Token doesn't have permission to access this resource. Required permission: conversion");
+      return actor;
+    }
+    const basic = /^basic\s+(.+)$/i.exec(authorization);
+    if (basic && this.config.auth.basic) {
+      const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      const user = colon > 0 && decoded.slice(0, colon) !== 'username' ? await this.users.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1)) : null;
+      if (user) return { kind: 'user', name: user.name, userId: user.id, role: user.role, scopes: 'all' };
+    }
+    throw new UnauthorizedException(INVALID);
+  }
+}

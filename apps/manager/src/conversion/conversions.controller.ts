@@ -1,0 +1,70 @@
+import { ConversionService, conversionTaskView, parseWebhook } from '@accel/convert';
+import { Body, Controller, Get, Headers, HttpCode, HttpException, Logger, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { Request, Response } from 'express';
+import { paginationLink } from '../provider/pagination';
+import { AcceldExceptionFilter } from './acceld-exception.filter';
+import { ConversionAuth } from './conversion-auth.service';
+
+export class ConversionListQueryDto {
+  @IsOptional() @IsIn(['PROCESSING', 'COMPLETED', 'FAILED']) status?: 'PROCESSING' | 'COMPLETED' | 'FAILED';
+  @IsOptional() @IsString() source?: string;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) page?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000) per_page?: number;
+}
+
+/** Go's strconv.ParseBool: anything else is false, as acceld reads `sync`. */
+const parseBool = (v: unknown) => typeof v === 'string' && ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v);
+
+/** acceld-compatible conversion API (:2077): Harbor's "Artifact pushed" webhook target. */
+@Controller('api/v1/conversions')
+@UseFilters(AcceldExceptionFilter)
+export class ConversionsController {
+  private readonly log = new Logger('ConversionAPI');
+
+  constructor(
+    private readonly conversions: ConversionService,
+    private readonly auth: ConversionAuth,
+  ) {}
+
+  @Post()
+  @HttpCode(200)
+  async create(@Body() body: unknown, @Headers('authorization') authorization: string | undefined, @Query('sync') sync: unknown) {
+    const event = parseWebhook(body);
+    if (event.kind === 'ignored') {
+      // Harbor sends every event type it is configured for; only pushes are converted.
+      await this.auth.authorizeAnyWebhook(authorization);
+      this.log.log(`unsupported payload type ${event.type}: ignored`);
+      return 'Ok';
+    }
+    await this.auth.authorizeWebhook(authorization, event.artifacts.map((a) => a.host));
+    const waitSync = parseBool(sync);
+    if (waitSync) await this.auth.gatewayIdentity(authorization);
+    const tasks = [];
+    for (const a of event.artifacts) tasks.push(await this.conversions.submit(a));
+    if (waitSync) {
+      const done = await Promise.all(tasks.map((t) => this.conversions.waitFinished(t.uuid)));
+      const failed = done.find((t) => t.status === 'FAILED');
+      if (failed) throw new ConversionFailed(failed.reason ?? 'conversion failed');
+    }
+    return 'Ok';
+  }
+
+  @Get()
+  async list(@Headers('authorization') authorization: string | undefined, @Query() q: ConversionListQueryDto, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    await this.auth.gatewayIdentity(authorization);
+    const page = q.page ?? 1;
+    const perPage = q.per_page ?? 100;
+    const [rows, total] = await this.conversions.list({ status: q.status, source: q.source, page, perPage });
+    res.setHeader('Link', paginationLink(req, page, perPage, total));
+    return rows.map(conversionTaskView);
+  }
+}
+
+/** Sync mode's failure: 500 ERR_CONVERT_FAILED with the task's reason, as acceld answers. */
+class ConversionFailed extends HttpException {
+  constructor(reason: string) {
+    super({ message: reason }, 500);
+  }
+}

@@ -1,0 +1,60 @@
+import { describeError } from '@accel/common';
+import { GatewayConfig } from '@accel/config';
+import { ConversionTaskEntity } from '@accel/db';
+import { PreheatService } from '@accel/preheat';
+import { manifestUrl, parseImageReference } from '@accel/registry';
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { ImageConverter } from './image-converter';
+
+/** Runs one conversion task to COMPLETED or FAILED, and chains the preheat when configured. */
+@Injectable()
+export class ConversionEngine {
+  private readonly log = new Logger(ConversionEngine.name);
+
+  constructor(
+    private readonly config: GatewayConfig,
+    private readonly converter: ImageConverter,
+    private readonly preheat: PreheatService,
+    @InjectRepository(ConversionTaskEntity) private readonly tasks: Repository<ConversionTaskEntity>,
+  ) {}
+
+  async run(taskId: number): Promise<void> {
+    const task = await this.tasks.findOneBy({ id: taskId });
+    if (!task || task.status !== 'PROCESSING') return;
+    const started = Date.now();
+    try {
+      const src = parseImageReference(task.source);
+      const target = parseImageReference(task.target);
+      const loc = { scheme: this.converter.schemeFor(src.host), host: src.host, repository: src.repository, reference: task.sourceDigest || src.digest || src.tag || 'latest' };
+      const result = await this.converter.convert(loc, target.tag!);
+      let preheatJobId: number | null = null;
+      const chain = this.config.converter.preheat;
+      if (chain.enabled && !result.skipped) {
+        const job = await this.preheat.create(
+          { type: 'image', url: manifestUrl({ ...loc, reference: target.tag! }), scope: chain.scope as never, schedulerClusterIds: chain.cluster_ids },
+          'conversion',
+          0,
+        );
+        preheatJobId = job.id;
+      }
+      await this.tasks.update(task.id, {
+        status: 'COMPLETED',
+        reason: result.skipped ?? null,
+        sourceDigest: result.sourceDigest,
+        targetDigest: result.skipped ? null : result.digest,
+        sourceSize: result.sourceSize,
+        targetSize: result.targetSize,
+        preheatJobId,
+        finishedAt: new Date(),
+      });
+      this.log.log(`${task.source} → ${result.skipped ? result.skipped : `${task.target} (${result.digest})`} in ${Date.now() - started} ms${preheatJobId ? `, preheat job ${preheatJobId}` : ''}`);
+    } catch (e) {
+      const reason = describeError(e);
+      // A FAILED task frees its key: the next delivery of the same push tries again.
+      await this.tasks.update(task.id, { status: 'FAILED', reason, activeKey: null, finishedAt: new Date() });
+      this.log.warn(`${task.source} failed: ${reason}`);
+    }
+  }
+}

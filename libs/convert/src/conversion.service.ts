@@ -1,0 +1,109 @@
+import { GatewayConfig } from '@accel/config';
+import { ConversionStatus, ConversionTaskEntity } from '@accel/db';
+import { QueueName } from '@accel/queue';
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Queue } from 'bullmq';
+import { createHash, randomUUID } from 'node:crypto';
+import { Like, Repository } from 'typeorm';
+import { PushedArtifact } from './webhook';
+
+export interface ConversionQueuePayload {
+  taskId: number;
+}
+
+export const conversionQueueJobId = (activeKey: string): string => `cv-${activeKey}`;
+
+export interface ConversionQuery {
+  status?: ConversionStatus;
+  source?: string;
+  page: number;
+  perPage: number;
+}
+
+/** Creates conversion tasks (row first, then queue) and reads them. */
+@Injectable()
+export class ConversionService {
+  private readonly log = new Logger(ConversionService.name);
+
+  constructor(
+    private readonly config: GatewayConfig,
+    @InjectRepository(ConversionTaskEntity) private readonly tasks: Repository<ConversionTaskEntity>,
+    @InjectQueue(QueueName.Convert) private readonly queue: Queue<ConversionQueuePayload>,
+  ) {}
+
+  get driver(): string {
+    return this.config.converter.driver.type;
+  }
+
+  private get suffix(): string | undefined {
+    return this.config.converter.rules.find((r) => r.tag_suffix)?.tag_suffix;
+  }
+
+  private get cacheTag(): string | undefined {
+    return this.config.converter.rules.find((r) => r.cache_tag)?.cache_tag;
+  }
+
+  /**
+   * One task per pushed artifact. A delivery Harbor retries, or a duplicate, returns the live
+   * task of the same (source digest, driver, target) instead of starting another conversion.
+   */
+  async submit(a: PushedArtifact): Promise<ConversionTaskEntity> {
+    const suffix = this.suffix;
+    const base = { uuid: randomUUID(), source: a.resourceUrl, sourceDigest: a.digest ?? '', driver: this.driver, reason: null, activeKey: null, finishedAt: null };
+    const skip = (reason: string) => this.tasks.save(this.tasks.create({ ...base, status: 'COMPLETED', reason, finishedAt: new Date() }));
+    if (!suffix) {
+      return this.tasks.save(this.tasks.create({ ...base, status: 'FAILED', reason: 'not found matched conversion rule (converter.rules[].tag_suffix)', finishedAt: new Date() }));
+    }
+    if (!a.tag) return skip('skipped: pushed by digest, so there is no tag to name the converted image');
+    if (a.tag.endsWith(suffix)) return skip(`skipped: the tag already ends with ${suffix}`);
+    if (this.cacheTag && a.tag === this.cacheTag) return skip('skipped: the tag is the conversion cache tag');
+    const target = `${a.host}/${a.repository}:${a.tag}${suffix}`;
+    const activeKey = createHash('sha256').update(`${a.digest ?? a.resourceUrl}|${this.driver}|${target}`).digest('hex');
+    let task: ConversionTaskEntity;
+    try {
+      task = await this.tasks.save(this.tasks.create({ ...base, target, status: 'PROCESSING', activeKey }));
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'ER_DUP_ENTRY') throw e;
+      const live = await this.tasks.findOneBy({ activeKey });
+      if (!live) throw e;
+      this.log.log(`duplicate delivery of ${a.resourceUrl}: task ${live.uuid} already covers it`);
+      return live;
+    }
+    await this.enqueue(task);
+    return task;
+  }
+
+  async enqueue(task: ConversionTaskEntity): Promise<void> {
+    try {
+      await this.queue.add('convert', { taskId: task.id }, { jobId: conversionQueueJobId(task.activeKey!), attempts: 3, backoff: { type: 'exponential', delay: 5000 }, removeOnComplete: { age: 3600 }, removeOnFail: { age: 24 * 3600 } });
+    } catch (e) {
+      this.log.warn(`task ${task.uuid} saved but not queued yet (${(e as Error).message}); the reconciler will queue it`);
+    }
+  }
+
+  /** Polls until the task leaves PROCESSING (sync mode); conversions can take minutes. */
+  async waitFinished(uuid: string, timeoutMs = 3_600_000): Promise<ConversionTaskEntity> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const t = await this.tasks.findOneByOrFail({ uuid });
+      if (t.status !== 'PROCESSING') return t;
+      if (Date.now() > end) throw new Error(`conversion ${uuid} still running after ${timeoutMs / 1000} s`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  findByUuid(uuid: string): Promise<ConversionTaskEntity | null> {
+    return this.tasks.findOneBy({ uuid });
+  }
+
+  list(q: ConversionQuery): Promise<[ConversionTaskEntity[], number]> {
+    return this.tasks.findAndCount({
+      where: { isDel: 0, ...(q.status ? { status: q.status } : {}), ...(q.source ? { source: Like(`%${q.source.replace(/[%_\\]/g, '\\$&')}%`) } : {}) },
+      order: { createdAt: 'DESC', id: 'DESC' },
+      skip: (q.page - 1) * q.perPage,
+      take: q.perPage,
+    });
+  }
+}

@@ -1,0 +1,26 @@
+import { GatewayConfig } from '@accel/config';
+import { createHash } from 'node:crypto';
+import { EstargzOptions } from './estargz-writer';
+
+/** Bumped when the writer's output for the same input and options changes. */
+const WRITER_VERSION = 1;
+
+export interface EstargzDriverSettings extends EstargzOptions {
+  withReferrer: boolean;
+  /** Identifies the output a layer gets with these settings (converted-layer reuse key). */
+  key: string;
+}
+
+const truthy = (v: string | undefined, fallback: boolean) => (v === undefined || v === '' ? fallback : /^(1|t|true|yes)$/i.test(v));
+
+/** eStargz options from acceld-style `converter.driver.config` strings, with upstream defaults. */
+export function estargzSettings(config: GatewayConfig): EstargzDriverSettings {
+  const c = config.converter.driver.config;
+  const chunkSize = c.chunk_size ? Number(c.chunk_size) : 4 << 20;
+  const level = c.compression_level ? Number(c.compression_level) : 9;
+  if (!Number.isInteger(chunkSize) || chunkSize < 4096) throw new Error('converter.driver.config.chunk_size must be an integer of at least 4096');
+  if (!Number.isInteger(level) || level < 1 || level > 9) throw new Error('converter.driver.config.compression_level must be 1-9');
+  if (c.compression && c.compression !== 'estargz') throw new Error(`converter.driver.config.compression ${c.compression} is not supported; use estargz`);
+  const key = createHash('sha256').update(JSON.stringify(['estargz', WRITER_VERSION, chunkSize, level])).digest('hex');
+  return { chunkSize, level, withReferrer: truthy(c.with_referrer, false), key };
+}
