@@ -77,7 +77,14 @@ export class ConversionService {
 
   async enqueue(task: ConversionTaskEntity): Promise<void> {
     try {
-      await this.queue.add('convert', { taskId: task.id }, { jobId: conversionQueueJobId(task.activeKey!), attempts: 3, backoff: { type: 'exponential', delay: 5000 }, removeOnComplete: { age: 3600 }, removeOnFail: { age: 24 * 3600 } });
+      await this.queue.add('convert', { taskId: task.id }, {
+        jobId: conversionQueueJobId(task.activeKey!),
+        attempts: 3,
+        backoff: { type: 'exponential', delay: 5000 },
+        // The row holds the outcome; a finished queue entry must not block the next delivery's id.
+        removeOnComplete: true,
+        removeOnFail: true,
+      });
     } catch (e) {
       this.log.warn(`task ${task.uuid} saved but not queued yet (${(e as Error).message}); the reconciler will queue it`);
     }

@@ -1,5 +1,5 @@
 import { ConversionService, conversionTaskView, parseWebhook } from '@accel/convert';
-import { Body, Controller, Get, Headers, HttpCode, HttpException, Logger, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
+import { Body, Controller, Get, Header, Headers, HttpCode, HttpException, Logger, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { Request, Response } from 'express';
@@ -13,6 +13,8 @@ export class ConversionListQueryDto {
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) page?: number;
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000) per_page?: number;
 }
+
+const OK = JSON.stringify('Ok');
 
 /** Go's strconv.ParseBool: anything else is false, as acceld reads `sync`. */
 const parseBool = (v: unknown) => typeof v === 'string' && ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v);
@@ -28,15 +30,17 @@ export class ConversionsController {
     private readonly auth: ConversionAuth,
   ) {}
 
+  /** Answers the JSON string "Ok", as acceld's `ctx.JSON(200, "Ok")`. */
   @Post()
   @HttpCode(200)
+  @Header('content-type', 'application/json; charset=utf-8')
   async create(@Body() body: unknown, @Headers('authorization') authorization: string | undefined, @Query('sync') sync: unknown) {
     const event = parseWebhook(body);
     if (event.kind === 'ignored') {
       // Harbor sends every event type it is configured for; only pushes are converted.
       await this.auth.authorizeAnyWebhook(authorization);
       this.log.log(`unsupported payload type ${event.type}: ignored`);
-      return 'Ok';
+      return OK;
     }
     await this.auth.authorizeWebhook(authorization, event.artifacts.map((a) => a.host));
     const waitSync = parseBool(sync);
@@ -48,7 +52,7 @@ export class ConversionsController {
       const failed = done.find((t) => t.status === 'FAILED');
       if (failed) throw new ConversionFailed(failed.reason ?? 'conversion failed');
     }
-    return 'Ok';
+    return OK;
   }
 
   @Get()

@@ -1,6 +1,6 @@
 import { Readable, Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { readTar } from '../tar/tar-reader';
+import { TarFormatError, readTar } from '../tar/tar-reader';
 import { EstargzOptions, EstargzResult, EstargzWriter, isReservedName } from './estargz-writer';
 
 export class LayerFormatError extends Error {}
@@ -46,7 +46,8 @@ export async function convertLayerToEstargz(source: Readable, out: Writable, opt
     }
   } catch (e) {
     const message = (e as Error).message;
-    if (/incorrect header check|unexpected end of file|invalid (block type|distance|stored block)|Invalid tar header|truncated|ends early|unknown format/i.test(message)) {
+    const zlibError = String((e as { code?: string }).code ?? '').startsWith('Z_');
+    if (zlibError || e instanceof TarFormatError || /Invalid tar header|truncated|ends early|unknown format|Unexpected end of data/i.test(message)) {
       throw new LayerFormatError(`source layer is corrupt: ${message}`);
     }
     throw e;

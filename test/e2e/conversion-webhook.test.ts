@@ -1,0 +1,213 @@
+import { bufferRangeReader, openEstargz } from '@accel/convert';
+import assert from 'node:assert/strict';
+import { gunzipSync } from 'node:zlib';
+import { after, before, describe, it } from 'node:test';
+import { ConversionWorld, image, index, richImage } from '../support/conversion-world';
+import { eventually } from '../support/env';
+import { sha256 } from '../support/layers';
+
+interface Task {
+  id: string;
+  created: string;
+  finished: string;
+  source: string;
+  source_size: number;
+  target_size: number;
+  status: string;
+  reason: string;
+  target: string;
+  target_digest: string;
+  preheat_job_id: number;
+}
+
+describe('conversion webhook (acceld-compatible, :2077)', () => {
+  let w: ConversionWorld;
+  let token: string;
+
+  before(async () => {
+    w = await ConversionWorld.start({ converter: { preheat: { enabled: true, scope: 'all_seed_peers' } } });
+    token = await w.gateway.token(['conversion', 'job']);
+  });
+  after(async () => w?.stop());
+
+  const list = async () => (await w.gateway.http<Task[]>('GET', '/api/v1/conversions', { headers: { authorization: `Bearer ${token}` }, base: w.gateway.conversionUrl })).json;
+  const waitTask = (source: string, since = 0) =>
+    eventually(async () => {
+      const t = (await list()).filter((x) => x.source === source && Date.parse(x.created) >= since);
+      return t.length && t.every((x) => x.status !== 'PROCESSING') ? t : undefined;
+    }, 60_000, `conversion of ${source}`);
+  const manifest = async (repo: string, ref: string) => {
+    const res = await fetch(`http://${w.registry.host}/v2/${repo}/manifests/${ref}`, { headers: { accept: 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' } });
+    return { status: res.status, json: res.status === 200 ? ((await res.json()) as Record<string, any>) : undefined };
+  };
+  const blob = async (repo: string, digest: string) => Buffer.from(await (await fetch(`http://${w.registry.host}/v2/${repo}/blobs/${digest}`)).arrayBuffer());
+
+  it('converts a pushed image to <tag>-esgz with OCI types, TOC annotations and new diff_ids, then preheats it', async () => {
+    const img = await richImage(64 * 1024);
+    await w.push('library/rich', 'v1', img);
+    const started = Date.now();
+    const r = await w.webhook(w.defaultPayload('library/rich', 'v1', img.digest));
+    assert.equal(r.status, 200);
+    assert.equal(r.json, 'Ok');
+    assert.ok(Date.now() - started < 1000, 'answered fast');
+    const [task] = await waitTask(`${w.registry.host}/library/rich:v1`);
+    assert.equal(task.status, 'COMPLETED', task.reason);
+    assert.equal(task.target, `${w.registry.host}/library/rich:v1-esgz`);
+    assert.equal(task.source_size, img.blobs.reduce((n, b) => n + b.size, 0));
+    assert.ok(task.target_size > 0);
+    assert.match(task.id, /^[0-9a-f-]{36}$/);
+    assert.notEqual(task.finished, '0001-01-01T00:00:00Z');
+
+    const m = (await manifest('library/rich', 'v1-esgz')).json!;
+    assert.equal(m.mediaType, 'application/vnd.oci.image.manifest.v1+json');
+    assert.equal(m.config.mediaType, 'application/vnd.oci.image.config.v1+json');
+    const config = JSON.parse((await blob('library/rich', m.config.digest)).toString());
+    assert.equal(config.rootfs.diff_ids.length, 2);
+    assert.equal(config.history.at(-1).empty_layer, true);
+    for (const [i, layer] of (m.layers as { mediaType: string; digest: string; annotations: Record<string, string> }[]).entries()) {
+      assert.equal(layer.mediaType, 'application/vnd.oci.image.layer.v1.tar+gzip');
+      const data = await blob('library/rich', layer.digest);
+      assert.equal(sha256(data), layer.digest);
+      const tar = gunzipSync(data);
+      assert.equal(config.rootfs.diff_ids[i], sha256(tar), 'diff_id is the digest of the decompressed eStargz blob');
+      assert.equal(layer.annotations['io.containers.estargz.uncompressed-size'], String(tar.length));
+      const opened = await openEstargz(bufferRangeReader(data), data.length);
+      assert.equal(layer.annotations['containerd.io/snapshot/stargz/toc.digest'], opened.tocDigest);
+    }
+    // Chained preheat: the converted blobs are in every seed peer.
+    assert.ok(task.preheat_job_id > 0);
+    const job = await eventually(async () => {
+      const j = (await w.gateway.http<{ state: string; result: unknown }>('GET', `/oapi/v1/jobs/${task.preheat_job_id}`, { headers: { authorization: `Bearer ${token}` } })).json;
+      return j.state === 'PENDING' ? undefined : j;
+    }, 30_000, 'chained preheat');
+    assert.equal(job.state, 'SUCCESS', JSON.stringify(job.result));
+    for (const s of w.seeds) {
+      const fetched = new Set(s.fetches.filter((f) => f.digestOk).map((f) => f.url.slice(f.url.lastIndexOf('/') + 1)));
+      for (const l of m.layers as { digest: string }[]) assert.ok(fetched.has(l.digest), `${s.hostname} has ${l.digest}`);
+    }
+  });
+
+  it('converts a multi-arch index from a CloudEvents payload into an index, reusing layers converted before', async () => {
+    const idx = index([await image({ arch: 'amd64' }), await image({ arch: 'arm64' })]);
+    await w.push('library/multi', 'v2', idx);
+    const r = await w.webhook(w.cloudEventsPayload('library/multi', 'v2', idx.digest), { cloudEvents: true });
+    assert.equal(r.status, 200);
+    const [task] = await waitTask(`${w.registry.host}/library/multi:v2`);
+    assert.equal(task.status, 'COMPLETED', task.reason);
+    const out = (await manifest('library/multi', 'v2-esgz')).json!;
+    assert.equal(out.mediaType, 'application/vnd.oci.image.index.v1+json');
+    assert.deepEqual(out.manifests.map((d: { platform: { architecture: string } }) => d.platform.architecture), ['amd64', 'arm64']);
+    // The same source under another tag: layers are reused, the output is identical.
+    await w.push('library/multi', 'v3', idx);
+    await w.webhook(w.defaultPayload('library/multi', 'v3', idx.digest));
+    const [again] = await waitTask(`${w.registry.host}/library/multi:v3`);
+    assert.equal(again.status, 'COMPLETED', again.reason);
+    assert.equal(again.target_digest, task.target_digest, 'deterministic output');
+  });
+
+  it('answers duplicate and retried deliveries with one conversion', async () => {
+    const img = await image();
+    await w.push('library/dup', 'v1', img);
+    const payload = w.defaultPayload('library/dup', 'v1', img.digest);
+    const answers = await Promise.all([1, 2, 3, 4].map(() => w.webhook(payload)));
+    assert.ok(answers.every((a) => a.status === 200));
+    const tasks = await waitTask(`${w.registry.host}/library/dup:v1`);
+    assert.equal(tasks.length, 1, 'one task for four deliveries');
+    assert.equal(tasks[0].status, 'COMPLETED');
+  });
+
+  it('skips digest pushes, converted tags and images already in a lazy-pull format', async () => {
+    const img = await image();
+    await w.push('library/guard', 'v1', img);
+    const byDigest = w.defaultPayload('library/guard', img.digest, img.digest);
+    byDigest.event_data.resources[0].resource_url = `${w.registry.host}/library/guard@${img.digest}`;
+    await w.webhook(byDigest);
+    const [d] = await waitTask(`${w.registry.host}/library/guard@${img.digest}`);
+    assert.equal(d.status, 'COMPLETED');
+    assert.match(d.reason, /pushed by digest/);
+    assert.equal((await manifest('library/guard', 'latest-esgz')).status, 404, 'never latest<suffix>');
+
+    await w.webhook(w.defaultPayload('library/guard', 'v1-esgz', img.digest));
+    const [suffixed] = await waitTask(`${w.registry.host}/library/guard:v1-esgz`);
+    assert.match(suffixed.reason, /already ends with -esgz/);
+
+    // An eStargz image pushed under a plain tag (copied from an earlier conversion).
+    const esgz = (await manifest('library/rich', 'v1-esgz')).json!;
+    const put = await fetch(`http://${w.registry.host}/v2/library/rich/manifests/copied`, { method: 'PUT', body: JSON.stringify(esgz), headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' } });
+    assert.equal(put.status, 201);
+    await w.webhook(w.defaultPayload('library/rich', 'copied', ''));
+    const [copied] = await waitTask(`${w.registry.host}/library/rich:copied`);
+    assert.equal(copied.status, 'COMPLETED');
+    assert.match(copied.reason, /already eStargz/);
+    assert.equal((await manifest('library/rich', 'copied-esgz')).status, 404);
+  });
+
+  it('fails closed: no header, a wrong header or an unknown registry is 401 in acceld\'s shape', async () => {
+    const payload = w.defaultPayload('library/app', 'v1', '');
+    for (const auth of [null, 'Bearer wrong', 'bearer webhook-secret-for-tests', 'webhook-secret-for-tests']) {
+      const r = await w.webhook(payload, { auth });
+      assert.equal(r.status, 401, String(auth));
+      assert.deepEqual(r.json, { code: 'ERR_UNAUTHORIZED', message: 'invalid auth config' });
+    }
+    const foreign = w.defaultPayload('library/app', 'v1', '');
+    foreign.event_data.resources[0].resource_url = 'evil.example.com/library/app:v1';
+    assert.equal((await w.webhook(foreign)).status, 401);
+    const list = await w.gateway.http('GET', '/api/v1/conversions', { base: w.gateway.conversionUrl });
+    assert.equal(list.status, 401);
+    // A gateway token with the conversion scope may submit, as accelctl does.
+    const viaToken = await w.webhook({ type: 'PUSH_ARTIFACT', event_data: { resources: [{ resource_url: `${w.registry.host}/library/rich:v1` }] } }, { auth: `Bearer ${token}` });
+    assert.equal(viaToken.status, 200);
+  });
+
+  it('rejects malformed payloads with 400 and ignores other event types', async () => {
+    const bad = await w.gateway.http('POST', '/api/v1/conversions', { raw: '{"type":', headers: { authorization: 'Bearer webhook-secret-for-tests', 'content-type': 'application/json' }, base: w.gateway.conversionUrl });
+    assert.equal(bad.status, 400);
+    assert.deepEqual(bad.json, { code: 'ERR_ILLEGAL_PARAMETER', message: 'invalid webhook payload' });
+    const noResources = await w.webhook({ type: 'PUSH_ARTIFACT', event_data: {} });
+    assert.equal(noResources.status, 400);
+    const badUrl = await w.webhook({ type: 'PUSH_ARTIFACT', event_data: { resources: [{ resource_url: 'no-slash' }] } });
+    assert.deepEqual(badUrl.json, { code: 'ERR_ILLEGAL_PARAMETER', message: 'failed to parse resource url' });
+    const other = await w.webhook({ type: 'DELETE_ARTIFACT', event_data: { resources: [] } });
+    assert.equal(other.status, 200);
+    assert.equal(other.json, 'Ok');
+    const unknown = await w.gateway.http('GET', '/api/v2/nothing', { base: w.gateway.conversionUrl });
+    assert.deepEqual(unknown.json, { code: 'ERR_INVALID_ENDPOINT', message: 'Endpoint not found' });
+  });
+
+  it('fails a corrupt source layer with a readable reason and leaves the target tag untouched', async () => {
+    const img = await image();
+    const layer = img.blobs[1];
+    const corrupt = Buffer.from(layer.data);
+    corrupt.fill(0x41, 20, 60);
+    const { sha256: digestOf } = await import('../support/images');
+    layer.data = corrupt;
+    layer.digest = digestOf(corrupt);
+    const m = JSON.parse(img.manifest.toString());
+    m.layers[0].digest = layer.digest;
+    m.layers[0].size = corrupt.length;
+    img.manifest = Buffer.from(JSON.stringify(m));
+    img.digest = digestOf(img.manifest);
+    await w.push('library/broken', 'v1', img);
+    await w.webhook(w.defaultPayload('library/broken', 'v1', img.digest));
+    const [task] = await waitTask(`${w.registry.host}/library/broken:v1`);
+    assert.equal(task.status, 'FAILED');
+    assert.match(task.reason, /source layer is corrupt/);
+    assert.equal((await manifest('library/broken', 'v1-esgz')).status, 404);
+    // The next delivery of the same push tries again (the failed task freed its key).
+    await w.webhook(w.defaultPayload('library/broken', 'v1', img.digest));
+    const tasks = await waitTask(`${w.registry.host}/library/broken:v1`);
+    assert.equal(tasks.length, 2);
+  });
+
+  it('sync mode waits for the result and reports a failure as 500 ERR_CONVERT_FAILED', async () => {
+    const img = await image();
+    await w.push('library/sync', 'v1', img);
+    const ok = await w.webhook({ type: 'PUSH_ARTIFACT', event_data: { resources: [{ resource_url: `${w.registry.host}/library/sync:v1` }] } }, { auth: `Bearer ${token}`, query: '?sync=true' });
+    assert.equal(ok.status, 200);
+    assert.equal((await manifest('library/sync', 'v1-esgz')).status, 200, 'converted before the answer');
+    const missing = await w.webhook({ type: 'PUSH_ARTIFACT', event_data: { resources: [{ resource_url: `${w.registry.host}/library/sync:nope` }] } }, { auth: `Bearer ${token}`, query: '?sync=true' });
+    assert.equal(missing.status, 500);
+    assert.equal((missing.json as { code: string }).code, 'ERR_CONVERT_FAILED');
+    assert.match((missing.json as { message: string }).message, /not found/);
+  });
+});

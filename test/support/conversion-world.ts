@@ -1,0 +1,120 @@
+import { deepMerge } from '@accel/config';
+import { ReferenceSeedPeer } from './dragonfly';
+import { TestGateway } from './gateway';
+import { BuiltImage, MT, image, index, push, sha256 as digestOf } from './images';
+import { gzipLayerOf, richLayerFiles } from './layers';
+import { RegistryProcess } from './registry';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const WEBHOOK_SECRET = 'Bearer webhook-secret-for-tests';
+
+/** An image whose first layer has every tar entry type, chunk-boundary files and xattrs. */
+export async function richImage(chunkSize: number, docker = false): Promise<BuiltImage> {
+  const rich = await gzipLayerOf(richLayerFiles(chunkSize));
+  const upper = await gzipLayerOf([
+    { name: 'etc/', type: 'directory', mode: 0o755 },
+    { name: 'etc/.wh.hostname', type: 'file', content: Buffer.alloc(0) },
+    { name: 'etc/hostname2', type: 'file', content: Buffer.from('second layer\n') },
+    { name: 'usr/bin/tool-copy', type: 'file', content: Buffer.from('overwritten in layer 2\n'), mode: 0o755 },
+  ]);
+  const layers = [rich, upper];
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Env: ['PATH=/usr/bin'] }, rootfs: { type: 'layers', diff_ids: layers.map((l) => digestOf(l.tar)) }, history: [{ created_by: 'layer 1' }, { created_by: 'layer 2' }] }));
+  const layerType = docker ? MT.dockerLayer : MT.ociLayer;
+  const mediaType = docker ? MT.dockerManifest : MT.ociManifest;
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType,
+      config: { mediaType: docker ? MT.dockerConfig : MT.ociConfig, digest: digestOf(config), size: config.length },
+      layers: layers.map((l) => ({ mediaType: layerType, digest: digestOf(l.data), size: l.data.length })),
+    }),
+  );
+  return {
+    manifest,
+    mediaType,
+    digest: digestOf(manifest),
+    blobs: [{ digest: digestOf(config), size: config.length, mediaType: MT.ociConfig, data: config }, ...layers.map((l) => ({ digest: digestOf(l.data), size: l.data.length, mediaType: layerType, data: l.data }))],
+    pulled: [digestOf(config), ...layers.map((l) => digestOf(l.data))],
+    platform: { os: 'linux', architecture: 'amd64' },
+  };
+}
+
+/** A registry playing Harbor, a gateway converting its pushes, and seed peers for chained preheats. */
+export class ConversionWorld {
+  readonly registry = new RegistryProcess(mkdtempSync(join(tmpdir(), 'accel-conv-')), { kind: 'none' });
+  readonly seeds = [new ReferenceSeedPeer('seed-1'), new ReferenceSeedPeer('seed-2')];
+  gateway!: TestGateway;
+
+  static async start(overrides: Record<string, unknown> = {}): Promise<ConversionWorld> {
+    const w = new ConversionWorld();
+    await w.registry.start();
+    await Promise.all(w.seeds.map((s) => s.start()));
+    w.gateway = await TestGateway.start(
+      deepMerge(
+        {
+          registry: { allowed: [] },
+          provider: { source: { [w.registry.host]: { plain_http: true, webhook: { auth_header: WEBHOOK_SECRET } } } },
+          converter: { worker: 2, driver: { type: 'estargz', config: { chunk_size: String(64 * 1024) } }, rules: [{ tag_suffix: '-esgz' }] },
+          preheat: { clusters: [{ id: 1, name: 'cluster-1', seedPeers: w.seeds.map((s) => ({ hostname: s.hostname, ip: s.ip, port: s.port })), schedulers: [] }] },
+        },
+        overrides,
+      ),
+    );
+    return w;
+  }
+
+  async push(repository: string, tag: string, img: BuiltImage | ReturnType<typeof index>): Promise<void> {
+    await push(this.registry.host, repository, tag, img);
+  }
+
+  /** Harbor's Default PUSH_ARTIFACT payload for a tag push. */
+  defaultPayload(repository: string, tag: string, digest: string) {
+    const [namespace, ...name] = repository.split('/');
+    return {
+      type: 'PUSH_ARTIFACT',
+      occur_at: Math.floor(Date.now() / 1000),
+      operator: 'admin',
+      event_data: {
+        resources: [{ digest, tag, resource_url: `${this.registry.host}/${repository}:${tag}` }],
+        repository: { date_created: 1735000000, name: name.join('/'), namespace, repo_full_name: repository, repo_type: 'private' },
+      },
+    };
+  }
+
+  /** Harbor 2.8+'s CloudEvents payload. */
+  cloudEventsPayload(repository: string, tag: string, digest: string) {
+    const d = this.defaultPayload(repository, tag, digest);
+    return {
+      specversion: '1.0',
+      id: '3f1c2b8e-0d7a-4a57-9d0c-5e9c7d2f1a11',
+      source: '/projects/1/webhook/policies/1',
+      type: 'harbor.artifact.pushed',
+      time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      datacontenttype: 'application/json',
+      data: d.event_data,
+      operator: 'admin',
+      requestid: 'req-1',
+    };
+  }
+
+  /** POSTs a webhook with the headers Harbor's jobservice sends. */
+  webhook(payload: unknown, opts: { auth?: string | null; cloudEvents?: boolean; query?: string } = {}) {
+    const headers: Record<string, string> = {
+      'content-type': opts.cloudEvents ? 'application/cloudevents+json' : 'application/json',
+      'user-agent': 'Go-http-client/1.1',
+      'accept-encoding': 'gzip',
+    };
+    if (opts.auth !== null) headers.authorization = opts.auth ?? WEBHOOK_SECRET;
+    return this.gateway.http('POST', `/api/v1/conversions${opts.query ?? ''}`, { body: payload, headers, base: this.gateway.conversionUrl });
+  }
+
+  async stop(): Promise<void> {
+    await this.gateway?.stop();
+    await Promise.all(this.seeds.map((s) => s.stop()));
+    await this.registry.stop();
+  }
+}
+
+export { image, index };
