@@ -1,0 +1,69 @@
+import { bufferRangeReader, openEstargz, TocEntry } from '@accel/convert';
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { PrivateContainerd } from '../support/containerd';
+import { ConversionWorld, richImage } from '../support/conversion-world';
+import { eventually } from '../support/env';
+
+/** Third-party checks of the eStargz output: containerd unpacks it, ctr-remote writes the same TOC. */
+describe('eStargz conformance with containerd and ctr-remote', () => {
+  let w: ConversionWorld;
+  let ctd: PrivateContainerd;
+  let token: string;
+
+  before(async () => {
+    w = await ConversionWorld.start({ converter: { driver: { config: { chunk_size: String(4 << 20) } } } });
+    ctd = new PrivateContainerd();
+    await ctd.start();
+    token = await w.gateway.token(['conversion']);
+  });
+  after(async () => {
+    await ctd?.stop();
+    await w?.stop();
+  });
+
+  async function convert(repo: string, docker: boolean) {
+    const img = await richImage(4 << 20, docker);
+    await w.push(repo, 'v1', img);
+    await w.webhook(w.defaultPayload(repo, 'v1', img.digest));
+    const task = await eventually(async () => {
+      const t = (await w.gateway.http<{ source: string; status: string; reason: string }[]>('GET', '/api/v1/conversions', { headers: { authorization: `Bearer ${token}` }, base: w.gateway.conversionUrl })).json.find((x) => x.source.endsWith(`${repo}:v1`));
+      return t && t.status !== 'PROCESSING' ? t : undefined;
+    }, 120_000, 'conversion');
+    assert.equal(task.status, 'COMPLETED', task.reason);
+    return img;
+  }
+
+  const comparable = ({ offset: _o, innerOffset: _i, ...e }: TocEntry) => e;
+
+  async function tocsOf(manifestDigest: string): Promise<TocEntry[][]> {
+    const m = JSON.parse((await ctd.ctr('content', 'get', manifestDigest)).stdout) as { layers: { digest: string }[] };
+    const tocs: TocEntry[][] = [];
+    for (const l of m.layers) {
+      const blob = await ctd.content(l.digest);
+      tocs.push((await openEstargz(bufferRangeReader(blob), blob.length)).toc.entries);
+    }
+    return tocs;
+  }
+
+  for (const docker of [false, true]) {
+    const repo = docker ? 'library/rich-docker' : 'library/rich-oci';
+    it(`${docker ? 'Docker' : 'OCI'} source: containerd pulls and unpacks the converted image, and ctr-remote writes the same TOC entries`, async () => {
+      await convert(repo, docker);
+      const src = `${w.registry.host}/${repo}:v1`;
+      const ours = `${w.registry.host}/${repo}:v1-esgz`;
+      // Pull with unpacking: containerd checks every layer against the config's diff_ids.
+      const pulled = await ctd.ctr('image', 'pull', '--plain-http', '--snapshotter', 'native', ours);
+      assert.match(pulled.stdout, /unpacking linux\/amd64 sha256:/);
+      await ctd.ctr('image', 'pull', '--plain-http', '--snapshotter', 'native', src);
+      const theirs = `${w.registry.host}/${repo}:ctr-remote`;
+      await ctd.ctrRemote('image', 'convert', '--estargz', '--oci', src, theirs);
+      const digestOf = async (ref: string) => (await ctd.ctr('image', 'ls')).stdout.split('\n').find((l) => l.startsWith(`${ref} `))!.split(/\s+/)[2];
+      const [ourTocs, theirTocs] = [await tocsOf(await digestOf(ours)), await tocsOf(await digestOf(theirs))];
+      assert.equal(ourTocs.length, 2);
+      for (let i = 0; i < ourTocs.length; i++) {
+        assert.deepEqual(ourTocs[i].map(comparable), theirTocs[i].map(comparable), `layer ${i}: same names, types, sizes, modes, owners, xattrs and digests`);
+      }
+    });
+  }
+});
