@@ -13,4 +13,5 @@ npm run --silent build
 mapfile -t files < <(find dist/test -name '*.test.js' | sort)
 if [ "$#" -gt 0 ]; then mapfile -t files < <(printf '%s\n' "${files[@]}" | grep -E "$1"); fi
 log "running ${#files[@]} test files"
-exec node --test --test-reporter=spec --test-concurrency=2 "${files[@]}"
+# A hung test fails after 5 minutes instead of holding CI.
+exec node --test --test-reporter=spec --test-concurrency=2 --test-timeout=300000 "${files[@]}"

@@ -49,6 +49,17 @@ export class ConversionWorld {
 
   static async start(overrides: Record<string, unknown> = {}): Promise<ConversionWorld> {
     const w = new ConversionWorld();
+    try {
+      await w.init(overrides);
+    } catch (e) {
+      await w.stop().catch(() => undefined);
+      throw e;
+    }
+    return w;
+  }
+
+  private async init(overrides: Record<string, unknown>): Promise<void> {
+    const w = this;
     await w.registry.start();
     await Promise.all(w.seeds.map((s) => s.start()));
     w.gateway = await TestGateway.start(
@@ -62,7 +73,6 @@ export class ConversionWorld {
         overrides,
       ),
     );
-    return w;
   }
 
   async push(repository: string, tag: string, img: BuiltImage | ReturnType<typeof index>): Promise<void> {

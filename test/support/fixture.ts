@@ -30,6 +30,18 @@ export class PreheatWorld {
 
   static async start(gatewayOverrides: Record<string, unknown> = {}): Promise<PreheatWorld> {
     const w = new PreheatWorld();
+    try {
+      await w.init(gatewayOverrides);
+    } catch (e) {
+      // Whatever did start must stop, or the test file never exits.
+      await w.stop().catch(() => undefined);
+      throw e;
+    }
+    return w;
+  }
+
+  private async init(gatewayOverrides: Record<string, unknown>): Promise<void> {
+    const w = this;
     await w.registries.start();
     await Promise.all([...w.seeds, ...w.peers].map((s) => s.start()));
     await w.scheduler.start();
@@ -64,7 +76,6 @@ export class PreheatWorld {
         ],
       },
     }, gatewayOverrides));
-    return w;
   }
 
   /** Manifest URL on one of the registries. */

@@ -106,6 +106,7 @@ export class TokenServer {
   }
 
   async stop(): Promise<void> {
-    await new Promise((r) => this.server?.close(r));
+    const server = this.server;
+    if (server) await new Promise((r) => server.close(r));
   }
 }

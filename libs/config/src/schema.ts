@@ -176,7 +176,7 @@ export class ConverterConfig {
   /** Comma-separated platforms to convert (empty: all). */
   @IsString() platforms = '';
   @ValidateNested() @Type(() => ConverterDriverConfig) driver = new ConverterDriverConfig();
-  @IsArray() @ValidateNested({ each: true }) @Type(() => ConverterRuleConfig) rules: ConverterRuleConfig[] = [{ tag_suffix: '-esgz' }];
+  @IsArray() @ValidateNested({ each: true }) @Type(() => ConverterRuleConfig) rules: ConverterRuleConfig[] = [Object.assign(new ConverterRuleConfig(), { tag_suffix: '-esgz' })];
   @ValidateNested() @Type(() => ConverterPreheatConfig) preheat = new ConverterPreheatConfig();
 }
 
