@@ -5,5 +5,7 @@ cd "$(dirname "$0")/.."
 # shellcheck source=lib/services.sh
 . scripts/lib/services.sh
 ensure_test_services
+need_cmd /usr/bin/time time
 npm run --silent build
-for b in "${@:-preheat}"; do node "dist/bench/$b.js"; done
+benches=("$@"); [ ${#benches[@]} -gt 0 ] || benches=(preheat convert-estargz)
+for b in "${benches[@]}"; do node "dist/bench/$b.js"; done

@@ -1,0 +1,118 @@
+/**
+ * eStargz conversion throughput: a realistic layer built from this machine's /usr tree,
+ * converted by the gateway's converter and by stargz-snapshotter's `ctr-remote image convert
+ * --estargz --oci` at the same gzip level and chunk size, in the same run.
+ * Prints MB/s of uncompressed input, CPU seconds, peak RSS and the ratio ours/ctr-remote.
+ *   BENCH_LAYER_MB (default 400), BENCH_LEVEL (default 9)
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream, lstatSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { PrivateContainerd } from '../test/support/containerd';
+import { MT, push } from '../test/support/images';
+import { RegistryProcess } from '../test/support/registry';
+
+const run = promisify(execFile);
+const LAYER_MB = Number(process.env.BENCH_LAYER_MB ?? 400);
+const LEVEL = Number(process.env.BENCH_LEVEL ?? 9);
+const CHUNK = 4 << 20;
+
+/** Regular files, symlinks and directories under /usr until their sizes add up to `limit`. */
+function pickFiles(limit: number): string[] {
+  const out: string[] = [];
+  let total = 0;
+  const walk = (dir: string) => {
+    let names: string[];
+    try {
+      names = readdirSync(dir).sort();
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      if (total >= limit) return;
+      const p = join(dir, n);
+      const st = lstatSync(p);
+      if (st.isDirectory()) walk(p);
+      else if (st.isFile() || st.isSymbolicLink()) {
+        out.push(p.slice(1));
+        total += st.isFile() ? st.size : 0;
+      }
+    }
+  };
+  walk('/usr');
+  return out;
+}
+
+async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const c of createReadStream(path)) h.update(c as Buffer);
+  return `sha256:${h.digest('hex')}`;
+}
+
+/** Runs a command under GNU time; returns wall seconds, CPU seconds and peak RSS (MiB). */
+async function timed(cmd: string, args: string[]): Promise<{ seconds: number; cpuSeconds: number; maxRssMiB: number; stdout: string }> {
+  const { stdout, stderr } = await run('/usr/bin/time', ['-f', 'TIME %e %U %S %M', cmd, ...args], { maxBuffer: 64 << 20 });
+  const m = /TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(stderr)!;
+  return { seconds: Number(m[1]), cpuSeconds: Number(m[2]) + Number(m[3]), maxRssMiB: Number(m[4]) / 1024, stdout };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'accel-bench-'));
+  const list = join(dir, 'files');
+  writeFileSync(list, pickFiles(LAYER_MB * 1e6).join('\n'));
+  const layer = join(dir, 'layer.tar.gz');
+  execFileSync('bash', ['-c', `tar -C / --no-recursion -cf - -T ${list} | gzip -6 > ${layer}`]);
+  const layerDigest = await sha256File(layer);
+  const uncompressed = Number(execFileSync('bash', ['-c', `gzip -dc ${layer} | wc -c`]).toString().trim());
+  console.log(`convert-estargz bench: layer of ${(uncompressed / 1e6).toFixed(0)} MB uncompressed (${(statSync(layer).size / 1e6).toFixed(0)} MB gzip) from /usr, level ${LEVEL}, chunk 4 MiB`);
+
+  // gunzip alone, the floor every converter stands on.
+  const gz = await timed('bash', ['-c', `gzip -dc ${layer} > /dev/null`]);
+
+  const ours = await timed(process.execPath, [join(__dirname, 'convert-layer.js'), layer, join(dir, 'ours.esgz'), String(LEVEL), String(CHUNK)]);
+  const oursResult = JSON.parse(ours.stdout) as { uncompressedBytes: number; size: number };
+
+  const registry = new RegistryProcess(mkdtempSync(join(tmpdir(), 'accel-bench-reg-')), { kind: 'none' });
+  const ctd = new PrivateContainerd();
+  await registry.start();
+  await ctd.start();
+  let theirs;
+  try {
+    const realDiffId = execFileSync('bash', ['-c', `gzip -dc ${layer} | sha256sum`]).toString().split(' ')[0];
+    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [`sha256:${realDiffId}`] }, config: {} }));
+    const configDigest = `sha256:${createHash('sha256').update(config).digest('hex')}`;
+    const size = statSync(layer).size;
+    const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MT.ociManifest, config: { mediaType: MT.ociConfig, digest: configDigest, size: config.length }, layers: [{ mediaType: MT.ociLayer, digest: layerDigest, size }] }));
+    await push(registry.host, 'bench/usr', 'v1', {
+      manifest,
+      mediaType: MT.ociManifest,
+      digest: `sha256:${createHash('sha256').update(manifest).digest('hex')}`,
+      blobs: [{ digest: configDigest, size: config.length, mediaType: MT.ociConfig, data: config }, { digest: layerDigest, size, mediaType: MT.ociLayer, data: readFileSync(layer) }],
+      pulled: [],
+      platform: { os: 'linux', architecture: 'amd64' },
+    });
+    const ref = `${registry.host}/bench/usr:v1`;
+    // Pulled (and unpacked) before timing: ctr-remote converts from the local content store.
+    await ctd.ctr('image', 'pull', '--plain-http', '--snapshotter', 'native', ref);
+    theirs = await timed('ctr-remote', ['--address', ctd.socket, 'image', 'convert', '--estargz', '--oci', '--estargz-compression-level', String(LEVEL), '--estargz-chunk-size', String(CHUNK), ref, `${ref}-esgz`]);
+  } finally {
+    await ctd.stop();
+    await registry.stop();
+    execFileSync('rm', ['-rf', dir]);
+  }
+  const mbps = (s: number) => (uncompressed / 1e6 / s).toFixed(1);
+  const row = (name: string, r: { seconds: number; cpuSeconds: number; maxRssMiB: number }) =>
+    console.log(`  ${name.padEnd(22)} ${r.seconds.toFixed(2).padStart(7)} s  ${mbps(r.seconds).padStart(7)} MB/s  cpu ${r.cpuSeconds.toFixed(2).padStart(7)} s  peak RSS ${r.maxRssMiB.toFixed(0).padStart(5)} MiB`);
+  row('gunzip (floor)', gz);
+  row('accel-gateway', ours);
+  row('ctr-remote', theirs);
+  console.log(`  ratio ours/ctr-remote throughput: ${(theirs.seconds / ours.seconds).toFixed(2)}×   (output ${(oursResult.size / 1e6).toFixed(0)} MB; ctr-remote's CPU excludes the containerd daemon's share)`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

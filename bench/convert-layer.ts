@@ -1,0 +1,33 @@
+/**
+ * Converts one gzip layer file to eStargz with the gateway's converter and prints what it cost
+ * as JSON (run as its own process so its CPU time and peak RSS are its own).
+ *   node dist/bench/convert-layer.js <layer.tar.gz> <out.esgz> [level] [chunkSize]
+ */
+import { convertLayerToEstargz } from '@accel/convert';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { finished } from 'node:stream/promises';
+
+async function main(): Promise<void> {
+  const [input, output, level = '9', chunk = String(4 << 20)] = process.argv.slice(2);
+  const started = process.hrtime.bigint();
+  const out = createWriteStream(output);
+  const result = await convertLayerToEstargz(createReadStream(input, { highWaterMark: 1 << 20 }), out, { chunkSize: Number(chunk), level: Number(level) });
+  out.end();
+  await finished(out);
+  const usage = process.resourceUsage();
+  console.log(
+    JSON.stringify({
+      seconds: Number(process.hrtime.bigint() - started) / 1e9,
+      cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6,
+      maxRssMiB: usage.maxRSS / 1024,
+      uncompressedBytes: result.uncompressedSize,
+      size: result.size,
+      entries: result.entries,
+    }),
+  );
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
