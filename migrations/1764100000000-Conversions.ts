@@ -30,6 +30,8 @@ export class Conversions1764100000000 implements MigrationInterface {
     await q.query(`CREATE TABLE converted_layer (${base}
       source_digest varchar(128) NOT NULL,
       settings_key char(64) NOT NULL,
+      registry varchar(256) NOT NULL,
+      repository varchar(1024) NOT NULL,
       target_digest varchar(128) NOT NULL,
       target_size bigint NOT NULL,
       diff_id varchar(128) NOT NULL,

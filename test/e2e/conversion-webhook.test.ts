@@ -103,6 +103,14 @@ describe('conversion webhook (acceld-compatible, :2077)', () => {
     const [again] = await waitTask(`${w.registry.host}/library/multi:v3`);
     assert.equal(again.status, 'COMPLETED', again.reason);
     assert.equal(again.target_digest, task.target_digest, 'deterministic output');
+    // In another repository the converted layers are mounted, not converted again.
+    await w.push('team/multi-copy', 'v1', idx);
+    const gets = (d: string) => w.registry.blobGets('team/multi-copy', d);
+    await w.webhook(w.defaultPayload('team/multi-copy', 'v1', idx.digest));
+    const [copy] = await waitTask(`${w.registry.host}/team/multi-copy:v1`);
+    assert.equal(copy.status, 'COMPLETED', copy.reason);
+    assert.equal(copy.target_digest, task.target_digest);
+    for (const i of idx.images) for (const l of i.blobs.slice(1)) assert.equal(gets(l.digest), 0, `source layer ${l.digest} not read again`);
   });
 
   it('answers duplicate and retried deliveries with one conversion', async () => {
@@ -197,6 +205,23 @@ describe('conversion webhook (acceld-compatible, :2077)', () => {
     await w.webhook(w.defaultPayload('library/broken', 'v1', img.digest));
     const tasks = await waitTask(`${w.registry.host}/library/broken:v1`);
     assert.equal(tasks.length, 2);
+  });
+
+  it('accelctl task create --sync and task list speak to the conversion API', async () => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const { join } = await import('node:path');
+    const cli = join(__dirname, '..', '..', 'apps', 'accelctl', 'src', 'main.js');
+    const img = await image();
+    await w.push('library/cli', 'v1', img);
+    const env = { ...process.env, ACCEL_TOKEN: token };
+    const addr = `127.0.0.1:${w.gateway.manager.conversionPort}`;
+    const created = await promisify(execFile)(process.execPath, [cli, 'task', '--addr', addr, 'create', '--sync', `${w.registry.host}/library/cli:v1`], { env });
+    assert.match(created.stderr, /Task has been completed\./);
+    const listed = await promisify(execFile)(process.execPath, [cli, 'task', '--addr', addr, 'ls'], { env });
+    assert.match(listed.stdout, /^ID\s+CREATED\s+STATUS\s+SOURCE\s+REASON/m);
+    assert.match(listed.stdout, new RegExp(`[0-9a-f-]{36}\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\s+COMPLETED\\s+${w.registry.host.replace(/\./g, '\\.')}/library/cli:v1`));
+    await assert.rejects(promisify(execFile)(process.execPath, [cli, 'task', '--addr', addr, 'ls'], { env: { ...process.env, ACCEL_TOKEN: 'acc_wrong' } }), (e: { code: number; stderr: string }) => e.code === 1 && /401: invalid auth config/.test(e.stderr));
   });
 
   it('sync mode waits for the result and reports a failure as 500 ERR_CONVERT_FAILED', async () => {

@@ -49,3 +49,41 @@ describe('durability: MySQL is the source of truth, Redis only carries work', ()
     for (const d of w.images.single.pulled) assert.ok(fetched.has(d));
   });
 });
+
+describe('durability: conversion tasks survive a lost queue', () => {
+  let w: import('../support/conversion-world').ConversionWorld;
+  let worker: INestApplicationContext | undefined;
+
+  before(async () => {
+    const { ConversionWorld } = await import('../support/conversion-world');
+    w = await ConversionWorld.start({ server: { runWorkers: false }, preheat: { reconcileGraceSeconds: 0 } });
+  });
+  after(async () => {
+    await worker?.close();
+    await w?.stop();
+  });
+
+  it('a PROCESSING task whose queue entry was lost is resumed by a standalone worker', async () => {
+    const { image } = await import('../support/conversion-world');
+    const img = await image();
+    await w.push('library/durable', 'v1', img);
+    assert.equal((await w.webhook(w.defaultPayload('library/durable', 'v1', img.digest))).status, 200);
+    const redis = new Redis({ host: w.gateway.config.redis.host, port: w.gateway.config.redis.port });
+    const keys = await redis.keys(`${w.gateway.config.redis.prefix}:*`);
+    if (keys.length) await redis.del(...keys);
+    await redis.quit();
+    const token = await w.gateway.token(['conversion']);
+    const status = async () =>
+      (await w.gateway.http<{ status: string; reason: string }[]>('GET', '/api/v1/conversions', { headers: { authorization: `Bearer ${token}` }, base: w.gateway.conversionUrl })).json[0];
+    assert.equal((await status()).status, 'PROCESSING');
+    worker = await NestFactory.createApplicationContext(WorkerModule.forRoot(w.gateway.config), { logger: ['error'] });
+    await worker.init();
+    const done = await eventually(async () => {
+      const t = await status();
+      return t.status === 'PROCESSING' ? undefined : t;
+    }, 30_000, 'resumed conversion');
+    assert.equal(done.status, 'COMPLETED', done.reason);
+    const res = await fetch(`http://${w.registry.host}/v2/library/durable/manifests/v1-esgz`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    assert.equal(res.status, 200);
+  });
+});

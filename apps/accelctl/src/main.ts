@@ -111,6 +111,39 @@ seedpeer.command('remove <id>').action(async (id: string) => {
   console.log(`seed peer ${id} removed`);
 });
 
+// acceld-compatible: `accelctl task [--addr host:port] create [--sync] <SOURCE>` and `task list|ls`.
+const task = program.command('task').description('conversion tasks (acceld-compatible)').option('--addr <host:port>', 'conversion API address', 'localhost:2077');
+const conversionServer = () => ({ ...opts(), server: `http://${task.opts<{ addr: string }>().addr}` });
+const cut = (s: string) => (s.length > 80 ? `${s.slice(0, 80)}...` : s);
+task
+  .command('create <source>')
+  .description('convert an image (host/repository:tag)')
+  .option('--sync', 'wait until the conversion finishes', false)
+  .action(async (source: string, a: { sync: boolean }) => {
+    const o = conversionServer();
+    if (a.sync) console.error('Waiting task to be completed...');
+    await call(o, 'POST', `/api/v1/conversions?sync=${a.sync}`, { type: 'PUSH_ARTIFACT', event_data: { resources: [{ resource_url: source }] } });
+    console.error(a.sync ? 'Task has been completed.' : 'Submitted asynchronous task, check status by `task list`.');
+  });
+task
+  .command('list')
+  .alias('ls')
+  .description('list conversion tasks, newest first')
+  .option('--status <status>', 'PROCESSING, COMPLETED or FAILED')
+  .action(async (a: { status?: string }) => {
+    const o = conversionServer();
+    const rows = await call<Record<string, unknown>[]>(o, 'GET', `/api/v1/conversions${a.status ? `?status=${encodeURIComponent(a.status)}` : ''}`);
+    if (o.output === 'json') return print(o, rows, []);
+    const view = rows.map((r) => ({
+      id: r.id,
+      created: String(r.created).replace('T', ' ').replace(/\..*$|Z$/, ''),
+      status: r.status,
+      source: cut(String(r.source)),
+      reason: cut(String(r.reason)),
+    }));
+    print(o, view, ['id', 'created', 'status', 'source', 'reason']);
+  });
+
 program.parseAsync(process.argv).catch((e: Error) => {
   console.error(`accelctl: ${e.message}`);
   process.exit(1);

@@ -143,7 +143,7 @@ export class ImageConverter {
   /** One layer: reused when converted before and still in the registry, else streamed through the writer. */
   private async convertLayer(loc: ManifestLocation, layer: Descriptor, settings: EstargzDriverSettings): Promise<ConvertedLayer> {
     const known = await this.converted.findOneBy({ sourceDigest: layer.digest, settingsKey: settings.key });
-    if (known && (await this.registry.blobExists(loc, known.targetDigest, { access: 'pull,push' }))) {
+    if (known && (await this.reuse(loc, known))) {
       return { descriptor: this.layerDescriptor(known.targetDigest, known.targetSize, known.tocDigest, known.uncompressedSize), diffId: known.diffId };
     }
     const dir = this.config.provider.work_dir || join(tmpdir(), 'accel-gateway');
@@ -168,7 +168,7 @@ export class ImageConverter {
       if (got !== layer.digest) throw new UserFacingError(`source layer ${layer.digest} does not match its digest (read ${got}): corrupt or truncated blob`);
       await this.registry.putBlob(loc, result.digest, createReadStream(scratch), result.size);
       await this.converted.upsert(
-        { sourceDigest: layer.digest, settingsKey: settings.key, targetDigest: result.digest, targetSize: result.size, diffId: result.diffId, tocDigest: result.tocDigest, uncompressedSize: result.uncompressedSize },
+        { sourceDigest: layer.digest, settingsKey: settings.key, registry: loc.host, repository: loc.repository, targetDigest: result.digest, targetSize: result.size, diffId: result.diffId, tocDigest: result.tocDigest, uncompressedSize: result.uncompressedSize },
         ['sourceDigest', 'settingsKey'],
       );
       return { descriptor: this.layerDescriptor(result.digest, result.size, result.tocDigest, result.uncompressedSize), diffId: result.diffId };
@@ -179,6 +179,13 @@ export class ImageConverter {
     } finally {
       await rm(scratch, { force: true });
     }
+  }
+
+  /** A layer converted before is skipped when the repository has it, or mounted from the one that does. */
+  private async reuse(loc: ManifestLocation, known: ConvertedLayerEntity): Promise<boolean> {
+    if (await this.registry.blobExists(loc, known.targetDigest, { access: 'pull,push' })) return true;
+    if (known.registry !== loc.host || known.repository === loc.repository) return false;
+    return this.registry.mountBlob(loc, known.targetDigest, known.repository).catch(() => false);
   }
 
   private layerDescriptor(digest: string, size: number, tocDigest: string, uncompressed: number): Descriptor {

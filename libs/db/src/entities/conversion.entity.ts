@@ -66,6 +66,13 @@ export class ConvertedLayerEntity extends BaseModel {
   @Column({ name: 'settings_key', type: 'char', length: 64 })
   settingsKey: string;
 
+  /** Where the converted blob was pushed (host[:port] and repository): other repositories mount it from there. */
+  @Column({ type: 'varchar', length: 256 })
+  registry: string;
+
+  @Column({ type: 'varchar', length: 1024 })
+  repository: string;
+
   @Column({ name: 'target_digest', type: 'varchar', length: 128 })
   targetDigest: string;
 
