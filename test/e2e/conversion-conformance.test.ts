@@ -46,6 +46,44 @@ describe('eStargz conformance with containerd and ctr-remote', () => {
     return tocs;
   }
 
+  it('prioritized files: the same order as ctr-remote with a record of the same files', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    // A second gateway configured with a prefetch list converts the same image.
+    const { TestGateway } = await import('../support/gateway');
+    const prefetch = ['/usr/bin/tool-link', '/etc/app.conf'];
+    const g = await TestGateway.start({
+      registry: { allowed: [] },
+      provider: { source: { [w.registry.host]: { plain_http: true, webhook: { auth_header: 'Bearer x' } } } },
+      converter: { rules: [{ tag_suffix: '-prio' }], driver: { config: { prefetch_patterns: prefetch.join('\n') } } },
+    });
+    try {
+      const img = await richImage(4 << 20);
+      await w.push('library/prio', 'v1', img);
+      const payload = w.defaultPayload('library/prio', 'v1', img.digest);
+      assert.equal((await g.http('POST', '/api/v1/conversions', { body: payload, headers: { authorization: 'Bearer x' }, base: g.conversionUrl })).status, 200);
+      const t = await g.token(['conversion']);
+      await eventually(async () => {
+        const task = (await g.http<{ status: string }[]>('GET', '/api/v1/conversions', { headers: { authorization: `Bearer ${t}` }, base: g.conversionUrl })).json[0];
+        return task?.status === 'COMPLETED' ? task : undefined;
+      }, 120_000, 'prioritized conversion');
+      const src = `${w.registry.host}/library/prio:v1`;
+      const ours = `${src}-prio`;
+      await ctd.ctr('image', 'pull', '--plain-http', '--snapshotter', 'native', src);
+      await ctd.ctr('image', 'pull', '--plain-http', '--snapshotter', 'native', ours);
+      const record = join(ctd.dir, 'record.json');
+      writeFileSync(record, prefetch.map((path) => JSON.stringify({ path, manifestDigest: img.digest, layerIndex: 0 })).join('\n') + '\n');
+      const theirs = `${src}-ctr-remote-prio`;
+      await ctd.ctrRemote('image', 'convert', '--estargz', '--oci', '--estargz-record-in', record, src, theirs);
+      const digestOf = async (ref: string) => (await ctd.ctr('image', 'ls')).stdout.split('\n').find((l) => l.startsWith(`${ref} `))!.split(/\s+/)[2];
+      const [ourTocs, theirTocs] = [await tocsOf(await digestOf(ours)), await tocsOf(await digestOf(theirs))];
+      assert.equal(ourTocs[0].filter((e) => e.type !== 'chunk').findIndex((e) => e.name === '.prefetch.landmark'), 6);
+      assert.deepEqual(ourTocs[0].map(comparable), theirTocs[0].map(comparable));
+    } finally {
+      await g.stop();
+    }
+  });
+
   for (const docker of [false, true]) {
     const repo = docker ? 'library/rich-docker' : 'library/rich-oci';
     it(`${docker ? 'Docker' : 'OCI'} source: containerd pulls and unpacks the converted image, and ctr-remote writes the same TOC entries`, async () => {

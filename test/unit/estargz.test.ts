@@ -77,6 +77,29 @@ describe('eStargz writer', () => {
     assert.deepEqual(names, ['.no.prefetch.landmark', ...files.map((f) => f.name), 'stargz.index.json']);
   });
 
+  it('places prioritized files (with their parents and link targets) before .prefetch.landmark', async () => {
+    const files = richLayerFiles(CHUNK);
+    const { data } = await gzipLayerOf(files);
+    const out = new PassThrough();
+    const parts: Buffer[] = [];
+    out.on('data', (c: Buffer) => parts.push(c));
+    await convertLayerToEstargz(Readable.from([data]), out, { chunkSize: CHUNK, level: 6, prioritizedFiles: ['/usr/bin/tool-link', 'etc/app.conf', '/not/there'] });
+    const blob = Buffer.concat(parts);
+    const opened = await openEstargz(bufferRangeReader(blob), blob.length);
+    const head = opened.toc.entries.filter((e) => e.type !== 'chunk').map((e) => e.name).slice(0, 7);
+    assert.deepEqual(head, ['usr/', 'usr/bin/', 'usr/bin/tool', 'usr/bin/tool-link', 'etc/', 'etc/app.conf', '.prefetch.landmark']);
+    const names = opened.toc.entries.filter((e) => e.type !== 'chunk').map((e) => e.name);
+    assert.equal(names.length, files.length + 1, 'every entry once, plus the landmark');
+    assert.deepEqual(await opened.readFile('usr/bin/tool'), files.find((f) => f.name === 'usr/bin/tool')!.content);
+    const tar = gunzipSync(blob);
+    const order: string[] = [];
+    for await (const { header, body } of readTar(Readable.from([tar]))) {
+      body.resume();
+      order.push(header.name);
+    }
+    assert.deepEqual(order.slice(0, 7), head, 'the tar stream has the same order');
+  });
+
   it('is deterministic and honours the compression level', async () => {
     const { data } = await gzipLayerOf(richLayerFiles(CHUNK));
     const a = await convert(data);

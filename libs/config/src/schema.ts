@@ -158,7 +158,8 @@ export class ConverterDriverConfig {
   /**
    * Driver options, strings as in acceld. estargz: `docker2oci` (default "true"),
    * `chunk_size` (bytes, default 4194304), `compression_level` (1-9, default 9),
-   * `with_referrer` (default "false").
+   * `with_referrer` (default "false"), `prefetch_patterns` (newline-separated files to place
+   * first, before `.prefetch.landmark`).
    */
   @IsObject() config: Record<string, string> = {};
 }

@@ -159,7 +159,7 @@ export class ImageConverter {
       const out = createWriteStream(scratch);
       let result;
       try {
-        result = await convertLayerToEstargz(tee, out, settings);
+        result = await convertLayerToEstargz(tee, out, { ...settings, workDir: dir });
       } finally {
         out.end();
         await finished(out).catch(() => undefined);

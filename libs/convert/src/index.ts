@@ -5,6 +5,7 @@ export * from './estargz/gzip-member';
 export * from './estargz/estargz-writer';
 export * from './estargz/estargz-reader';
 export * from './estargz/layer-converter';
+export * from './estargz/prioritized';
 export * from './estargz/estargz-settings';
 export * from './webhook';
 export * from './conversion-view';

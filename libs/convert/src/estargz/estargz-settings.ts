@@ -21,6 +21,8 @@ export function estargzSettings(config: GatewayConfig): EstargzDriverSettings {
   if (!Number.isInteger(chunkSize) || chunkSize < 4096) throw new Error('converter.driver.config.chunk_size must be an integer of at least 4096');
   if (!Number.isInteger(level) || level < 1 || level > 9) throw new Error('converter.driver.config.compression_level must be 1-9');
   if (c.compression && c.compression !== 'estargz') throw new Error(`converter.driver.config.compression ${c.compression} is not supported; use estargz`);
-  const key = createHash('sha256').update(JSON.stringify(['estargz', WRITER_VERSION, chunkSize, level])).digest('hex');
-  return { chunkSize, level, withReferrer: truthy(c.with_referrer, false), key };
+  // acceld's nydus option name, newline-separated; commas accepted too.
+  const prioritizedFiles = (c.prefetch_patterns ?? '').split(/[\n,]/).map((p) => p.trim()).filter((p) => p && p !== '/');
+  const key = createHash('sha256').update(JSON.stringify(['estargz', WRITER_VERSION, chunkSize, level, prioritizedFiles])).digest('hex');
+  return { chunkSize, level, prioritizedFiles, withReferrer: truthy(c.with_referrer, false), key };
 }

@@ -11,6 +11,10 @@ export const PREFETCH_LANDMARK = '.prefetch.landmark';
 const LANDMARK_CONTENT = Buffer.from([0x0f]);
 
 export interface EstargzOptions {
+  /** Files to place first, before `.prefetch.landmark` (none: `.no.prefetch.landmark` first). */
+  prioritizedFiles?: string[];
+  /** Scratch directory for reordering (needed with prioritized files). */
+  workDir?: string;
   /** Largest uncompressed payload per gzip member (eStargz default 4 MiB). */
   chunkSize: number;
   /** gzip level (eStargz default 9). */
@@ -76,11 +80,17 @@ export class EstargzWriter {
   ) {}
 
   /** The first entry of every blob without a prefetch list. */
-  async writeNoPrefetchLandmark(): Promise<void> {
-    await this.writeEntry(
-      { name: NO_PREFETCH_LANDMARK, type: 'file', mode: 0, uid: 0, gid: 0, size: LANDMARK_CONTENT.length, mtime: 0 },
-      Readable.from([LANDMARK_CONTENT]),
-    );
+  writeNoPrefetchLandmark(): Promise<void> {
+    return this.writeLandmark(NO_PREFETCH_LANDMARK);
+  }
+
+  /** Marks the end of the prioritized files: lazy pullers prefetch everything before it. */
+  writePrefetchLandmark(): Promise<void> {
+    return this.writeLandmark(PREFETCH_LANDMARK);
+  }
+
+  private writeLandmark(name: string): Promise<void> {
+    return this.writeEntry({ name, type: 'file', mode: 0, uid: 0, gid: 0, size: LANDMARK_CONTENT.length, mtime: 0 }, Readable.from([LANDMARK_CONTENT]));
   }
 
   async writeEntry(h: TarEntryHeader, body?: Readable): Promise<void> {

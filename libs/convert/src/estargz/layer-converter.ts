@@ -1,7 +1,9 @@
 import { Readable, Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { TarFormatError, readTar } from '../tar/tar-reader';
+import { tmpdir } from 'node:os';
 import { EstargzOptions, EstargzResult, EstargzWriter, isReservedName } from './estargz-writer';
+import { writePrioritized } from './prioritized';
 
 export class LayerFormatError extends Error {}
 
@@ -35,14 +37,18 @@ export async function convertLayerToEstargz(source: Readable, out: Writable, opt
   else tar = stream;
   stream.on('error', (e) => tar.destroy(e));
   const writer = new EstargzWriter(out, opts);
-  await writer.writeNoPrefetchLandmark();
   try {
-    for await (const { header, body } of readTar(tar)) {
-      if (isReservedName(header.name)) {
-        body.resume();
-        continue;
+    if (opts.prioritizedFiles?.length) {
+      await writePrioritized(tar, writer, opts.prioritizedFiles, opts.workDir ?? tmpdir());
+    } else {
+      await writer.writeNoPrefetchLandmark();
+      for await (const { header, body } of readTar(tar)) {
+        if (isReservedName(header.name)) {
+          body.resume();
+          continue;
+        }
+        await writer.writeEntry(header, body);
       }
-      await writer.writeEntry(header, body);
     }
   } catch (e) {
     const message = (e as Error).message;
