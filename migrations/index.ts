@@ -1,5 +1,6 @@
 import { Init1764000000000 } from './1764000000000-Init';
 import { Conversions1764100000000 } from './1764100000000-Conversions';
+import { Console1764200000000 } from './1764200000000-Console';
 
 /** Every migration, oldest first. */
-export const MIGRATIONS = [Init1764000000000, Conversions1764100000000];
+export const MIGRATIONS = [Init1764000000000, Conversions1764100000000, Console1764200000000];

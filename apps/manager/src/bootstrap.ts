@@ -3,7 +3,10 @@ import { logLevels } from '@accel/common';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
+import cookieParser from 'cookie-parser';
 import express from 'express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { AuditRecorder } from './admin/audit';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { CONVERSION_ROUTE_PREFIXES } from './conversion/conversion-api.module';
@@ -39,9 +42,22 @@ export async function startManager(config: GatewayConfig): Promise<RunningManage
   // Like gin's ShouldBindJSON, bodies are read as JSON whatever Content-Type says (or omits).
   app.use(express.json({ limit: config.server.bodyLimit, type: () => true }));
   app.use(bodyErrorHandler(config.server.bodyLimit, (req) => req.socket.localPort === conversionPort));
+  app.use(cookieParser());
+  app.use(app.get(AuditRecorder).middleware());
   app.useGlobalPipes(validationPipe);
   app.useGlobalFilters(new DragonflyExceptionFilter());
   app.enableShutdownHooks();
+  const openApi = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Accel Gateway')
+      .setDescription('Harbor P2P preheat provider (Dragonfly v1/v2 and Kraken dialects), admin console API and acceld-compatible conversion API')
+      .setVersion('1')
+      .addBearerAuth()
+      .addBasicAuth()
+      .build(),
+  );
+  SwaggerModule.setup('api/docs', app, openApi, { jsonDocumentUrl: 'api/docs-json' });
   await app.init();
 
   const handler = app.getHttpAdapter().getInstance();

@@ -6,10 +6,11 @@ import { GatewayAuthGuard } from './auth.guard';
 import { PersonalAccessTokenStrategy } from './bearer.strategy';
 import { TokensService } from './tokens.service';
 import { UsersService } from './users.service';
+import { ConsoleSessions } from './console-session.service';
 
 @Module({
   imports: [DbModule, PassportModule],
-  providers: [UsersService, TokensService, PersonalAccessTokenStrategy, { provide: APP_GUARD, useClass: GatewayAuthGuard }],
-  exports: [UsersService, TokensService],
+  providers: [UsersService, TokensService, ConsoleSessions, PersonalAccessTokenStrategy, { provide: APP_GUARD, useClass: GatewayAuthGuard }],
+  exports: [UsersService, TokensService, ConsoleSessions],
 })
 export class AuthModule {}

@@ -4,3 +4,4 @@ export * from './users.service';
 export * from './tokens.service';
 export * from './auth.guard';
 export * from './auth.module';
+export * from './console-session.service';

@@ -59,6 +59,17 @@ export class TokensService {
     return this.tokens.find({ where: { isDel: 0 }, order: { id: 'DESC' } });
   }
 
+  get(id: number): Promise<PersonalAccessTokenEntity | null> {
+    return this.tokens.findOneBy({ id, isDel: 0 });
+  }
+
+  async update(id: number, patch: { bio?: string; scopes?: TokenScope[]; state?: 'active' | 'inactive'; expiredAt?: Date }): Promise<PersonalAccessTokenEntity | null> {
+    const token = await this.get(id);
+    if (!token) return null;
+    Object.assign(token, Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)));
+    return this.tokens.save(token);
+  }
+
   async revoke(id: number): Promise<boolean> {
     const res = await this.tokens.delete({ id });
     return (res.affected ?? 0) > 0;

@@ -1,5 +1,5 @@
 import { GatewayConfig } from '@accel/config';
-import { UserEntity } from '@accel/db';
+import { UserEntity, UserRole, UserState } from '@accel/db';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { createHash, randomBytes } from 'node:crypto';
@@ -61,5 +61,31 @@ export class UsersService {
 
   findById(id: number): Promise<UserEntity | null> {
     return this.users.findOneBy({ id, isDel: 0 });
+  }
+
+  list(): Promise<UserEntity[]> {
+    return this.users.find({ where: { isDel: 0 }, order: { id: 'ASC' } });
+  }
+
+  async create(input: { name: string; password: string; email?: string; role: UserRole }): Promise<UserEntity> {
+    return this.users.save(this.users.create({ name: input.name, email: input.email ?? '', role: input.role, state: 'enable', encryptedPassword: await hashPassword(input.password) }));
+  }
+
+  async update(id: number, patch: { email?: string; role?: UserRole; state?: UserState }): Promise<UserEntity | null> {
+    const user = await this.findById(id);
+    if (!user) return null;
+    Object.assign(user, Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)));
+    this.forget(user.id);
+    return this.users.save(user);
+  }
+
+  async setPassword(id: number, password: string): Promise<void> {
+    await this.users.update(id, { encryptedPassword: await hashPassword(password) });
+    this.forget(id);
+  }
+
+  /** Drops cached credential checks of a user whose password, role or state changed. */
+  private forget(userId: number): void {
+    for (const [k, v] of this.verified) if (v.userId === userId) this.verified.delete(k);
   }
 }

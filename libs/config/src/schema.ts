@@ -61,6 +61,10 @@ export class AuthConfig {
   @ValidateNested() @Type(() => CustomHeaderAuthConfig) custom = new CustomHeaderAuthConfig();
   /** Password of the bootstrapped `root` user; generated and printed once when empty. */
   @IsString() rootPassword = '';
+  /** Console sign-in sessions (JWT) last this long. */
+  @IsInt() @Min(60) jwtTtlSeconds = 12 * 3600;
+  /** Sign-in attempts allowed per client address and minute. */
+  @IsInt() @Min(1) signinPerMinute = 10;
   /** Key (base64, 32 bytes) that encrypts secrets at rest, e.g. registry Authorization headers of queued jobs. */
   @IsString() @MinLength(40) encryptionKey: string;
 }

@@ -47,6 +47,8 @@ export class ConversionEngine {
         sourceSize: result.sourceSize,
         targetSize: result.targetSize,
         preheatJobId,
+        // Only live tasks hold the dedupe key: a later push of the same image converts again.
+        activeKey: null,
         finishedAt: new Date(),
       });
       this.log.log(`${task.source} → ${result.skipped ? result.skipped : `${task.target} (${result.digest})`} in ${Date.now() - started} ms${preheatJobId ? `, preheat job ${preheatJobId}` : ''}`);

@@ -8,6 +8,7 @@ import { Queue } from 'bullmq';
 import { createHash, randomUUID } from 'node:crypto';
 import { Like, Repository } from 'typeorm';
 import { PushedArtifact } from './webhook';
+import { parseImageReference } from '@accel/registry';
 
 export interface ConversionQueuePayload {
   taskId: number;
@@ -99,6 +100,15 @@ export class ConversionService {
       if (Date.now() > end) throw new Error(`conversion ${uuid} still running after ${timeoutMs / 1000} s`);
       await new Promise((r) => setTimeout(r, 250));
     }
+  }
+
+  /** Submits a finished task's source again; a live task for the same key is returned as is. */
+  async retry(uuid: string): Promise<ConversionTaskEntity | null> {
+    const task = await this.findByUuid(uuid);
+    if (!task) return null;
+    if (task.status === 'PROCESSING') return task;
+    const ref = parseImageReference(task.source);
+    return this.submit({ ...ref, digest: task.sourceDigest || ref.digest, resourceUrl: task.source });
   }
 
   findByUuid(uuid: string): Promise<ConversionTaskEntity | null> {

@@ -53,7 +53,8 @@ export class PreheatEngine {
       entries = [stateEntry(job, 'FAILURE', describeError(e), [])];
     }
     const result = groupState(job, entries, true);
-    await this.jobs.update(job.id, { state: result.state, result, finishedAt: new Date(), sealedHeaders: null });
+    // Only a job still PENDING takes the outcome: a cancelled one stays cancelled.
+    await this.jobs.update({ id: job.id, state: 'PENDING' }, { state: result.state, result, finishedAt: new Date(), sealedHeaders: null });
     const failures = entries.filter((e) => e.error).map((e) => e.error);
     this.log.log(`job ${job.id} ${result.state}${failures.length ? `: ${failures.join(' | ')}` : ''}`);
   }

@@ -11,11 +11,16 @@ import { Queue } from 'bullmq';
 import { createHash, randomUUID } from 'node:crypto';
 import { MoreThan, Repository } from 'typeorm';
 import { PreheatArgs, PreheatRequest, buildArgs } from './preheat-args';
+import { groupState, stateEntry } from './result';
 
 export interface JobQuery {
   type?: string;
   state?: string;
   userId?: number;
+  /** Substring of the preheated URL (image). */
+  image?: string;
+  createdAfter?: Date;
+  createdBefore?: Date;
   page: number;
   perPage: number;
 }
@@ -106,12 +111,43 @@ export class PreheatService {
   }
 
   list(q: JobQuery): Promise<[JobEntity[], number]> {
-    return this.jobs.findAndCount({
-      where: { isDel: 0, ...(q.type ? { type: q.type } : {}), ...(q.state ? { state: q.state as JobState } : {}), ...(q.userId !== undefined ? { userId: q.userId } : {}) },
-      order: { createdAt: 'DESC', id: 'DESC' },
-      skip: (q.page - 1) * q.perPage,
-      take: q.perPage,
-    });
+    const qb = this.jobs.createQueryBuilder('j').where('j.is_del = 0');
+    if (q.type) qb.andWhere('j.type = :type', { type: q.type });
+    if (q.state) qb.andWhere('j.state = :state', { state: q.state });
+    if (q.userId !== undefined) qb.andWhere('j.user_id = :userId', { userId: q.userId });
+    if (q.image) qb.andWhere('j.args LIKE :image', { image: `%${q.image.replace(/[%_\\]/g, '\\$&')}%` });
+    if (q.createdAfter) qb.andWhere('j.created_at >= :after', { after: q.createdAfter });
+    if (q.createdBefore) qb.andWhere('j.created_at < :before', { before: q.createdBefore });
+    return qb.orderBy('j.created_at', 'DESC').addOrderBy('j.id', 'DESC').skip((q.page - 1) * q.perPage).take(q.perPage).getManyAndCount();
+  }
+
+  /** Ends a PENDING job as FAILURE (downloads already handed to seed peers finish on their own). */
+  async cancel(id: number, by: string): Promise<JobEntity | null> {
+    const job = await this.get(id);
+    if (!job) return null;
+    if (job.state !== 'PENDING') return job;
+    const entry = stateEntry(job, 'FAILURE', `cancelled by ${by}`, []);
+    const result = groupState(job, [entry], true);
+    await this.jobs.update({ id, state: 'PENDING' }, { state: 'FAILURE', result, finishedAt: new Date(), sealedHeaders: null });
+    await this.queue.remove(preheatQueueJobId(id)).catch(() => 0);
+    return this.get(id);
+  }
+
+  /** A new job with the same arguments (the original caller's registry token is not kept: gateway credentials apply). */
+  async retry(id: number, userId: number): Promise<JobEntity | null> {
+    const job = await this.get(id);
+    if (!job) return null;
+    const a = job.args as unknown as PreheatArgs;
+    const headers = Object.fromEntries(Object.entries(a.headers ?? {}).filter(([, v]) => v !== '[redacted]'));
+    return this.create(
+      {
+        type: a.type, url: a.url || undefined, urls: a.urls, tag: a.tag, application: a.application, filteredQueryParams: a.filtered_query_params, headers,
+        platform: a.platform, scope: a.scope, ips: a.ips, count: a.count, percentage: a.percentage, concurrentTaskCount: a.concurrent_task_count,
+        concurrentPeerCount: a.concurrent_peer_count, pieceLength: a.piece_length, timeout: a.timeout, schedulerClusterIds: job.schedulerClusterIds, bio: `retry of job ${id}`,
+      },
+      job.dialect,
+      userId,
+    );
   }
 
   /** Hard delete, as Dragonfly does; queued work that is not running yet is dropped too. */

@@ -1,13 +1,17 @@
 import { GatewayConfig } from '@accel/config';
 import { UserFacingError } from '@accel/common';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
+import { RegistryStore } from './registry-store';
 
 /** The registries the gateway may contact: nothing else is fetched (no SSRF through preheat URLs). */
 @Injectable()
 export class RegistryAllowList {
   private readonly patterns: RegExp[];
 
-  constructor(config: GatewayConfig) {
+  constructor(
+    config: GatewayConfig,
+    @Optional() private readonly store?: RegistryStore,
+  ) {
     // Hosts named under provider.source are trusted by that configuration too.
     this.patterns = [...config.registry.allowed, ...Object.keys(config.provider.source)].map((p) => {
       const [host, port] = splitHostPort(p.toLowerCase());
@@ -19,7 +23,9 @@ export class RegistryAllowList {
   isAllowed(scheme: string, hostPort: string): boolean {
     const [host, port] = splitHostPort(hostPort.toLowerCase());
     const effective = `${host}:${port ?? (scheme === 'http' ? '80' : '443')}`;
-    return this.patterns.some((p) => p.test(effective));
+    if (this.patterns.some((p) => p.test(effective))) return true;
+    // Registries added through the admin API, named exactly (host or host:port).
+    return this.store?.get(hostPort) !== undefined || (port === undefined && this.store?.get(`${host}:${scheme === 'http' ? 80 : 443}`) !== undefined);
   }
 
   assertAllowed(url: string): void {

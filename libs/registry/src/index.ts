@@ -5,3 +5,4 @@ export * from './media-types';
 export * from './registry-client';
 export * from './image-resolver';
 export * from './registry.module';
+export * from './registry-store';

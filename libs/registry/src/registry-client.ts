@@ -1,6 +1,7 @@
 import { GatewayConfig, RegistryCredentialConfig } from '@accel/config';
 import { UserFacingError, describeError } from '@accel/common';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
+import { RegistryStore } from './registry-store';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Agent, Dispatcher, interceptors, request } from 'undici';
@@ -51,6 +52,7 @@ export class RegistryClient {
   constructor(
     private readonly config: GatewayConfig,
     private readonly allowList: RegistryAllowList,
+    @Optional() private readonly store?: RegistryStore,
   ) {
     const timeout = config.registry.timeoutMs;
     this.secure = new Agent({ connectTimeout: Math.min(timeout, 10_000), headersTimeout: timeout, bodyTimeout: timeout });
@@ -69,6 +71,8 @@ export class RegistryClient {
     const key = host.toLowerCase();
     const listed = this.config.registry.credentials.find((c) => c.host.toLowerCase() === key);
     if (listed) return listed;
+    const stored = this.store?.get(key);
+    if (stored) return { host: key, username: stored.username, password: stored.password, insecure: stored.insecure };
     const source = this.config.provider.source[key];
     if (!source) return undefined;
     const decoded = source.auth ? Buffer.from(source.auth, 'base64').toString('utf8') : '';

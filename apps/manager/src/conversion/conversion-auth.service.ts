@@ -4,6 +4,8 @@ import { ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/c
 
 const INVALID = 'invalid auth config';
 
+const webhookActor = (host: string): Actor => ({ kind: 'custom-header', name: `webhook:${host}`, userId: 0, role: 'none', scopes: ['conversion'] });
+
 /**
  * Conversion API auth, failing closed where acceld let header-less requests through: a webhook
  * must carry exactly the `Authorization` value configured for its registry host; otherwise a
@@ -18,19 +20,18 @@ export class ConversionAuth {
   ) {}
 
   /** For POST: every named host's webhook header matches, or the caller is a gateway identity. */
-  async authorizeWebhook(authorization: string | undefined, hosts: string[]): Promise<void> {
+  async authorizeWebhook(authorization: string | undefined, hosts: string[]): Promise<Actor> {
     if (!authorization || hosts.length === 0) throw new UnauthorizedException(INVALID);
     const expected = hosts.map((h) => this.config.provider.source[h.toLowerCase()]?.webhook.auth_header ?? '');
-    if (expected.every((e) => e !== '' && safeEqual(authorization, e))) return;
-    await this.gatewayIdentity(authorization);
+    if (expected.every((e) => e !== '' && safeEqual(authorization, e))) return webhookActor(hosts[0]);
+    return this.gatewayIdentity(authorization);
   }
 
   /** For events the gateway ignores: any configured webhook header, or a gateway identity. */
-  async authorizeAnyWebhook(authorization: string | undefined): Promise<void> {
+  async authorizeAnyWebhook(authorization: string | undefined): Promise<Actor> {
     if (!authorization) throw new UnauthorizedException(INVALID);
-    const configured = Object.values(this.config.provider.source).map((s) => s.webhook.auth_header).filter(Boolean);
-    if (configured.some((e) => safeEqual(authorization, e))) return;
-    await this.gatewayIdentity(authorization);
+    const host = Object.entries(this.config.provider.source).find(([, s]) => s.webhook.auth_header && safeEqual(authorization, s.webhook.auth_header))?.[0];
+    return host ? webhookActor(host) : this.gatewayIdentity(authorization);
   }
 
   /** For the task list and sync mode: a gateway identity. */

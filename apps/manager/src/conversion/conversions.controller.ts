@@ -34,15 +34,15 @@ export class ConversionsController {
   @Post()
   @HttpCode(200)
   @Header('content-type', 'application/json; charset=utf-8')
-  async create(@Body() body: unknown, @Headers('authorization') authorization: string | undefined, @Query('sync') sync: unknown) {
+  async create(@Body() body: unknown, @Headers('authorization') authorization: string | undefined, @Query('sync') sync: unknown, @Req() req: Request & { user?: unknown }) {
     const event = parseWebhook(body);
     if (event.kind === 'ignored') {
       // Harbor sends every event type it is configured for; only pushes are converted.
-      await this.auth.authorizeAnyWebhook(authorization);
+      req.user = await this.auth.authorizeAnyWebhook(authorization);
       this.log.log(`unsupported payload type ${event.type}: ignored`);
       return OK;
     }
-    await this.auth.authorizeWebhook(authorization, event.artifacts.map((a) => a.host));
+    req.user = await this.auth.authorizeWebhook(authorization, event.artifacts.map((a) => a.host));
     const waitSync = parseBool(sync);
     if (waitSync) await this.auth.gatewayIdentity(authorization);
     const tasks = [];
@@ -56,8 +56,8 @@ export class ConversionsController {
   }
 
   @Get()
-  async list(@Headers('authorization') authorization: string | undefined, @Query() q: ConversionListQueryDto, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
-    await this.auth.gatewayIdentity(authorization);
+  async list(@Headers('authorization') authorization: string | undefined, @Query() q: ConversionListQueryDto, @Req() req: Request & { user?: unknown }, @Res({ passthrough: true }) res: Response) {
+    req.user = await this.auth.gatewayIdentity(authorization);
     const page = q.page ?? 1;
     const perPage = q.per_page ?? 100;
     const [rows, total] = await this.conversions.list({ status: q.status, source: q.source, page, perPage });

@@ -4,12 +4,14 @@ export * from './personal-access-token.entity';
 export * from './cluster.entity';
 export * from './job.entity';
 export * from './conversion.entity';
+export * from './console.entity';
 
 import { UserEntity } from './user.entity';
 import { PersonalAccessTokenEntity } from './personal-access-token.entity';
 import { SchedulerClusterEntity, SchedulerEntity, SeedPeerEntity } from './cluster.entity';
 import { JobEntity } from './job.entity';
 import { ConversionTaskEntity, ConvertedLayerEntity } from './conversion.entity';
+import { AuditEntity, RegistryEntity } from './console.entity';
 
 export const ENTITIES = [
   UserEntity,
@@ -20,4 +22,6 @@ export const ENTITIES = [
   JobEntity,
   ConversionTaskEntity,
   ConvertedLayerEntity,
+  AuditEntity,
+  RegistryEntity,
 ];

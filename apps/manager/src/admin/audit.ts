@@ -1,0 +1,97 @@
+import { Actor, AdminRead } from '@accel/auth';
+import { AuditActorType, AuditEntity, AuditEventType } from '@accel/db';
+import { Controller, Get, Injectable, Logger, Query, Req, Res } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { NextFunction, Request, Response } from 'express';
+import { Repository } from 'typeorm';
+import { paginationLink } from '../provider/pagination';
+
+const PROVIDER = /^\/(oapi\/v1\/jobs|preheats|registry\/notifications)(\/|$)/;
+const ACTOR_TYPE: Record<Actor['kind'], AuditActorType> = { user: 'USER', token: 'PAT', 'custom-header': 'CUSTOM', anonymous: 'ANONYMOUS' };
+
+/** Writes the audit trail: every mutating call and every provider and webhook call, allowed or refused. */
+@Injectable()
+export class AuditRecorder {
+  private readonly log = new Logger('Audit');
+
+  constructor(@InjectRepository(AuditEntity) private readonly audits: Repository<AuditEntity>) {}
+
+  middleware() {
+    return (req: Request, res: Response, next: NextFunction): void => {
+      const path = req.path;
+      const event: AuditEventType | undefined = PROVIDER.test(path) ? 'PROVIDER' : path.startsWith('/api/v1/conversions') && req.method === 'POST' ? 'WEBHOOK' : req.method !== 'GET' && req.method !== 'HEAD' ? 'API' : undefined;
+      if (!event) return next();
+      let target = '';
+      const json = res.json.bind(res);
+      res.json = (body: unknown) => {
+        const b = body as Record<string, unknown> | null;
+        // Ids and names only: a created token's value is never recorded.
+        if (b && typeof b === 'object' && !Array.isArray(b)) target = String(b.id ?? b.ID ?? b.name ?? b.host ?? '');
+        return json(body);
+      };
+      res.on('finish', () => {
+        const actor = (req as Request & { user?: Actor }).user;
+        const row = this.audits.create({
+          actorType: actor ? ACTOR_TYPE[actor.kind] : 'UNKNOWN',
+          actorName: actor?.name ?? (req.path.endsWith('/signin') ? String((req.body as { name?: unknown })?.name ?? '').slice(0, 256) : ''),
+          eventType: event,
+          operation: req.method,
+          path: path.slice(0, 1024),
+          target: target.slice(0, 1024),
+          state: res.statusCode < 400 ? 'SUCCESS' : 'FAILURE',
+          statusCode: res.statusCode,
+          remoteIp: (req.socket.remoteAddress ?? '').slice(0, 64),
+        });
+        this.audits.save(row).catch((e: Error) => this.log.warn(`audit write failed: ${e.message}`));
+      });
+      next();
+    };
+  }
+}
+
+export class AuditQueryDto {
+  @IsOptional() @IsIn(['USER', 'PAT', 'CUSTOM', 'ANONYMOUS', 'UNKNOWN']) actor_type?: AuditActorType;
+  @IsOptional() @IsString() actor_name?: string;
+  @IsOptional() @IsIn(['API', 'PROVIDER', 'WEBHOOK']) event_type?: AuditEventType;
+  @IsOptional() @IsString() operation?: string;
+  @IsOptional() @IsIn(['SUCCESS', 'FAILURE']) state?: 'SUCCESS' | 'FAILURE';
+  @IsOptional() @IsString() path?: string;
+  @IsOptional() @Type(() => Number) @IsInt() status_code?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) page?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000) per_page?: number;
+}
+
+@ApiTags('audits')
+@Controller('api/v1/audits')
+export class AuditController {
+  constructor(@InjectRepository(AuditEntity) private readonly audits: Repository<AuditEntity>) {}
+
+  /** Who did what; root only. */
+  @Get()
+  @AdminRead({ sensitive: true })
+  async list(@Query() q: AuditQueryDto, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    const page = q.page ?? 1;
+    const perPage = q.per_page ?? 50;
+    const where = Object.fromEntries(
+      Object.entries({ actorType: q.actor_type, actorName: q.actor_name, eventType: q.event_type, operation: q.operation, state: q.state, path: q.path, statusCode: q.status_code }).filter(([, v]) => v !== undefined),
+    );
+    const [rows, total] = await this.audits.findAndCount({ where, order: { id: 'DESC' }, skip: (page - 1) * perPage, take: perPage });
+    res.setHeader('Link', paginationLink(req, page, perPage, total));
+    return rows.map((a) => ({
+      id: a.id,
+      actor_type: a.actorType,
+      actor_name: a.actorName,
+      event_type: a.eventType,
+      operation: a.operation,
+      operated_at: a.createdAt.toISOString(),
+      state: a.state,
+      path: a.path,
+      target: a.target,
+      status_code: a.statusCode,
+      remote_ip: a.remoteIp,
+    }));
+  }
+}

@@ -1,0 +1,90 @@
+import { AdminRead, AdminWrite } from '@accel/auth';
+import { GatewayConfig } from '@accel/config';
+import { ClusterInventory, DragonflyClients } from '@accel/dragonfly';
+import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, ParseIntPipe, Post } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { CreateClusterDto, CreateNodeDto } from './admin.dto';
+import { InventoryAdminService } from './admin.service';
+import { clusterView, schedulerView, seedPeerView } from './views';
+
+/** Scheduler clusters, schedulers and seed peers, with live health; changes apply to the next preheat. */
+@ApiTags('inventory')
+@Controller('api/v1')
+export class InventoryController {
+  constructor(
+    private readonly inventory: InventoryAdminService,
+    private readonly live: ClusterInventory,
+    private readonly clients: DragonflyClients,
+    private readonly config: GatewayConfig,
+  ) {}
+
+  @Get('scheduler-clusters')
+  @AdminRead()
+  async listClusters() {
+    return (await this.inventory.listClusters()).map(clusterView);
+  }
+
+  @Post('scheduler-clusters')
+  @HttpCode(200)
+  @AdminWrite()
+  async createCluster(@Body() dto: CreateClusterDto) {
+    return clusterView(await this.inventory.createCluster(dto));
+  }
+
+  /** Seed peers with their health now (grpc.health.v1), not just the last recorded state. */
+  @Get('seed-peers')
+  @AdminRead()
+  async listSeedPeers() {
+    const peers = await this.inventory.listSeedPeers();
+    const health = await Promise.all(peers.map((p) => this.live.isHealthy({ hostname: p.hostName, ip: p.ip, port: p.port })));
+    return peers.map((p, i) => ({ ...seedPeerView(p), state: health[i] ? 'active' : 'inactive', last_checked_at: new Date().toISOString() }));
+  }
+
+  @Post('seed-peers')
+  @HttpCode(200)
+  @AdminWrite()
+  async createSeedPeer(@Body() dto: CreateNodeDto) {
+    return seedPeerView(await this.inventory.createSeedPeer(dto));
+  }
+
+  @Delete('seed-peers/:id')
+  @HttpCode(200)
+  @AdminWrite()
+  async removeSeedPeer(@Param('id', ParseIntPipe) id: number) {
+    await this.inventory.removeSeedPeer(id);
+    return {};
+  }
+
+  @Get('schedulers')
+  @AdminRead()
+  async listSchedulers() {
+    const schedulers = await this.inventory.listSchedulers();
+    const health = await Promise.all(schedulers.map((s) => this.live.isHealthy({ hostname: s.hostName, ip: s.ip, port: s.port })));
+    return schedulers.map((s, i) => ({ ...schedulerView(s), state: health[i] ? 'active' : 'inactive', last_checked_at: new Date().toISOString() }));
+  }
+
+  /** The hosts a scheduler knows (scheduler.v2 ListHosts): what `all_peers` preheats reach. */
+  @Get('schedulers/:id/hosts')
+  @AdminRead()
+  async hosts(@Param('id', ParseIntPipe) id: number) {
+    const s = (await this.inventory.listSchedulers()).find((x) => x.id === id);
+    if (!s) throw new NotFoundException('record not found');
+    const hosts = await this.clients.listHosts({ hostname: s.hostName, ip: s.ip, port: s.port }, this.config.preheat.healthTimeoutMs * 5);
+    return hosts.map((h) => ({ id: h.id, type: h.type === 1 ? 'super' : 'normal', hostname: h.hostname, ip: h.ip, port: h.port, download_port: h.download_port, scheduler_cluster_id: h.scheduler_cluster_id }));
+  }
+
+  @Post('schedulers')
+  @HttpCode(200)
+  @AdminWrite()
+  async createScheduler(@Body() dto: CreateNodeDto) {
+    return schedulerView(await this.inventory.createScheduler(dto));
+  }
+
+  @Delete('schedulers/:id')
+  @HttpCode(200)
+  @AdminWrite()
+  async removeScheduler(@Param('id', ParseIntPipe) id: number) {
+    await this.inventory.removeScheduler(id);
+    return {};
+  }
+}

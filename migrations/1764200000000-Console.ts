@@ -1,0 +1,38 @@
+import { MigrationInterface, QueryRunner } from 'typeorm';
+
+/** Admin console: audit trail and registries managed at runtime (credentials encrypted). */
+export class Console1764200000000 implements MigrationInterface {
+  name = 'Console1764200000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    const base = `
+      id bigint unsigned NOT NULL AUTO_INCREMENT,
+      created_at datetime(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+      updated_at datetime(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),
+      is_del bigint unsigned NOT NULL DEFAULT 0,`;
+    const opts = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin';
+    await q.query(`CREATE TABLE audit (${base}
+      actor_type varchar(32) NOT NULL,
+      actor_name varchar(256) NOT NULL,
+      event_type varchar(32) NOT NULL,
+      operation varchar(16) NOT NULL,
+      path varchar(1024) NOT NULL,
+      target varchar(1024) NOT NULL DEFAULT '',
+      state varchar(16) NOT NULL,
+      status_code int NOT NULL,
+      remote_ip varchar(64) NOT NULL DEFAULT '',
+      PRIMARY KEY (id), KEY idx_audit_created_at (created_at), KEY idx_audit_actor (actor_type, actor_name)) ${opts}`);
+    await q.query(`CREATE TABLE registry (${base}
+      host varchar(256) NOT NULL,
+      username varchar(256) NOT NULL DEFAULT '',
+      sealed_password text NULL,
+      insecure tinyint(1) NOT NULL DEFAULT 0,
+      plain_http tinyint(1) NOT NULL DEFAULT 0,
+      PRIMARY KEY (id), UNIQUE KEY uk_registry_host (host)) ${opts}`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP TABLE IF EXISTS registry');
+    await q.query('DROP TABLE IF EXISTS audit');
+  }
+}
