@@ -32,8 +32,9 @@ export class GatewayAuthGuard implements CanActivate {
     if (!need) return true;
     const req = ctx.switchToHttp().getRequest<Request & { user?: Actor }>();
     const actor = await this.identify(ctx, req, need);
-    this.authorize(actor, need);
+    // Known before it is judged, so the audit trail names who was refused.
     req.user = actor;
+    this.authorize(actor, need, req.method);
     return true;
   }
 
@@ -83,12 +84,17 @@ export class GatewayAuthGuard implements CanActivate {
     return { kind: 'user', name: user.name, userId: user.id, role: user.role, scopes: 'all' };
   }
 
-  private authorize(actor: Actor, need: AuthRequirement & { any?: boolean }): void {
+  private authorize(actor: Actor, need: AuthRequirement & { any?: boolean }, method: string): void {
     if (actor.kind === 'anonymous') return;
     if (actor.kind === 'token' && !hasScope(actor, need.scope) && !need.any) {
       throw new ForbiddenException(`Token doesn't have permission to access this resource. Required permission: ${need.scope}`);
     }
-    if (need.scope !== 'admin' || need.any) return;
+    if (need.any) return;
+    if (need.scope !== 'admin') {
+      // Guests (and their tokens) only read, on the provider API too.
+      if (actor.role === 'guest' && method !== 'GET' && method !== 'HEAD') throw new ForbiddenException('permission deny');
+      return;
+    }
     // The admin API: the role decides (a token acts with its owner's role).
     if (actor.role === 'root') return;
     if (actor.role === 'guest' && need.access === 'read' && !need.sensitive) return;
