@@ -37,9 +37,9 @@ describe('accelctl against a running gateway', () => {
 
   it('registers a cluster and a seed peer', async () => {
     await accelctl('cluster', 'add', 'edge', '--id', '7');
-    const added = await accelctl('-o', 'json', 'seedpeer', 'add', 'seed-a', '10.1.2.3', '4000', '--cluster', '7');
+    const added = await accelctl('-o', 'json', 'seedpeer', 'add', 'seed-a', '127.0.0.9', '4000', '--cluster', '7');
     assert.equal(JSON.parse(added.stdout).scheduler_cluster_id, 7);
-    assert.match((await accelctl('seedpeer', 'list')).stdout, /seed-a\s+10\.1\.2\.3\s+4000\s+inactive\s+7/);
+    assert.match((await accelctl('seedpeer', 'list')).stdout, /seed-a\s+127\.0\.0\.9\s+4000\s+inactive\s+7/);
   });
 
   it('exits non-zero with the server\'s reason', async () => {

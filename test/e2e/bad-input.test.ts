@@ -120,6 +120,38 @@ describe('bad input and faults', () => {
     assert.equal(ok.state, 'SUCCESS', JSON.stringify(ok.result));
   });
 
+  it('a registry added through the admin API is allowed at once, with its sealed credentials', async () => {
+    const url = `http://localhost:${w.registries.basic.port}/v2/library/app/manifests/v1`;
+    const refused = await create({ url });
+    assert.equal(refused.status, 422);
+    assert.match(refused.text, /not in the gateway's allowed registries/);
+    const added = await w.gateway.http('POST', '/api/v1/registries', { body: { host: `localhost:${w.registries.basic.port}`, username: 'puller', password: 'puller-secret', plain_http: true }, headers: auth });
+    assert.equal(added.status, 200, added.text);
+    const job = await waitJob((await create({ url })).json.id);
+    assert.equal(job.state, 'SUCCESS', JSON.stringify(job.result));
+  });
+
+  it('operators cancel a pending job and retry it', async () => {
+    for (const s of w.seeds) s.delayMs = 1500;
+    try {
+      const id = (await create({ url: w.url('open', 'library/multi') })).json.id;
+      const cancelled = await w.gateway.http<JobBody>('POST', `/api/v1/jobs/${id}/cancel`, { headers: auth });
+      assert.equal(cancelled.status, 200);
+      assert.equal(cancelled.json.state, 'FAILURE');
+      assert.match(cancelled.json.result!.job_states[0].error, /cancelled by root/);
+      // The worker finishing later does not overwrite the cancellation.
+      await new Promise((r) => setTimeout(r, 2500));
+      assert.equal((await w.gateway.http<JobBody>('GET', `/oapi/v1/jobs/${id}`, { headers: auth })).json.state, 'FAILURE');
+    } finally {
+      for (const s of w.seeds) s.delayMs = 0;
+    }
+    const failed = await waitJob((await create({ url: w.url('open', 'library/multi'), platform: 'linux/s390x' })).json.id);
+    const retried = await w.gateway.http<JobBody>('POST', `/api/v1/jobs/${failed.id}/retry`, { headers: auth });
+    assert.equal(retried.status, 200);
+    assert.notEqual(retried.json.id, failed.id);
+    assert.equal((await waitJob(retried.json.id)).state, 'FAILURE', 'same arguments, same outcome');
+  });
+
   it('never echoes the caller\'s registry token', async () => {
     const secret = w.registries.tokens.mint([{ type: 'repository', name: 'library/app', actions: ['pull'] }]);
     const r = await create({ url: w.url('token', 'library/app'), headers: { Authorization: `Bearer ${secret}` } });

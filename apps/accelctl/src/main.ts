@@ -1,49 +1,12 @@
 #!/usr/bin/env node
-import { Command, InvalidArgumentError } from 'commander';
-import { request } from 'undici';
+import { SingleBar } from 'cli-progress';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { hostname } from 'node:os';
+import { call, Connection } from './client';
+import { OutputFormat, print } from './output';
+import { readSettings, settingsPath, writeSettings } from './settings';
 
-interface GlobalOptions {
-  server: string;
-  user?: string;
-  password?: string;
-  token?: string;
-  output: 'table' | 'json';
-}
-
-/** Credentials: a token (ACCEL_TOKEN / --token) or a user and password (ACCEL_USER, ACCEL_PASSWORD). */
-function authHeader(o: GlobalOptions): Record<string, string> {
-  if (o.token) return { authorization: `Bearer ${o.token}` };
-  if (o.user) return { authorization: `Basic ${Buffer.from(`${o.user}:${o.password ?? ''}`).toString('base64')}` };
-  return {};
-}
-
-async function call<T>(o: GlobalOptions, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
-  let res;
-  try {
-    res = await request(o.server.replace(/\/$/, '') + path, {
-      method,
-      headers: { ...authHeader(o), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch (e) {
-    throw new Error(`cannot reach ${o.server}: ${(e as Error).message}`);
-  }
-  const text = await res.body.text();
-  const parsed = text ? (JSON.parse(text) as T & { message?: string; errors?: string }) : ({} as T & { message?: string; errors?: string });
-  if (res.statusCode >= 400) throw new Error(`${res.statusCode}: ${parsed.errors ?? parsed.message ?? text}`);
-  return parsed;
-}
-
-function print(o: GlobalOptions, rows: Record<string, unknown>[], columns: string[]): void {
-  if (o.output === 'json') {
-    console.log(JSON.stringify(rows.length === 1 ? rows[0] : rows, null, 2));
-    return;
-  }
-  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? '').length)));
-  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd();
-  console.log(line(columns.map((c) => c.toUpperCase())));
-  for (const r of rows) console.log(line(columns.map((c) => String(r[c] ?? ''))));
-}
+const stored = readSettings();
 
 const positiveInt = (v: string) => {
   const n = Number(v);
@@ -52,16 +15,154 @@ const positiveInt = (v: string) => {
 };
 
 const program = new Command('accelctl')
-  .description('Command line for the Accel Gateway')
-  .option('-s, --server <url>', 'gateway provider/admin API', process.env.ACCEL_SERVER ?? 'http://localhost:8080')
-  .option('-u, --user <name>', 'gateway user (or ACCEL_USER)', process.env.ACCEL_USER)
-  .option('-p, --password <password>', 'password (or ACCEL_PASSWORD)', process.env.ACCEL_PASSWORD)
-  .option('-t, --token <token>', 'personal access token (or ACCEL_TOKEN)', process.env.ACCEL_TOKEN)
-  .option('-o, --output <format>', 'table or json', 'table')
+  .description('Command line for the Accel Gateway: preheats, conversions, tokens and the P2P inventory')
+  .option('-s, --server <url>', 'provider/admin API (env ACCEL_SERVER)', process.env.ACCEL_SERVER || stored.server || 'http://localhost:8080')
+  .option('-u, --user <name>', 'gateway user (env ACCEL_USER)', process.env.ACCEL_USER || undefined)
+  .option('-p, --password <password>', 'password (env ACCEL_PASSWORD)', process.env.ACCEL_PASSWORD || undefined)
+  .option('-t, --token <token>', `personal access token (env ACCEL_TOKEN; saved by login in ${settingsPath()})`, process.env.ACCEL_TOKEN || stored.token)
+  .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']).default('table'))
   .showHelpAfterError();
 
-const opts = () => program.opts<GlobalOptions>();
+interface Globals extends Connection {
+  output: OutputFormat;
+}
+const g = () => {
+  const o = program.opts<Globals>();
+  // A user and password given on the command line win over a saved token.
+  return o.user ? { ...o, token: process.env.ACCEL_TOKEN } : o;
+};
+type Row = Record<string, unknown>;
 
+program
+  .command('login')
+  .description('sign in (accelctl -u USER -p PASSWORD login) and save a personal access token for later commands')
+  .action(async () => {
+    const a = program.opts<Globals>();
+    if (!a.user || a.password === undefined) throw new InvalidArgumentError('login needs -u/--user and -p/--password (or ACCEL_USER and ACCEL_PASSWORD)');
+    const conn = { server: g().server, user: a.user, password: a.password };
+    const created = await call<Row>(conn, 'POST', '/api/v1/personal-access-tokens', {
+      name: `accelctl-${a.user}-${hostname()}-${Date.now().toString(36)}`,
+      bio: 'created by accelctl login',
+      scopes: ['job', 'cluster', 'conversion', 'admin'],
+    });
+    writeSettings({ ...readSettings(), server: conn.server, token: String(created.token) });
+    console.log(`logged in to ${conn.server} as ${a.user}; token saved in ${settingsPath()}`);
+  });
+
+// ---- preheat jobs ----
+const toManifestUrl = (image: string, plainHttp: boolean): string => {
+  if (/^https?:\/\//.test(image)) return image;
+  const m = /^([^/]+)\/(.+?)(?::([\w][\w.-]{0,127}))?(?:@(sha256:[a-f0-9]{64}))?$/.exec(image);
+  if (!m) throw new InvalidArgumentError('expected a manifest URL or host/repository:tag');
+  return `${plainHttp ? 'http' : 'https'}://${m[1]}/v2/${m[2]}/manifests/${m[4] ?? m[3] ?? 'latest'}`;
+};
+
+const preheat = program.command('preheat').description('preheat images into the P2P cluster');
+preheat
+  .command('create <image>')
+  .description('preheat an image (manifest URL or host/repository:tag)')
+  .addOption(new Option('--scope <scope>', 'where to preheat').choices(['single_seed_peer', 'all_seed_peers', 'all_peers']).default('single_seed_peer'))
+  .option('--platform <os/arch>', 'platform of a multi-arch image ("all" for every one)')
+  .option('--cluster <ids>', 'scheduler cluster ids, comma-separated (default: all)')
+  .option('--plain-http', 'the registry speaks plain HTTP', false)
+  .option('-w, --watch', 'follow the job to its end with live progress', false)
+  .action(async (image: string, a: { scope: string; platform?: string; cluster?: string; plainHttp: boolean; watch: boolean }) => {
+    const o = g();
+    const job = await call<Row>(o, 'POST', '/oapi/v1/jobs', {
+      type: 'preheat',
+      args: { type: 'image', url: toManifestUrl(image, a.plainHttp), scope: a.scope, platform: a.platform },
+      scheduler_cluster_ids: a.cluster ? a.cluster.split(',').map((c) => positiveInt(c.trim())) : null,
+    });
+    if (!a.watch) return print(o.output, summary(job), JOB_COLUMNS);
+    const final = await watch(o, Number(job.id));
+    print(o.output, summary(final), JOB_COLUMNS);
+    if (final.state !== 'SUCCESS') process.exitCode = 1;
+  });
+
+const JOB_COLUMNS = ['id', 'state', 'scope', 'url', 'done', 'failed', 'created_at'];
+
+function summary(job: Row): Row {
+  const args = (job.args ?? {}) as Row;
+  const result = (job.result ?? {}) as { progress?: Row; job_states?: { results?: { success_tasks?: unknown[]; failure_tasks?: unknown[] }[] }[] };
+  const tasks = (result.job_states ?? []).flatMap((s) => s.results ?? []);
+  return {
+    ...job,
+    scope: args.scope,
+    url: args.url,
+    done: result.progress?.succeeded ?? tasks.reduce((n, r) => n + (r.success_tasks?.length ?? 0), 0),
+    failed: result.progress?.failed ?? tasks.reduce((n, r) => n + (r.failure_tasks?.length ?? 0), 0),
+  };
+}
+
+/** Polls a job until it ends: a progress bar on a terminal, one line per change otherwise. */
+async function watch(o: Globals, id: number): Promise<Row> {
+  const tty = process.stderr.isTTY;
+  const bar = tty ? new SingleBar({ format: 'preheat {bar} {value}/{total} downloads | {failed} failed | {mb} MB', hideCursor: true, stream: process.stderr }) : undefined;
+  let started = false;
+  let last = '';
+  for (;;) {
+    const job = await call<Row>(o, 'GET', `/oapi/v1/jobs/${id}`);
+    const p = ((job.result as { progress?: { total: number; succeeded: number; failed: number; bytes: number } } | null)?.progress) ?? { total: 0, succeeded: 0, failed: 0, bytes: 0 };
+    const values = { failed: p.failed, mb: (p.bytes / 1e6).toFixed(1) };
+    if (bar) {
+      if (!started && p.total > 0) {
+        bar.start(p.total, p.succeeded + p.failed, values);
+        started = true;
+      } else if (started) {
+        bar.setTotal(p.total);
+        bar.update(p.succeeded + p.failed, values);
+      }
+    } else {
+      const line = `job ${id} ${job.state}: ${p.succeeded + p.failed}/${p.total} downloads, ${p.failed} failed, ${values.mb} MB`;
+      if (line !== last) console.error(line);
+      last = line;
+    }
+    if (job.state !== 'PENDING') {
+      bar?.stop();
+      for (const s of ((job.result as { job_states?: { error?: string; results?: { failure_tasks?: Row[] }[] }[] } | null)?.job_states ?? [])) {
+        for (const r of s.results ?? []) for (const f of r.failure_tasks ?? []) console.error(`failed: ${f.hostname} (${f.ip}) ${f.url}: ${f.description}`);
+        if (s.error && !(s.results ?? []).some((r) => r.failure_tasks?.length)) console.error(`failed: ${s.error}`);
+      }
+      return job;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+const job = program.command('job').description('preheat jobs');
+job
+  .command('list')
+  .description('jobs, newest first')
+  .option('--state <state>', 'PENDING, SUCCESS or FAILURE')
+  .option('--image <text>', 'part of the image URL')
+  .option('--page <n>', 'page', positiveInt, 1)
+  .option('--per-page <n>', 'rows per page', positiveInt, 20)
+  .action(async (a: { state?: string; image?: string; page: number; perPage: number }) => {
+    const q = new URLSearchParams({ page: String(a.page), per_page: String(a.perPage), ...(a.state ? { state: a.state } : {}), ...(a.image ? { image: a.image } : {}) });
+    print(g().output, (await call<Row[]>(g(), 'GET', `/api/v1/jobs?${q}`)).map(summary), JOB_COLUMNS);
+  });
+job
+  .command('get <id>')
+  .description('one job with every blob and host')
+  .action(async (id: string) => {
+    const j = await call<Row>(g(), 'GET', `/api/v1/jobs/${positiveInt(id)}`);
+    if (g().output !== 'table') return print(g().output, j, []);
+    print('table', summary(j), JOB_COLUMNS);
+    const rows: Row[] = [];
+    for (const s of ((j.result as { job_states?: { results?: { success_tasks?: Row[]; failure_tasks?: Row[]; scheduler_cluster_id: number }[] }[] } | null)?.job_states ?? [])) {
+      for (const r of s.results ?? []) {
+        for (const t of r.success_tasks ?? []) rows.push({ ...t, cluster: r.scheduler_cluster_id, state: 'SUCCESS' });
+        for (const t of r.failure_tasks ?? []) rows.push({ ...t, cluster: r.scheduler_cluster_id, state: 'FAILURE', error: t.description });
+      }
+    }
+    if (rows.length) print('table', rows, ['url', 'hostname', 'ip', 'cluster', 'state', 'error']);
+  });
+job
+  .command('cancel <id>')
+  .description('end a pending job as FAILURE')
+  .action(async (id: string) => print(g().output, summary(await call<Row>(g(), 'POST', `/api/v1/jobs/${positiveInt(id)}/cancel`)), JOB_COLUMNS));
+
+// ---- tokens ----
 const token = program.command('token').description('personal access tokens');
 token
   .command('create')
@@ -71,58 +172,58 @@ token
   .option('--expires <rfc3339>', 'expiry time (default one year)')
   .option('--bio <text>', 'description')
   .action(async (a: { name: string; scopes: string; expires?: string; bio?: string }) => {
-    const t = await call<Record<string, unknown>>(opts(), 'POST', '/api/v1/personal-access-tokens', {
+    const t = await call<Row>(g(), 'POST', '/api/v1/personal-access-tokens', {
       name: a.name,
       bio: a.bio,
       scopes: a.scopes.split(',').map((s) => s.trim()).filter(Boolean),
       expired_at: a.expires,
     });
-    print(opts(), [t], ['id', 'name', 'scopes', 'expired_at', 'token']);
+    print(g().output, t, ['id', 'name', 'scopes', 'expired_at', 'token']);
   });
 token
   .command('list')
   .description('list tokens (never their values)')
-  .action(async () => print(opts(), await call<Record<string, unknown>[]>(opts(), 'GET', '/api/v1/personal-access-tokens'), ['id', 'name', 'scopes', 'state', 'expired_at']));
+  .action(async () => print(g().output, await call<Row[]>(g(), 'GET', '/api/v1/personal-access-tokens'), ['id', 'name', 'scopes', 'state', 'expired_at']));
 token
   .command('revoke <id>')
   .description('delete a token')
   .action(async (id: string) => {
-    await call(opts(), 'DELETE', `/api/v1/personal-access-tokens/${positiveInt(id)}`);
+    await call(g(), 'DELETE', `/api/v1/personal-access-tokens/${positiveInt(id)}`);
     console.log(`token ${id} revoked`);
   });
 
+// ---- inventory ----
 const cluster = program.command('cluster').description('scheduler clusters');
-cluster.command('list').action(async () => print(opts(), await call<Record<string, unknown>[]>(opts(), 'GET', '/api/v1/scheduler-clusters'), ['id', 'name', 'bio']));
+cluster.command('list').action(async () => print(g().output, await call<Row[]>(g(), 'GET', '/api/v1/scheduler-clusters'), ['id', 'name', 'bio']));
 cluster
   .command('add <name>')
   .option('--id <id>', 'cluster id', positiveInt)
-  .action(async (name: string, a: { id?: number }) => print(opts(), [await call<Record<string, unknown>>(opts(), 'POST', '/api/v1/scheduler-clusters', { name, id: a.id })], ['id', 'name']));
+  .action(async (name: string, a: { id?: number }) => print(g().output, await call<Row>(g(), 'POST', '/api/v1/scheduler-clusters', { name, id: a.id }), ['id', 'name']));
 
 const seedpeer = program.command('seedpeer').description('seed peers (dfdaemon upload gRPC endpoints)');
-seedpeer.command('list').action(async () => print(opts(), await call<Record<string, unknown>[]>(opts(), 'GET', '/api/v1/seed-peers'), ['id', 'host_name', 'ip', 'port', 'state', 'scheduler_cluster_id']));
+seedpeer.command('list').action(async () => print(g().output, await call<Row[]>(g(), 'GET', '/api/v1/seed-peers'), ['id', 'host_name', 'ip', 'port', 'state', 'scheduler_cluster_id']));
 seedpeer
   .command('add <hostname> <ip> <port>')
   .requiredOption('--cluster <id>', 'scheduler cluster id', positiveInt)
-  .action(async (hostname: string, ip: string, port: string, a: { cluster: number }) =>
-    print(opts(), [await call<Record<string, unknown>>(opts(), 'POST', '/api/v1/seed-peers', { host_name: hostname, ip, port: positiveInt(port), scheduler_cluster_id: a.cluster })], ['id', 'host_name', 'ip', 'port', 'scheduler_cluster_id']),
+  .action(async (host: string, ip: string, port: string, a: { cluster: number }) =>
+    print(g().output, await call<Row>(g(), 'POST', '/api/v1/seed-peers', { host_name: host, ip, port: positiveInt(port), scheduler_cluster_id: a.cluster }), ['id', 'host_name', 'ip', 'port', 'scheduler_cluster_id']),
   );
 seedpeer.command('remove <id>').action(async (id: string) => {
-  await call(opts(), 'DELETE', `/api/v1/seed-peers/${positiveInt(id)}`);
+  await call(g(), 'DELETE', `/api/v1/seed-peers/${positiveInt(id)}`);
   console.log(`seed peer ${id} removed`);
 });
 
-// acceld-compatible: `accelctl task [--addr host:port] create [--sync] <SOURCE>` and `task list|ls`.
-const task = program.command('task').description('conversion tasks (acceld-compatible)').option('--addr <host:port>', 'conversion API address', 'localhost:2077');
-const conversionServer = () => ({ ...opts(), server: `http://${task.opts<{ addr: string }>().addr}` });
+// ---- acceld-compatible: `accelctl task [--addr host:port] create [--sync] <SOURCE>` and `task list|ls` ----
+const task = program.command('task').description('conversion tasks (acceld-compatible)').option('--addr <host:port>', 'conversion API address', stored.addr ?? 'localhost:2077');
+const conversionServer = () => ({ ...g(), server: `http://${task.opts<{ addr: string }>().addr}` });
 const cut = (s: string) => (s.length > 80 ? `${s.slice(0, 80)}...` : s);
 task
   .command('create <source>')
   .description('convert an image (host/repository:tag)')
   .option('--sync', 'wait until the conversion finishes', false)
   .action(async (source: string, a: { sync: boolean }) => {
-    const o = conversionServer();
     if (a.sync) console.error('Waiting task to be completed...');
-    await call(o, 'POST', `/api/v1/conversions?sync=${a.sync}`, { type: 'PUSH_ARTIFACT', event_data: { resources: [{ resource_url: source }] } });
+    await call(conversionServer(), 'POST', `/api/v1/conversions?sync=${a.sync}`, { type: 'PUSH_ARTIFACT', event_data: { resources: [{ resource_url: source }] } });
     console.error(a.sync ? 'Task has been completed.' : 'Submitted asynchronous task, check status by `task list`.');
   });
 task
@@ -132,8 +233,8 @@ task
   .option('--status <status>', 'PROCESSING, COMPLETED or FAILED')
   .action(async (a: { status?: string }) => {
     const o = conversionServer();
-    const rows = await call<Record<string, unknown>[]>(o, 'GET', `/api/v1/conversions${a.status ? `?status=${encodeURIComponent(a.status)}` : ''}`);
-    if (o.output === 'json') return print(o, rows, []);
+    const rows = await call<Row[]>(o, 'GET', `/api/v1/conversions${a.status ? `?status=${encodeURIComponent(a.status)}` : ''}`);
+    if (o.output !== 'table') return print(o.output, rows, []);
     const view = rows.map((r) => ({
       id: r.id,
       created: String(r.created).replace('T', ' ').replace(/\..*$|Z$/, ''),
@@ -141,7 +242,24 @@ task
       source: cut(String(r.source)),
       reason: cut(String(r.reason)),
     }));
-    print(o, view, ['id', 'created', 'status', 'source', 'reason']);
+    print('table', view, ['id', 'created', 'status', 'source', 'reason']);
+  });
+
+// ---- shell completion ----
+program
+  .command('completion')
+  .description('print a bash completion script: source <(accelctl completion)')
+  .action(() => {
+    const words = (c: Command): string[] => c.commands.map((x) => x.name());
+    const cases = program.commands.filter((c) => c.commands.length).map((c) => `    ${c.name()}) COMPREPLY=( $(compgen -W "${words(c).join(' ')}" -- "$cur") ) ;;`);
+    console.log(`_accelctl() {
+  local cur=\${COMP_WORDS[COMP_CWORD]}
+  if [ "$COMP_CWORD" -eq 1 ]; then COMPREPLY=( $(compgen -W "${words(program).join(' ')}" -- "$cur") ); return; fi
+  case "\${COMP_WORDS[1]}" in
+${cases.join('\n')}
+  esac
+}
+complete -F _accelctl accelctl`);
   });
 
 program.parseAsync(process.argv).catch((e: Error) => {

@@ -1,7 +1,7 @@
 import { Semaphore, UserFacingError, describeError, mapLimit } from '@accel/common';
 import { GatewayConfig } from '@accel/config';
 import { ConvertedLayerEntity } from '@accel/db';
-import { Descriptor, ImageIndex, ImageManifest, ManifestLocation, MediaType, RegistryClient, isIndexType } from '@accel/registry';
+import { Descriptor, ImageIndex, ImageManifest, ManifestLocation, MediaType, RegistryClient, RegistryStore, isIndexType } from '@accel/registry';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { createHash, randomUUID } from 'node:crypto';
@@ -66,13 +66,14 @@ export class ImageConverter {
   constructor(
     private readonly config: GatewayConfig,
     private readonly registry: RegistryClient,
+    private readonly store: RegistryStore,
     @InjectRepository(ConvertedLayerEntity) private readonly converted: Repository<ConvertedLayerEntity>,
   ) {
     this.layerSlots = new Semaphore(config.converter.worker);
   }
 
   schemeFor(host: string): 'http' | 'https' {
-    return this.config.provider.source[host.toLowerCase()]?.plain_http ? 'http' : 'https';
+    return this.store.get(host)?.plainHttp || this.config.provider.source[host.toLowerCase()]?.plain_http ? 'http' : 'https';
   }
 
   async convert(source: ManifestLocation, targetTag: string): Promise<ConvertedImage> {

@@ -1,6 +1,6 @@
 import { SecretBox, describeError, mapLimit, UserFacingError } from '@accel/common';
 import { GatewayConfig } from '@accel/config';
-import { JobEntity, JobStateEntry, PreheatFailureOutcome, PreheatTaskOutcome } from '@accel/db';
+import { JobEntity, JobStateEntry, PreheatFailureOutcome, PreheatProgress, PreheatTaskOutcome } from '@accel/db';
 import { ClusterInventory, ClusterView, computeTaskId, splitFilteredQueryParams } from '@accel/dragonfly';
 import { ImageResolver, parseManifestUrl, platformSelection } from '@accel/registry';
 import { Injectable, Logger } from '@nestjs/common';
@@ -42,17 +42,20 @@ export class PreheatEngine {
     // A result (even empty) tells v1 pollers the job is RUNNING rather than WAITING.
     await this.jobs.update(job.id, { result: groupState(job, [], false) });
     let entries: JobStateEntry[];
+    const progress: PreheatProgress = { total: 0, succeeded: 0, failed: 0, bytes: 0 };
+    const report = this.progressReporter(job, progress);
     try {
       if (Date.now() >= deadline) throw new UserFacingError('the job timed out before a worker could start it');
       const headers = job.sealedHeaders ? this.secrets.open<Record<string, string>>(job.sealedHeaders) : {};
       const blobs = await this.blobs(args, headers);
       const clusters = await this.inventory.clusters(job.schedulerClusterIds);
       if (clusters.length === 0) throw new UserFacingError('no scheduler cluster is configured (preheat.clusters or the admin API)');
-      entries = await Promise.all(clusters.map((c, i) => this.runCluster(job, c, blobs, args, deadline, i)));
+      entries = await Promise.all(clusters.map((c, i) => this.runCluster(job, c, blobs, args, deadline, i, progress, report)));
     } catch (e) {
       entries = [stateEntry(job, 'FAILURE', describeError(e), [])];
     }
-    const result = groupState(job, entries, true);
+    report.stop();
+    const result = { ...groupState(job, entries, true), progress };
     // Only a job still PENDING takes the outcome: a cancelled one stays cancelled.
     await this.jobs.update({ id: job.id, state: 'PENDING' }, { state: result.state, result, finishedAt: new Date(), sealedHeaders: null });
     const failures = entries.filter((e) => e.error).map((e) => e.error);
@@ -69,7 +72,36 @@ export class PreheatEngine {
     return { urls: image.blobs.map((b) => b.url), headers: forPeers };
   }
 
-  private async runCluster(job: JobEntity, cluster: ClusterView, blobs: BlobSet, args: PreheatArgs, deadline: number, index: number): Promise<JobStateEntry> {
+  /** Writes progress into the running job's result at most twice a second (for `--watch`). */
+  private progressReporter(job: JobEntity, progress: PreheatProgress) {
+    let timer: NodeJS.Timeout | undefined;
+    let stopped = false;
+    const flush = () => {
+      timer = undefined;
+      if (stopped) return;
+      void this.jobs.update({ id: job.id, state: 'PENDING' }, { result: { ...groupState(job, [], false), progress } }).catch(() => undefined);
+    };
+    return {
+      tick: () => {
+        if (!timer && !stopped) timer = setTimeout(flush, 500);
+      },
+      stop: () => {
+        stopped = true;
+        clearTimeout(timer);
+      },
+    };
+  }
+
+  private async runCluster(
+    job: JobEntity,
+    cluster: ClusterView,
+    blobs: BlobSet,
+    args: PreheatArgs,
+    deadline: number,
+    index: number,
+    progress: PreheatProgress,
+    report: { tick(): void },
+  ): Promise<JobStateEntry> {
     const success: PreheatTaskOutcome[] = [];
     const failure: PreheatFailureOutcome[] = [];
     try {
@@ -81,11 +113,13 @@ export class PreheatEngine {
         const taskId = computeTaskId({ url, tag: args.tag, application: args.application, pieceLength: args.piece_length ?? undefined, filteredQueryParams: filtered });
         const targets = plan.targetsFor(taskId);
         total += targets.length;
+        progress.total += targets.length;
+        report.tick();
         await mapLimit(targets, args.concurrent_peer_count, async (target) => {
           const remaining = deadline - Date.now();
           try {
             if (remaining <= 0) throw new Error(`the job timed out before ${target.hostname} was asked`);
-            await this.downloads.run(
+            const done = await this.downloads.run(
               {
                 taskId,
                 target,
@@ -103,9 +137,13 @@ export class PreheatEngine {
               remaining + 5_000,
             );
             success.push({ url, hostname: target.hostname, ip: target.ip });
+            progress.succeeded++;
+            progress.bytes += done.contentLength;
           } catch (e) {
             failure.push({ url, hostname: target.hostname, ip: target.ip, description: describeError(e) });
+            progress.failed++;
           }
+          report.tick();
         });
       });
       const result = { success_tasks: success, failure_tasks: failure, scheduler_cluster_id: cluster.id };

@@ -33,13 +33,23 @@ export interface JobStateEntry {
   results: PreheatClusterResult[];
 }
 
-/** Dragonfly's GroupJobState, stored as the job's `result`. */
+/** How far a running preheat is: (blob, host) downloads. */
+export interface PreheatProgress {
+  total: number;
+  succeeded: number;
+  failed: number;
+  /** Bytes the peers reported for finished downloads. */
+  bytes: number;
+}
+
+/** Dragonfly's GroupJobState, stored as the job's `result` (plus `progress`, which Harbor ignores). */
 export interface GroupJobState {
   group_uuid: string;
   state: JobState;
   created_at: string;
   updated_at: string;
   job_states: JobStateEntry[];
+  progress?: PreheatProgress;
 }
 
 @Entity('job')
