@@ -70,6 +70,8 @@ describe('admin console: sign-in, RBAC, secrets, audit, OpenAPI', () => {
     ['POST', '/api/v1/jobs/999999/cancel', undefined, WRITE_404],
     ['POST', '/api/v1/jobs/999999/retry', undefined, WRITE_404],
     ['GET', '/api/v1/conversion-tasks', undefined, READ],
+    ['POST', '/api/v1/conversion-tasks/00000000-0000-4000-8000-000000000000/cancel', undefined, WRITE_404],
+    ['DELETE', '/api/v1/scheduler-clusters/999999', undefined, WRITE_404],
     ['GET', '/api/v1/audits', undefined, SENSITIVE_READ],
     ['GET', '/oapi/v1/jobs', undefined, [401, 200, 200, 200, 200, 200, 403, 401]],
     ['POST', '/oapi/v1/jobs', () => ({ type: 'preheat', args: { type: 'image', url: 'http://127.0.0.1:1/v2/a/manifests/b' } }), [401, 403, 200, 200, 200, 403, 403, 401]],

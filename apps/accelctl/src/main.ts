@@ -200,6 +200,11 @@ cluster
   .option('--id <id>', 'cluster id', positiveInt)
   .action(async (name: string, a: { id?: number }) => print(g().output, await call<Row>(g(), 'POST', '/api/v1/scheduler-clusters', { name, id: a.id }), ['id', 'name']));
 
+cluster.command('remove <id>').action(async (id: string) => {
+  await call(g(), 'DELETE', `/api/v1/scheduler-clusters/${positiveInt(id)}`);
+  console.log(`cluster ${id} removed`);
+});
+
 const seedpeer = program.command('seedpeer').description('seed peers (dfdaemon upload gRPC endpoints)');
 seedpeer.command('list').action(async () => print(g().output, await call<Row[]>(g(), 'GET', '/api/v1/seed-peers'), ['id', 'host_name', 'ip', 'port', 'state', 'scheduler_cluster_id']));
 seedpeer

@@ -39,7 +39,8 @@ export class ConversionEngine {
         );
         preheatJobId = job.id;
       }
-      await this.tasks.update(task.id, {
+      // Only a task still PROCESSING takes the outcome: a cancelled one stays cancelled.
+      await this.tasks.update({ id: task.id, status: 'PROCESSING' }, {
         status: 'COMPLETED',
         reason: result.skipped ?? null,
         sourceDigest: result.sourceDigest,
@@ -55,7 +56,7 @@ export class ConversionEngine {
     } catch (e) {
       const reason = describeError(e);
       // A FAILED task frees its key: the next delivery of the same push tries again.
-      await this.tasks.update(task.id, { status: 'FAILED', reason, activeKey: null, finishedAt: new Date() });
+      await this.tasks.update({ id: task.id, status: 'PROCESSING' }, { status: 'FAILED', reason, activeKey: null, finishedAt: new Date() });
       this.log.warn(`${task.source} failed: ${reason}`);
     }
   }

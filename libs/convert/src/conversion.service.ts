@@ -102,6 +102,16 @@ export class ConversionService {
     }
   }
 
+  /** Ends a PROCESSING task as FAILED; a conversion already running stops at its next step or finishes unrecorded. */
+  async cancel(uuid: string, by: string): Promise<ConversionTaskEntity | null> {
+    const task = await this.findByUuid(uuid);
+    if (!task) return null;
+    if (task.status !== 'PROCESSING') return task;
+    await this.tasks.update({ id: task.id, status: 'PROCESSING' }, { status: 'FAILED', reason: `cancelled by ${by}`, activeKey: null, finishedAt: new Date() });
+    if (task.activeKey) await this.queue.remove(conversionQueueJobId(task.activeKey)).catch(() => 0);
+    return this.findByUuid(uuid);
+  }
+
   /** Submits a finished task's source again; a live task for the same key is returned as is. */
   async retry(uuid: string): Promise<ConversionTaskEntity | null> {
     const task = await this.findByUuid(uuid);

@@ -1,5 +1,5 @@
 import { SchedulerClusterEntity, SchedulerEntity, SeedPeerEntity } from '@accel/db';
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { CreateClusterDto, CreateNodeDto } from './admin.dto';
@@ -19,6 +19,14 @@ export class InventoryAdminService {
 
   createCluster(dto: CreateClusterDto) {
     return this.clusters.save(this.clusters.create({ id: dto.id, name: dto.name, bio: dto.bio ?? '' }));
+  }
+
+  /** Removes an empty cluster; one that still has seed peers or schedulers is refused. */
+  async removeCluster(id: number): Promise<void> {
+    await this.requireCluster(id);
+    const inUse = (await this.seedPeers.countBy({ schedulerClusterId: id })) + (await this.schedulers.countBy({ schedulerClusterId: id }));
+    if (inUse) throw new ConflictException(`scheduler cluster ${id} still has ${inUse} seed peer(s) or scheduler(s)`);
+    await this.clusters.delete({ id });
   }
 
   private async requireCluster(id: number): Promise<void> {

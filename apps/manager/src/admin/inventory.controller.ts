@@ -31,6 +31,14 @@ export class InventoryController {
     return clusterView(await this.inventory.createCluster(dto));
   }
 
+  @Delete('scheduler-clusters/:id')
+  @HttpCode(200)
+  @AdminWrite()
+  async removeCluster(@Param('id', ParseIntPipe) id: number) {
+    await this.inventory.removeCluster(id);
+    return {};
+  }
+
   /** Seed peers with their health now (grpc.health.v1), not just the last recorded state. */
   @Get('seed-peers')
   @AdminRead()

@@ -101,6 +101,15 @@ export class ConversionTasksController {
     return conversionTaskView(t);
   }
 
+  @Post(':id/cancel')
+  @HttpCode(200)
+  @AdminWrite()
+  async cancel(@Param('id', ParseUUIDPipe) id: string, @CurrentActor() actor: Actor) {
+    const t = await this.conversions.cancel(id, actor.name);
+    if (!t) throw new NotFoundException('record not found');
+    return conversionTaskView(t);
+  }
+
   @Post(':id/retry')
   @HttpCode(200)
   @AdminWrite()
