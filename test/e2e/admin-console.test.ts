@@ -53,6 +53,7 @@ describe('admin console: sign-in, RBAC, secrets, audit, OpenAPI', () => {
     ['GET', '/api/v1/scheduler-clusters', undefined, READ],
     ['POST', '/api/v1/scheduler-clusters', () => ({ name: `c${counter++}` }), WRITE_OK],
     ['GET', '/api/v1/seed-peers', undefined, READ],
+    ['GET', '/api/v1/seed-peer-clusters', undefined, READ],
     ['POST', '/api/v1/seed-peers', () => ({ host_name: `s${counter++}`, ip: '10.9.9.9', port: 4000, scheduler_cluster_id: 999 }), WRITE_404],
     ['DELETE', '/api/v1/seed-peers/999999', undefined, WRITE_404],
     ['GET', '/api/v1/schedulers', undefined, READ],

@@ -31,6 +31,22 @@ export class InventoryController {
     return clusterView(await this.inventory.createCluster(dto));
   }
 
+  /**
+   * Dragonfly's seed-peer clusters, read-only: the gateway pairs each scheduler cluster with
+   * one seed-peer cluster of the same id (Dragonfly's default 1:1 link).
+   */
+  @Get('seed-peer-clusters')
+  @AdminRead()
+  async listSeedPeerClusters() {
+    const peers = await this.inventory.listSeedPeers();
+    return (await this.inventory.listClusters()).map((c) => ({
+      ...clusterView(c),
+      config: { load_limit: 2000 },
+      seed_peers: peers.filter((p) => p.schedulerClusterId === c.id).map((p) => p.id),
+      scheduler_clusters: [{ id: c.id, name: c.name }],
+    }));
+  }
+
   @Delete('scheduler-clusters/:id')
   @HttpCode(200)
   @AdminWrite()
