@@ -1,16 +1,13 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
+import { BASE_MODEL_COLUMNS, TABLE_OPTIONS } from './sql';
 
 /** Initial schema: users, tokens, clusters, schedulers, seed peers, jobs. Names follow the Dragonfly manager's tables. */
 export class Init1764000000000 implements MigrationInterface {
   name = 'Init1764000000000';
 
   async up(q: QueryRunner): Promise<void> {
-    const base = `
-      id bigint unsigned NOT NULL AUTO_INCREMENT,
-      created_at datetime(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
-      updated_at datetime(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),
-      is_del bigint unsigned NOT NULL DEFAULT 0,`;
-    const opts = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin';
+    const base = BASE_MODEL_COLUMNS;
+    const opts = TABLE_OPTIONS;
     await q.query(`CREATE TABLE user (${base}
       name varchar(256) NOT NULL,
       email varchar(256) NOT NULL DEFAULT '',

@@ -1,16 +1,13 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
+import { BASE_MODEL_COLUMNS, TABLE_OPTIONS } from './sql';
 
 /** Conversion tasks (acceld-compatible) and the converted-layer reuse table. */
 export class Conversions1764100000000 implements MigrationInterface {
   name = 'Conversions1764100000000';
 
   async up(q: QueryRunner): Promise<void> {
-    const base = `
-      id bigint unsigned NOT NULL AUTO_INCREMENT,
-      created_at datetime(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
-      updated_at datetime(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),
-      is_del bigint unsigned NOT NULL DEFAULT 0,`;
-    const opts = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin';
+    const base = BASE_MODEL_COLUMNS;
+    const opts = TABLE_OPTIONS;
     await q.query(`CREATE TABLE conversion_task (${base}
       uuid char(36) NOT NULL,
       source varchar(1024) NOT NULL,

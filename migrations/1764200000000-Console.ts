@@ -1,16 +1,13 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
+import { BASE_MODEL_COLUMNS, TABLE_OPTIONS } from './sql';
 
 /** Admin console: audit trail and registries managed at runtime (credentials encrypted). */
 export class Console1764200000000 implements MigrationInterface {
   name = 'Console1764200000000';
 
   async up(q: QueryRunner): Promise<void> {
-    const base = `
-      id bigint unsigned NOT NULL AUTO_INCREMENT,
-      created_at datetime(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
-      updated_at datetime(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),
-      is_del bigint unsigned NOT NULL DEFAULT 0,`;
-    const opts = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin';
+    const base = BASE_MODEL_COLUMNS;
+    const opts = TABLE_OPTIONS;
     await q.query(`CREATE TABLE audit (${base}
       actor_type varchar(32) NOT NULL,
       actor_name varchar(256) NOT NULL,

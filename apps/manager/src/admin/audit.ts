@@ -7,7 +7,7 @@ import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { NextFunction, Request, Response } from 'express';
 import { Repository } from 'typeorm';
-import { paginationLink } from '../provider/pagination';
+import { paged } from '../provider/pagination';
 
 const PROVIDER = /^\/(oapi\/v1\/jobs|preheats|registry\/notifications)(\/|$)/;
 const ACTOR_TYPE: Record<Actor['kind'], AuditActorType> = { user: 'USER', token: 'PAT', 'custom-header': 'CUSTOM', anonymous: 'ANONYMOUS' };
@@ -73,13 +73,10 @@ export class AuditController {
   @Get()
   @AdminRead({ sensitive: true })
   async list(@Query() q: AuditQueryDto, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
-    const page = q.page ?? 1;
-    const perPage = q.per_page ?? 50;
     const where = Object.fromEntries(
       Object.entries({ actorType: q.actor_type, actorName: q.actor_name, eventType: q.event_type, operation: q.operation, state: q.state, path: q.path, statusCode: q.status_code }).filter(([, v]) => v !== undefined),
     );
-    const [rows, total] = await this.audits.findAndCount({ where, order: { id: 'DESC' }, skip: (page - 1) * perPage, take: perPage });
-    res.setHeader('Link', paginationLink(req, page, perPage, total));
+    const rows = await paged(req, res, q.page, q.per_page, 50, (page, perPage) => this.audits.findAndCount({ where, order: { id: 'DESC' }, skip: (page - 1) * perPage, take: perPage }));
     return rows.map((a) => ({
       id: a.id,
       actor_type: a.actorType,

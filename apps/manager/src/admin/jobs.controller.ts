@@ -6,7 +6,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDateString, IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { Request, Response } from 'express';
-import { paginationLink } from '../provider/pagination';
+import { paged } from '../provider/pagination';
 
 export class AdminJobQueryDto {
   @IsOptional() @IsString() type?: string;
@@ -35,18 +35,17 @@ export class JobsAdminController {
   @Get()
   @AdminRead()
   async list(@Query() q: AdminJobQueryDto, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
-    const page = q.page ?? 1;
-    const perPage = q.per_page ?? 10;
-    const [rows, total] = await this.preheat.list({
-      type: q.type,
-      state: q.state,
-      image: q.image,
-      createdAfter: q.created_after ? new Date(q.created_after) : undefined,
-      createdBefore: q.created_before ? new Date(q.created_before) : undefined,
-      page,
-      perPage,
-    });
-    res.setHeader('Link', paginationLink(req, page, perPage, total));
+    const rows = await paged(req, res, q.page, q.per_page, 10, (page, perPage) =>
+      this.preheat.list({
+        type: q.type,
+        state: q.state,
+        image: q.image,
+        createdAfter: q.created_after ? new Date(q.created_after) : undefined,
+        createdBefore: q.created_before ? new Date(q.created_before) : undefined,
+        page,
+        perPage,
+      }),
+    );
     return rows.map(jobView);
   }
 
@@ -86,10 +85,7 @@ export class ConversionTasksController {
   @Get()
   @AdminRead()
   async list(@Query() q: AdminConversionQueryDto, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
-    const page = q.page ?? 1;
-    const perPage = q.per_page ?? 10;
-    const [rows, total] = await this.conversions.list({ status: q.status, source: q.source, page, perPage });
-    res.setHeader('Link', paginationLink(req, page, perPage, total));
+    const rows = await paged(req, res, q.page, q.per_page, 10, (page, perPage) => this.conversions.list({ status: q.status, source: q.source, page, perPage }));
     return rows.map(conversionTaskView);
   }
 

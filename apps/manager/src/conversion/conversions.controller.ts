@@ -3,7 +3,7 @@ import { Body, Controller, Get, Header, Headers, HttpCode, HttpException, Logger
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { Request, Response } from 'express';
-import { paginationLink } from '../provider/pagination';
+import { paged } from '../provider/pagination';
 import { AcceldExceptionFilter } from './acceld-exception.filter';
 import { ConversionAuth } from './conversion-auth.service';
 
@@ -58,10 +58,7 @@ export class ConversionsController {
   @Get()
   async list(@Headers('authorization') authorization: string | undefined, @Query() q: ConversionListQueryDto, @Req() req: Request & { user?: unknown }, @Res({ passthrough: true }) res: Response) {
     req.user = await this.auth.gatewayIdentity(authorization);
-    const page = q.page ?? 1;
-    const perPage = q.per_page ?? 100;
-    const [rows, total] = await this.conversions.list({ status: q.status, source: q.source, page, perPage });
-    res.setHeader('Link', paginationLink(req, page, perPage, total));
+    const rows = await paged(req, res, q.page, q.per_page, 100, (page, perPage) => this.conversions.list({ status: q.status, source: q.source, page, perPage }));
     return rows.map(conversionTaskView);
   }
 }

@@ -4,7 +4,7 @@ import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Pars
 import { Request, Response } from 'express';
 import { validateAs } from '../http/validation';
 import { CreateJobDto, JOB_TYPES, JobListQueryDto, PreheatArgsDto } from './dragonfly-v2.dto';
-import { paginationLink } from './pagination';
+import { paged } from './pagination';
 
 const idPipe = new ParseIntPipe({ exceptionFactory: () => new UnprocessableEntityException({ errors: 'id must be a positive integer' }) });
 
@@ -45,10 +45,7 @@ export class DragonflyV2Controller {
 
   @Get()
   async list(@Query() q: JobListQueryDto, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
-    const page = q.page ?? 1;
-    const perPage = q.per_page ?? 10;
-    const [rows, total] = await this.preheat.list({ type: q.type, state: q.state, userId: q.user_id, page, perPage });
-    res.setHeader('Link', paginationLink(req, page, perPage, total));
+    const rows = await paged(req, res, q.page, q.per_page, 10, (page, perPage) => this.preheat.list({ type: q.type, state: q.state, userId: q.user_id, page, perPage }));
     return rows.map((j) => ({ ...jobView(j), scheduler_clusters: null }));
   }
 

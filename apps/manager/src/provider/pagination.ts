@@ -1,4 +1,4 @@
-import { Request } from 'express';
+import { Request, Response } from 'express';
 
 /** Dragonfly's Link header: prev, next, first, last; comma-separated, unquoted rel. */
 export function paginationLink(req: Request, page: number, perPage: number, total: number): string {
@@ -11,4 +11,15 @@ export function paginationLink(req: Request, page: number, perPage: number, tota
     return `<${base}?${q.toString()}>;rel=${rel}`;
   };
   return [link(Math.max(1, page - 1), 'prev'), link(Math.min(Math.max(last, 1), page + 1), 'next'), link(1, 'first'), link(last, 'last')].join(',');
+}
+
+/**
+ * One page of a list endpoint: fetches it, sets Dragonfly's `Link` header, returns the rows.
+ */
+export async function paged<T>(req: Request, res: Response, page: number | undefined, perPage: number | undefined, defaultPerPage: number, fetch: (page: number, perPage: number) => Promise<[T[], number]>): Promise<T[]> {
+  const p = page ?? 1;
+  const pp = perPage ?? defaultPerPage;
+  const [rows, total] = await fetch(p, pp);
+  res.setHeader('Link', paginationLink(req, p, pp, total));
+  return rows;
 }
