@@ -46,7 +46,6 @@ export async function startManager(config: GatewayConfig): Promise<RunningManage
   app.use(app.get(AuditRecorder).middleware());
   app.useGlobalPipes(validationPipe);
   app.useGlobalFilters(new DragonflyExceptionFilter());
-  app.enableShutdownHooks();
   const openApi = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

@@ -8,6 +8,24 @@ const file = configArg > -1 ? process.argv[configArg + 1] : process.env.ACCEL_CO
 
 Promise.resolve()
   .then(() => startManager(loadConfig(file)))
+  .then((manager) => {
+    // Stop accepting, finish what is in flight, close queues and the database, then exit.
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      console.error(`${signal}: shutting down`);
+      manager.close().then(
+        () => process.exit(0),
+        (e: Error) => {
+          console.error(`shutdown failed: ${e.message}`);
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  })
   .catch((e: Error) => {
     console.error(e instanceof ConfigError ? e.message : `manager failed to start: ${e.stack ?? e.message}`);
     process.exit(1);
