@@ -87,6 +87,7 @@ ensure_test_services() {
   need_cmd openssl openssl
   need_cmd containerd containerd
   need_cmd ctr-remote stargz-snapshotter
+  need_cmd fsck.erofs erofs-utils
   ensure_node_deps
   local state_dir=${ACCEL_TEST_STATE:-${TMPDIR:-/tmp}/accel-gateway-test}
   mkdir -p "$state_dir"

@@ -13,3 +13,4 @@ export * from './conversion.service';
 export * from './image-converter';
 export * from './conversion.engine';
 export * from './convert.module';
+export * from './nydus';

@@ -1,0 +1,47 @@
+import { createHash } from 'node:crypto';
+import { decompress as zstdDecompress } from 'zstd-napi';
+import { CCT_HEADER_SIZE, CHUNK_INFO_V1_SIZE, ChunkInfo, TOC_ENTRY_SIZE, BlobTocEntry, decodeCctHeader, decodeChunkInfoV1, decodeTocEntry, alignUp } from './blob-format';
+
+export interface ParsedBlob {
+  toc: BlobTocEntry[];
+  chunks: ChunkInfo[];
+  digests: Buffer[];
+}
+
+const sizeOfHeader = (h: Buffer) => parseInt(h.subarray(124, 136).toString('ascii').replace(/\0.*$/s, '').trim(), 8);
+const nameOfHeader = (h: Buffer) => h.subarray(0, 100).toString('utf8').replace(/\0.*$/s, '');
+
+/** Reads a Nydus blob from its end: TOC → chunk-info table (CCT) → chunk digests. */
+export function parseBlob(blob: Buffer): ParsedBlob {
+  const header = blob.subarray(blob.length - 512);
+  if (nameOfHeader(header) !== 'rafs.blob.toc') throw new Error('blob does not end with a rafs.blob.toc entry');
+  const tocSize = sizeOfHeader(header);
+  const tocStart = blob.length - 512 - alignUp(tocSize, 512);
+  const tocData = blob.subarray(tocStart, tocStart + tocSize);
+  const toc = Array.from({ length: tocSize / TOC_ENTRY_SIZE }, (_, i) => decodeTocEntry(tocData, i * TOC_ENTRY_SIZE));
+  const meta = toc.find((e) => e.name === 'blob.meta');
+  if (!meta) throw new Error('blob TOC has no blob.meta entry');
+  const metaData = blob.subarray(meta.compressedOffset, meta.compressedOffset + meta.compressedSize);
+  if (!createHash('sha256').update(metaData).digest().equals(meta.uncompressedDigest)) throw new Error('blob.meta does not match its TOC digest');
+  const cct = decodeCctHeader(metaData.subarray(metaData.length - CCT_HEADER_SIZE));
+  const chunks = Array.from({ length: cct.ciEntries }, (_, i) => decodeChunkInfoV1(metaData, i * CHUNK_INFO_V1_SIZE));
+  const d = toc.find((e) => e.name === 'blob.digest');
+  const digestData = d ? blob.subarray(d.compressedOffset, d.compressedOffset + d.compressedSize) : Buffer.alloc(0);
+  const digests = Array.from({ length: digestData.length / 32 }, (_, i) => Buffer.from(digestData.subarray(i * 32, i * 32 + 32)));
+  return { toc, chunks, digests };
+}
+
+/** The uncompressed form of a chunk (stored raw when compression did not help). */
+export function readChunk(blob: Buffer, c: ChunkInfo): Buffer {
+  const stored = blob.subarray(c.compressedOffset, c.compressedOffset + c.compressedSize);
+  return c.compressedSize === c.uncompressedSize ? stored : zstdDecompress(stored);
+}
+
+/** Every chunk placed at its uncompressed offset: the raw device an EROFS reader maps blob chunks to. */
+export function expandBlob(blob: Buffer): Buffer {
+  const { chunks } = parseBlob(blob);
+  const end = chunks.reduce((m, c) => Math.max(m, alignUp(c.uncompressedOffset + c.uncompressedSize, 4096)), 0);
+  const device = Buffer.alloc(end);
+  for (const c of chunks) readChunk(blob, c).copy(device, c.uncompressedOffset);
+  return device;
+}

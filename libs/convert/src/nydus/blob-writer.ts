@@ -1,0 +1,168 @@
+import { createHash, Hash } from 'node:crypto';
+import { once } from 'node:events';
+import { Readable, Writable } from 'node:stream';
+import { createBLAKE3, IHasher } from 'hash-wasm';
+import { compress as zstdCompress } from 'zstd-napi';
+import { readTar } from '../tar/tar-reader';
+import { encodeTarHeader, paddingFor } from '../tar/tar-header';
+import {
+  BlobFeature, CHUNK_ALIGN, CHUNK_INFO_V1_SIZE, ChunkInfo, Compressor, CompressorName, DigesterName, TocFlag,
+  alignUp, encodeCctHeader, encodeChunkInfoV1, encodeTocEntry,
+} from './blob-format';
+import { ChunkRef, FsTree, xattrsFromPax } from './fs-tree';
+
+export interface NydusOptions {
+  /** Power of two, 4 KiB – 16 MiB (default 1 MiB). */
+  chunkSize: number;
+  compressor: Extract<CompressorName, 'zstd' | 'none'>;
+  digester: DigesterName;
+}
+
+/** What the bootstrap needs to know about one layer's blob. */
+export interface NydusBlob {
+  index: number;
+  /** sha256 of the whole blob: its digest in the registry and its id in the bootstrap. */
+  id: string;
+  size: number;
+  /** Bytes of compressed chunk data at the blob's start. */
+  compressedDataSize: number;
+  /** End of the 4 KiB-aligned uncompressed chunk space. */
+  uncompressedSize: number;
+  chunks: ChunkInfo[];
+  chunkDigests: Buffer[];
+  cctOffset: number;
+  cctSize: number;
+  blobMetaDigest: Buffer;
+  tocDigest: Buffer;
+  tocSize: number;
+}
+
+/** Chunks already stored by this image, by digest: a repeated chunk is referenced, not stored again. */
+export type ChunkDictionary = Map<string, ChunkRef>;
+
+let blake3: Promise<IHasher> | undefined;
+
+/** Reads exact byte counts from a stream. */
+async function* chunksOf(body: Readable, size: number, chunkSize: number): AsyncGenerator<Buffer> {
+  let pending: Buffer[] = [];
+  let pendingLength = 0;
+  let remaining = size;
+  for await (const piece of body) {
+    let buf = piece as Buffer;
+    while (buf.length > 0) {
+      const want = Math.min(chunkSize, remaining) - pendingLength;
+      const take = buf.subarray(0, want);
+      pending.push(take);
+      pendingLength += take.length;
+      buf = buf.subarray(take.length);
+      if (pendingLength === Math.min(chunkSize, remaining)) {
+        yield pending.length === 1 ? pending[0] : Buffer.concat(pending);
+        remaining -= pendingLength;
+        pending = [];
+        pendingLength = 0;
+      }
+    }
+  }
+  if (remaining !== 0) throw new Error(`tar entry ends ${remaining} bytes early: truncated layer`);
+}
+
+/**
+ * Streams one layer into a Nydus data blob (RAFS v6 native layout): files split into chunks,
+ * each digested and compressed, stored once per image; then the chunk-info table (CCT), the
+ * chunk digests and the blob TOC, each behind a tar header as nydus-image writes them. The
+ * layer's entries are applied to `tree` on the way.
+ */
+export async function writeLayerBlob(tar: Readable, tree: FsTree, index: number, dict: ChunkDictionary, out: Writable, opts: NydusOptions): Promise<NydusBlob> {
+  const hasher = opts.digester === 'blake3' ? await (blake3 ??= createBLAKE3()) : undefined;
+  const digest = (buf: Buffer): Buffer => {
+    if (!hasher) return createHash('sha256').update(buf).digest();
+    hasher.init();
+    hasher.update(buf);
+    return Buffer.from(hasher.digest('binary'));
+  };
+  const blobHash: Hash = createHash('sha256');
+  let written = 0;
+  const emit = async (buf: Buffer) => {
+    if (buf.length === 0) return;
+    blobHash.update(buf);
+    written += buf.length;
+    if (!out.write(buf)) await once(out, 'drain');
+  };
+  const chunks: ChunkInfo[] = [];
+  const chunkDigests: Buffer[] = [];
+  let uncompressedEnd = 0;
+  tree.beginLayer();
+  for await (const { header, body } of readTar(tar)) {
+    const node = tree.apply(header, xattrsFromPax(header.pax));
+    if (!node) {
+      body.resume();
+      continue;
+    }
+    node.chunks = [];
+    for await (const data of chunksOf(body, header.size, opts.chunkSize)) {
+      const d = digest(data);
+      const key = d.toString('hex');
+      const known = dict.get(key);
+      if (known) {
+        node.chunks.push(known);
+        continue;
+      }
+      let stored = data;
+      if (opts.compressor === 'zstd') {
+        const z = zstdCompress(data);
+        if (z.length < data.length) stored = z;
+      }
+      const info: ChunkInfo = { compressedOffset: written, compressedSize: stored.length, uncompressedOffset: alignUp(uncompressedEnd, CHUNK_ALIGN), uncompressedSize: data.length };
+      uncompressedEnd = info.uncompressedOffset + data.length;
+      await emit(stored);
+      const ref: ChunkRef = { blobIndex: index, ciIndex: chunks.length, digest: d, ...info };
+      chunks.push(info);
+      chunkDigests.push(d);
+      dict.set(key, ref);
+      node.chunks.push(ref);
+    }
+  }
+  const compressedDataSize = written;
+  const tocEntries: Buffer[] = [];
+  // Each entry's data comes before its tar header ("reverse tar"), padded to 512 bytes.
+  const entry = async (name: string, data: Buffer, flags: number, uncompressed: Buffer = data): Promise<{ offset: number }> => {
+    const offset = written;
+    await emit(data);
+    await emit(Buffer.alloc(paddingFor(data.length)));
+    await emit(encodeTarHeader({ name, type: 'file', mode: 0o444, uid: 0, gid: 0, size: data.length, mtime: 0 }));
+    if (name !== 'rafs.blob.toc') {
+      tocEntries.push(encodeTocEntry({ flags, name, uncompressedDigest: createHash('sha256').update(uncompressed).digest(), compressedOffset: offset, compressedSize: data.length, uncompressedSize: uncompressed.length }));
+    }
+    return { offset };
+  };
+  await emit(Buffer.alloc(paddingFor(compressedDataSize)));
+  await emit(encodeTarHeader({ name: 'image.blob', type: 'file', mode: 0o444, uid: 0, gid: 0, size: compressedDataSize, mtime: 0 }));
+  tocEntries.push(encodeTocEntry({ flags: opts.compressor === 'zstd' ? TocFlag.zstd : TocFlag.none, name: 'image.blob', uncompressedDigest: Buffer.alloc(32), compressedOffset: 0, compressedSize: compressedDataSize, uncompressedSize: uncompressedEnd }));
+  const cct = Buffer.concat(chunks.map(encodeChunkInfoV1));
+  const cctPadded = Buffer.concat([cct, Buffer.alloc(alignUp(cct.length, CHUNK_ALIGN) - cct.length)]);
+  const cctOffset = written;
+  const features = BlobFeature.ALIGNED | BlobFeature.INLINED_FS_META | BlobFeature.INLINED_CHUNK_DIGEST | BlobFeature.HAS_TAR_HEADER | BlobFeature.HAS_TOC | BlobFeature.CAP_TAR_TOC;
+  const cctHeader = encodeCctHeader({ features, ciCompressor: Compressor.none, ciEntries: chunks.length, ciOffset: cctOffset, ciCompressedSize: cct.length, ciUncompressedSize: cct.length });
+  const meta = Buffer.concat([cctPadded, cctHeader]);
+  await entry('blob.meta', meta, TocFlag.none);
+  await entry('blob.digest', Buffer.concat(chunkDigests), TocFlag.none);
+  const toc = Buffer.concat(tocEntries);
+  await entry('rafs.blob.toc', toc, TocFlag.none);
+  if (!out.write(Buffer.alloc(0))) await once(out, 'drain');
+  return {
+    index,
+    id: blobHash.digest('hex'),
+    size: written,
+    compressedDataSize,
+    uncompressedSize: alignUp(uncompressedEnd, CHUNK_ALIGN),
+    chunks,
+    chunkDigests,
+    cctOffset,
+    cctSize: cct.length,
+    blobMetaDigest: createHash('sha256').update(meta).digest(),
+    tocDigest: createHash('sha256').update(toc).digest(),
+    tocSize: toc.length,
+  };
+}
+
+export const CHUNK_INFO_SIZE = CHUNK_INFO_V1_SIZE;

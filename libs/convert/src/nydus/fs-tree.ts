@@ -1,0 +1,144 @@
+import { TarEntryHeader } from '../tar/tar-header';
+
+/** Where a file's chunk lives: which blob, which entry of that blob's chunk-info array. */
+export interface ChunkRef {
+  blobIndex: number;
+  ciIndex: number;
+  /** Offset of the chunk in the blob's uncompressed space (4 KiB aligned). */
+  uncompressedOffset: number;
+  uncompressedSize: number;
+  compressedOffset: number;
+  compressedSize: number;
+  digest: Buffer;
+}
+
+export type NodeKind = 'file' | 'dir' | 'symlink' | 'chardev' | 'blockdev' | 'fifo';
+
+/** One inode; hard links share it. */
+export interface FsInode {
+  kind: NodeKind;
+  mode: number;
+  uid: number;
+  gid: number;
+  mtime: number;
+  size: number;
+  rdev: { major: number; minor: number };
+  symlink?: Buffer;
+  /** Raw xattr name → raw value bytes. */
+  xattrs: Map<string, Buffer>;
+  chunks: ChunkRef[];
+  /** Directories: children by raw name (latin1 string of the bytes). */
+  children?: Map<string, FsInode>;
+}
+
+export const S_IFMT = 0o170000;
+const S_IF: Record<NodeKind, number> = { file: 0o100000, dir: 0o040000, symlink: 0o120000, chardev: 0o020000, blockdev: 0o060000, fifo: 0o010000 };
+
+export const newDir = (mode = 0o755): FsInode => ({ kind: 'dir', mode: S_IF.dir | (mode & 0o7777), uid: 0, gid: 0, mtime: 0, size: 0, rdev: { major: 0, minor: 0 }, xattrs: new Map(), chunks: [], children: new Map() });
+
+const KIND: Record<TarEntryHeader['type'], NodeKind> = { file: 'file', link: 'file', symlink: 'symlink', directory: 'dir', 'character-device': 'chardev', 'block-device': 'blockdev', fifo: 'fifo' };
+
+/** Path components of a tar name (raw bytes as latin1), without "", "." and leading "/". */
+export const splitPath = (name: string): string[] => name.split('/').filter((p) => p !== '' && p !== '.');
+
+const WHITEOUT = '.wh.';
+const OPAQUE = '.wh..wh..opq';
+
+/**
+ * The merged root filesystem of an image, built layer by layer with the overlay rules: a
+ * `.wh.<name>` entry removes `<name>` from lower layers, `.wh..wh..opq` hides everything a
+ * lower layer had in its directory, hard links share one inode.
+ */
+export class FsTree {
+  readonly root = newDir();
+  /** Directories made opaque by the current layer (their lower children were dropped). */
+  private opaqueThisLayer = new Set<FsInode>();
+  /** Paths created by the current layer: an opaque marker must not remove those. */
+  private createdThisLayer = new Set<FsInode>();
+
+  beginLayer(): void {
+    this.opaqueThisLayer = new Set();
+    this.createdThisLayer = new Set();
+  }
+
+  private dirOf(parts: string[], create: boolean): FsInode | undefined {
+    let dir = this.root;
+    for (const p of parts) {
+      let next = dir.children!.get(p);
+      if (!next || next.kind !== 'dir') {
+        if (!create) return undefined;
+        next = newDir();
+        dir.children!.set(p, next);
+        this.createdThisLayer.add(next);
+      }
+      dir = next;
+    }
+    return dir;
+  }
+
+  lookup(name: string): FsInode | undefined {
+    const parts = splitPath(name);
+    if (parts.length === 0) return this.root;
+    const dir = this.dirOf(parts.slice(0, -1), false);
+    return dir?.children!.get(parts[parts.length - 1]);
+  }
+
+  /** Applies one tar entry of the current layer; returns the inode a regular file's data goes to. */
+  apply(h: TarEntryHeader, xattrs: Map<string, Buffer>): FsInode | undefined {
+    const parts = splitPath(h.name);
+    if (parts.length === 0) {
+      this.setAttrs(this.root, h, xattrs);
+      return undefined;
+    }
+    const base = parts[parts.length - 1];
+    const dir = this.dirOf(parts.slice(0, -1), true)!;
+    if (base === OPAQUE) {
+      if (!this.opaqueThisLayer.has(dir)) {
+        for (const [k, v] of dir.children!) if (!this.createdThisLayer.has(v)) dir.children!.delete(k);
+        this.opaqueThisLayer.add(dir);
+      }
+      return undefined;
+    }
+    if (base.startsWith(WHITEOUT)) {
+      dir.children!.delete(base.slice(WHITEOUT.length));
+      return undefined;
+    }
+    if (h.type === 'link') {
+      const target = this.lookup(h.linkname ?? '');
+      if (target && target.kind !== 'dir') {
+        dir.children!.set(base, target);
+        this.createdThisLayer.add(target);
+      }
+      return undefined;
+    }
+    const existing = dir.children!.get(base);
+    if (h.type === 'directory' && existing?.kind === 'dir') {
+      this.setAttrs(existing, h, xattrs);
+      this.createdThisLayer.add(existing);
+      return undefined;
+    }
+    const node: FsInode = h.type === 'directory' ? newDir() : { kind: KIND[h.type], mode: 0, uid: 0, gid: 0, mtime: 0, size: 0, rdev: { major: 0, minor: 0 }, xattrs: new Map(), chunks: [] };
+    this.setAttrs(node, h, xattrs);
+    if (node.kind === 'symlink') node.symlink = Buffer.from(h.linkname ?? '', 'latin1');
+    if (node.kind === 'chardev' || node.kind === 'blockdev') node.rdev = { major: h.devmajor ?? 0, minor: h.devminor ?? 0 };
+    if (node.kind === 'file') node.size = h.size;
+    dir.children!.set(base, node);
+    this.createdThisLayer.add(node);
+    return node.kind === 'file' ? node : undefined;
+  }
+
+  private setAttrs(node: FsInode, h: TarEntryHeader, xattrs: Map<string, Buffer>): void {
+    node.mode = S_IF[node.kind] | (h.mode & 0o7777);
+    node.uid = h.uid;
+    node.gid = h.gid;
+    node.mtime = h.mtime;
+    node.xattrs = xattrs;
+  }
+}
+
+/** Raw xattrs from PAX `SCHILY.xattr.*` records (values are latin1 strings of raw bytes). */
+export function xattrsFromPax(pax: Record<string, string> | undefined): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  for (const [k, v] of Object.entries(pax ?? {})) if (k.startsWith('SCHILY.xattr.')) out.set(k.slice('SCHILY.xattr.'.length), Buffer.from(v, 'latin1'));
+  return out;
+}

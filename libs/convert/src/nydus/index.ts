@@ -1,0 +1,5 @@
+export * from './blob-format';
+export * from './fs-tree';
+export * from './blob-writer';
+export * from './blob-reader';
+export * from './rafs-v6';

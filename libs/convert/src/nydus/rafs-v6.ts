@@ -1,0 +1,278 @@
+import { BLOCK, BlobFeature, Compressor, Digester, alignUp } from './blob-format';
+import { NydusBlob, NydusOptions } from './blob-writer';
+import { FsInode, FsTree, NodeKind } from './fs-tree';
+
+/** RAFS v6 = an EROFS image whose regular files are chunk indexes into the layer blobs. */
+export const EROFS_MAGIC = 0xe0f5e1e2;
+const SUPER_OFFSET = 1024;
+const EXT_SUPER_OFFSET = 1152;
+const DEVT_SLOT_OFFSET = 1408;
+const DEVT_SLOT_SIZE = 128;
+const FEATURE_COMPAT_RAFS_V6 = 0x4000_0000;
+const FEATURE_INCOMPAT_CHUNKED_FILE = 0x4;
+const FEATURE_INCOMPAT_DEVICE_TABLE = 0x8;
+const INODE_SIZE = 64; // extended inodes: 32-bit ids and per-file mtime
+const LAYOUT_FLAT_PLAIN = 0;
+const LAYOUT_CHUNK_BASED = 4;
+const CHUNK_FORMAT_INDEXES = 0x0020;
+const DIRENT_SIZE = 12;
+const BLOB_ENTRY_SIZE = 256;
+const CHUNK_RECORD_SIZE = 80;
+const NULL_ADDR = 0xffffffff;
+
+/** RAFS superblock flags (same bits as v5). */
+const RafsFlag = { COMPRESSION_NONE: 0x1, HASH_BLAKE3: 0x4, HASH_SHA256: 0x8, EXPLICIT_UID_GID: 0x10, HAS_XATTR: 0x20, COMPRESSION_ZSTD: 0x80, INLINED_CHUNK_DIGEST: 0x100 };
+
+const FILE_TYPE: Record<NodeKind, number> = { file: 1, dir: 2, chardev: 3, blockdev: 4, fifo: 5, symlink: 7 };
+
+/** EROFS xattr name prefixes (index, prefix). */
+const XATTR_PREFIXES: [number, string][] = [
+  [2, 'system.posix_acl_access'],
+  [3, 'system.posix_acl_default'],
+  [1, 'user.'],
+  [4, 'trusted.'],
+  [6, 'security.'],
+];
+
+function encodeXattrs(xattrs: Map<string, Buffer>): Buffer {
+  if (xattrs.size === 0) return Buffer.alloc(0);
+  const parts: Buffer[] = [Buffer.alloc(12)];
+  for (const [name, value] of [...xattrs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const prefix = XATTR_PREFIXES.find(([, p]) => name.startsWith(p));
+    const suffix = Buffer.from(prefix ? name.slice(prefix[1].length) : name, 'latin1');
+    const head = Buffer.alloc(4);
+    head.writeUInt8(suffix.length, 0);
+    head.writeUInt8(prefix ? prefix[0] : 0, 1);
+    head.writeUInt16LE(value.length, 2);
+    const entry = Buffer.concat([head, suffix, value]);
+    parts.push(entry, Buffer.alloc(alignUp(entry.length, 4) - entry.length));
+  }
+  return Buffer.concat(parts);
+}
+
+/** Linux new_encode_dev. */
+const encodeDev = (major: number, minor: number) => ((minor & 0xff) | (major << 8) | ((minor & ~0xff) << 12)) >>> 0;
+
+interface Placed {
+  inode: FsInode;
+  ino: number;
+  offset: number;
+  nid: number;
+  xattrs: Buffer;
+  nlink: number;
+  /** Directories and symlinks: their data, stored in whole blocks (FLAT_PLAIN). */
+  data?: Buffer;
+  blkaddr?: number;
+  parent: FsInode;
+}
+
+/** Directory blocks: `.`/`..`/children sorted by name bytes, 12-byte dirents then names, per 4 KiB block. */
+function directoryData(entries: { name: Buffer; nid: number; type: number }[]): Buffer {
+  const sorted = [...entries].sort((a, b) => Buffer.compare(a.name, b.name));
+  const blocks: Buffer[] = [];
+  let i = 0;
+  while (i < sorted.length) {
+    let k = 0;
+    let used = 0;
+    while (i + k < sorted.length && used + DIRENT_SIZE + sorted[i + k].name.length <= BLOCK) {
+      used += DIRENT_SIZE + sorted[i + k].name.length;
+      k++;
+    }
+    if (k === 0) throw new Error(`file name too long: ${sorted[i].name.length} bytes`);
+    const block = Buffer.alloc(BLOCK);
+    let nameoff = k * DIRENT_SIZE;
+    for (let j = 0; j < k; j++) {
+      const e = sorted[i + j];
+      block.writeBigUInt64LE(BigInt(e.nid), j * DIRENT_SIZE);
+      block.writeUInt16LE(nameoff, j * DIRENT_SIZE + 8);
+      block.writeUInt8(e.type, j * DIRENT_SIZE + 10);
+      e.name.copy(block, nameoff);
+      nameoff += e.name.length;
+    }
+    i += k;
+    blocks.push(i < sorted.length ? block : block.subarray(0, used));
+  }
+  return Buffer.concat(blocks);
+}
+
+/** Builds the merged RAFS v6 bootstrap of an image from its tree and its layer blobs. */
+export function writeRafsV6(tree: FsTree, blobs: NydusBlob[], opts: NydusOptions): Buffer {
+  // 1. Inodes in breadth-first order (root first), hard links counted once.
+  const order: Placed[] = [];
+  const placed = new Map<FsInode, Placed>();
+  const queue: FsInode[] = [tree.root];
+  const visit = (inode: FsInode, parent: FsInode) => {
+    const known = placed.get(inode);
+    if (known) {
+      known.nlink++;
+      return;
+    }
+    const p: Placed = { inode, ino: order.length + 1, offset: 0, nid: 0, xattrs: encodeXattrs(inode.xattrs), nlink: 1, parent };
+    placed.set(inode, p);
+    order.push(p);
+    if (inode.kind === 'dir' && inode !== tree.root) queue.push(inode);
+  };
+  visit(tree.root, tree.root);
+  while (queue.length) {
+    const dir = queue.shift()!;
+    for (const name of [...dir.children!.keys()].sort((a, b) => Buffer.compare(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1')))) visit(dir.children!.get(name)!, dir);
+  }
+  for (const p of order) if (p.inode.kind === 'dir') p.nlink = 2 + [...p.inode.children!.values()].filter((c) => c.kind === 'dir').length;
+
+  // 2. Fixed area: superblocks, device slots, blob table, chunk table.
+  const devSlotsEnd = DEVT_SLOT_OFFSET + DEVT_SLOT_SIZE * blobs.length;
+  const blobTableOffset = alignUp(devSlotsEnd, BLOCK);
+  const blobTableSize = BLOB_ENTRY_SIZE * blobs.length;
+  const chunkTableOffset = alignUp(blobTableOffset + blobTableSize, 8);
+  const allChunks = blobs.flatMap((b) => b.chunks.map((c, i) => ({ blob: b, c, i })));
+  const chunkTableSize = CHUNK_RECORD_SIZE * allChunks.length;
+  const firstInodeBlock = alignUp(chunkTableOffset + chunkTableSize, BLOCK) / BLOCK;
+  // One block before the first inode, so the root's nid is never 0.
+  const metaBlkaddr = firstInodeBlock - 1;
+
+  // 3. Inode placement (32-byte slots; an inode core never straddles a block).
+  const chunkBits = Math.log2(opts.chunkSize);
+  const sizeOf = (p: Placed) => {
+    const base = INODE_SIZE + p.xattrs.length;
+    if (p.inode.kind === 'file' && p.inode.size > 0) return alignUp(base, 8) + 8 * Math.ceil(p.inode.size / opts.chunkSize);
+    return base;
+  };
+  let cursor = firstInodeBlock * BLOCK;
+  for (const p of order) {
+    cursor = alignUp(cursor, 32);
+    if ((cursor % BLOCK) + INODE_SIZE > BLOCK) cursor = alignUp(cursor, BLOCK);
+    p.offset = cursor;
+    p.nid = (cursor - metaBlkaddr * BLOCK) / 32;
+    cursor += sizeOf(p);
+  }
+  const rootNid = placed.get(tree.root)!.nid;
+  if (rootNid > 0xffff) throw new Error('root inode does not fit the superblock');
+
+  // 4. Data blocks of directories and symlinks.
+  let block = alignUp(cursor, BLOCK) / BLOCK;
+  for (const p of order) {
+    if (p.inode.kind === 'dir') {
+      const entries = [
+        { name: Buffer.from('.'), nid: p.nid, type: FILE_TYPE.dir },
+        { name: Buffer.from('..'), nid: placed.get(p.parent)!.nid, type: FILE_TYPE.dir },
+        ...[...p.inode.children!].map(([name, child]) => ({ name: Buffer.from(name, 'latin1'), nid: placed.get(child)!.nid, type: FILE_TYPE[child.kind] })),
+      ];
+      p.data = directoryData(entries);
+    } else if (p.inode.kind === 'symlink') {
+      p.data = p.inode.symlink ?? Buffer.alloc(0);
+    }
+    if (p.data && p.data.length > 0) {
+      p.blkaddr = block;
+      block += Math.ceil(p.data.length / BLOCK);
+    }
+  }
+  const totalBlocks = block;
+  const image = Buffer.alloc(totalBlocks * BLOCK);
+
+  // 5. Inodes, xattrs, chunk indexes.
+  for (const p of order) {
+    const { inode } = p;
+    const at = p.offset;
+    let layout = LAYOUT_FLAT_PLAIN;
+    let iu = 0;
+    let size = 0;
+    if (inode.kind === 'file') {
+      size = inode.size;
+      if (size > 0) {
+        layout = LAYOUT_CHUNK_BASED;
+        iu = CHUNK_FORMAT_INDEXES | (chunkBits - 12);
+      }
+    } else if (inode.kind === 'dir' || inode.kind === 'symlink') {
+      size = p.data!.length;
+      iu = p.blkaddr ?? NULL_ADDR;
+    } else if (inode.kind === 'chardev' || inode.kind === 'blockdev') {
+      iu = encodeDev(inode.rdev.major, inode.rdev.minor);
+    }
+    image.writeUInt16LE(1 | (layout << 1), at);
+    image.writeUInt16LE(p.xattrs.length ? (p.xattrs.length - 12) / 4 + 1 : 0, at + 2);
+    image.writeUInt16LE(inode.mode & 0xffff, at + 4);
+    image.writeBigUInt64LE(BigInt(size), at + 8);
+    image.writeUInt32LE(iu >>> 0, at + 16);
+    image.writeUInt32LE(p.ino, at + 20);
+    image.writeUInt32LE(inode.uid >>> 0, at + 24);
+    image.writeUInt32LE(inode.gid >>> 0, at + 28);
+    image.writeBigUInt64LE(BigInt(Math.max(0, inode.mtime)), at + 32);
+    image.writeUInt32LE(p.nlink, at + 44);
+    p.xattrs.copy(image, at + INODE_SIZE);
+    if (layout === LAYOUT_CHUNK_BASED) {
+      let idx = at + alignUp(INODE_SIZE + p.xattrs.length, 8);
+      for (const c of inode.chunks) {
+        // advise/device_id carry the chunk-info index (24 bits) and the device (blob index + 1).
+        image.writeUInt16LE(c.ciIndex & 0xffff, idx);
+        image.writeUInt16LE(((c.blobIndex + 1) & 0xff) | (((c.ciIndex >>> 16) & 0xff) << 8), idx + 2);
+        image.writeUInt32LE(c.uncompressedOffset / BLOCK, idx + 4);
+        idx += 8;
+      }
+    }
+    if (p.blkaddr !== undefined) p.data!.copy(image, p.blkaddr * BLOCK);
+  }
+
+  // 6. Superblock, RAFS extended superblock, device slots, blob and chunk tables.
+  const sb = SUPER_OFFSET;
+  image.writeUInt32LE(EROFS_MAGIC, sb);
+  image.writeUInt32LE(FEATURE_COMPAT_RAFS_V6, sb + 8);
+  image.writeUInt8(12, sb + 12);
+  image.writeUInt16LE(rootNid, sb + 14);
+  image.writeBigUInt64LE(BigInt(order.length), sb + 16);
+  image.writeUInt32LE(totalBlocks, sb + 36);
+  image.writeUInt32LE(metaBlkaddr, sb + 40);
+  image.writeUInt32LE(FEATURE_INCOMPAT_CHUNKED_FILE | FEATURE_INCOMPAT_DEVICE_TABLE, sb + 80);
+  image.writeUInt16LE(blobs.length, sb + 86);
+  image.writeUInt16LE(DEVT_SLOT_OFFSET / DEVT_SLOT_SIZE, sb + 88);
+
+  const hasXattr = order.some((p) => p.xattrs.length > 0);
+  const flags =
+    (opts.compressor === 'zstd' ? RafsFlag.COMPRESSION_ZSTD : RafsFlag.COMPRESSION_NONE) |
+    (opts.digester === 'blake3' ? RafsFlag.HASH_BLAKE3 : RafsFlag.HASH_SHA256) |
+    RafsFlag.EXPLICIT_UID_GID |
+    RafsFlag.INLINED_CHUNK_DIGEST |
+    (hasXattr ? RafsFlag.HAS_XATTR : 0);
+  const ext = EXT_SUPER_OFFSET;
+  image.writeBigUInt64LE(BigInt(flags), ext);
+  image.writeBigUInt64LE(BigInt(blobTableOffset), ext + 8);
+  image.writeUInt32LE(blobTableSize, ext + 16);
+  image.writeUInt32LE(opts.chunkSize, ext + 20);
+  image.writeBigUInt64LE(BigInt(chunkTableOffset), ext + 24);
+  image.writeBigUInt64LE(BigInt(chunkTableSize), ext + 32);
+
+  blobs.forEach((b, i) => {
+    const slot = DEVT_SLOT_OFFSET + i * DEVT_SLOT_SIZE;
+    image.write(b.id, slot, 64, 'ascii');
+    image.writeUInt32LE(b.uncompressedSize / BLOCK, slot + 64);
+    const e = blobTableOffset + i * BLOB_ENTRY_SIZE;
+    image.write(b.id, e, 64, 'ascii');
+    image.writeUInt32LE(i, e + 64);
+    image.writeUInt32LE(opts.chunkSize, e + 68);
+    image.writeUInt32LE(b.chunks.length, e + 72);
+    image.writeUInt32LE(Compressor[opts.compressor], e + 76);
+    image.writeUInt32LE(Digester[opts.digester], e + 80);
+    image.writeUInt32LE(BlobFeature.ALIGNED | BlobFeature.INLINED_FS_META | BlobFeature.INLINED_CHUNK_DIGEST | BlobFeature.HAS_TAR_HEADER | BlobFeature.HAS_TOC | BlobFeature.CAP_TAR_TOC, e + 84);
+    image.writeBigUInt64LE(BigInt(b.compressedDataSize), e + 88);
+    image.writeBigUInt64LE(BigInt(b.uncompressedSize), e + 96);
+    image.writeUInt32LE(b.tocSize, e + 104);
+    image.writeUInt32LE(Compressor.none, e + 108);
+    image.writeBigUInt64LE(BigInt(b.cctOffset), e + 112);
+    image.writeBigUInt64LE(BigInt(b.cctSize), e + 120);
+    image.writeBigUInt64LE(BigInt(b.cctSize), e + 128);
+    b.tocDigest.copy(image, e + 136);
+    b.blobMetaDigest.copy(image, e + 168);
+    image.writeBigUInt64LE(BigInt(alignUp(b.cctSize, BLOCK) + BLOCK), e + 200);
+  });
+  allChunks.forEach(({ blob, c, i }, n) => {
+    const r = chunkTableOffset + n * CHUNK_RECORD_SIZE;
+    blob.chunkDigests[i].copy(image, r);
+    image.writeUInt32LE(blob.index, r + 32);
+    image.writeUInt32LE(c.compressedSize !== c.uncompressedSize ? 1 : 0, r + 36);
+    image.writeUInt32LE(c.compressedSize, r + 40);
+    image.writeUInt32LE(c.uncompressedSize, r + 44);
+    image.writeBigUInt64LE(BigInt(c.compressedOffset), r + 48);
+    image.writeBigUInt64LE(BigInt(c.uncompressedOffset), r + 56);
+    image.writeUInt32LE(i, r + 72);
+  });
+  return image;
+}

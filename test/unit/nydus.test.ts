@@ -1,0 +1,164 @@
+import { ChunkDictionary, FsTree, NydusBlob, expandBlob, parseBlob, readChunk, writeLayerBlob, writeRafsV6 } from '@accel/convert';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { lstatSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { SourceFile, richLayerFiles, tarOf } from '../support/layers';
+
+const CHUNK = 64 * 1024;
+const opts = { chunkSize: CHUNK, compressor: 'zstd' as const, digester: 'blake3' as const };
+
+async function blobOf(files: SourceFile[], tree: FsTree, index: number, dict: ChunkDictionary): Promise<{ blob: Buffer; meta: NydusBlob }> {
+  const out = new PassThrough();
+  const parts: Buffer[] = [];
+  out.on('data', (c: Buffer) => parts.push(c));
+  const meta = await writeLayerBlob(Readable.from([await tarOf(files)]), tree, index, dict, out, opts);
+  out.end();
+  return { blob: Buffer.concat(parts), meta };
+}
+
+interface Expected {
+  type: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  size?: number;
+  sha?: string;
+  link?: string;
+}
+
+/** What the rootfs looks like after the layers, computed independently of the converter. */
+function overlay(layers: SourceFile[][]): Map<string, Expected> {
+  const fs = new Map<string, Expected>();
+  for (const layer of layers) {
+    for (const f of layer) {
+      const name = f.name.replace(/\/$/, '');
+      const dir = name.includes('/') ? name.slice(0, name.lastIndexOf('/')) : '';
+      const base = name.slice(name.lastIndexOf('/') + 1);
+      if (base === '.wh..wh..opq') {
+        for (const k of [...fs.keys()]) if (k.startsWith(`${dir}/`) && !layer.some((x) => x.name.replace(/\/$/, '') === k)) fs.delete(k);
+        continue;
+      }
+      if (base.startsWith('.wh.')) {
+        const gone = `${dir ? `${dir}/` : ''}${base.slice(4)}`;
+        for (const k of [...fs.keys()]) if (k === gone || k.startsWith(`${gone}/`)) fs.delete(k);
+        continue;
+      }
+      // Parents a layer does not declare exist as root-owned 0755 directories, as unpackers create them.
+      const parts = name.split('/');
+      for (let i = 1; i < parts.length; i++) {
+        const parent = parts.slice(0, i).join('/');
+        if (!fs.has(parent)) fs.set(parent, { type: 'directory', mode: 0o755, uid: 0, gid: 0, size: undefined, sha: undefined, link: undefined });
+      }
+      if (f.type === 'link') {
+        fs.set(name, { ...fs.get(f.linkname!)! });
+        continue;
+      }
+      fs.set(name, {
+        type: f.type,
+        // Linux shows every symlink as 0777, whatever the tar said.
+        mode: f.type === 'symlink' ? 0o777 : (f.mode ?? 0o644),
+        uid: f.uid ?? 0,
+        gid: f.gid ?? 0,
+        size: f.type === 'file' ? f.content!.length : undefined,
+        sha: f.type === 'file' ? createHash('sha256').update(f.content!).digest('hex') : undefined,
+        link: f.type === 'symlink' ? f.linkname : undefined,
+      });
+    }
+  }
+  return fs;
+}
+
+function scan(root: string): Map<string, Expected> {
+  const out = new Map<string, Expected>();
+  const walk = (rel: string) => {
+    for (const n of readdirSync(join(root, rel))) {
+      const p = rel ? `${rel}/${n}` : n;
+      const st = lstatSync(join(root, p));
+      const type = st.isDirectory() ? 'directory' : st.isSymbolicLink() ? 'symlink' : st.isFile() ? 'file' : st.isCharacterDevice() ? 'character-device' : st.isBlockDevice() ? 'block-device' : st.isFIFO() ? 'fifo' : 'other';
+      out.set(p, {
+        type,
+        mode: st.mode & 0o7777,
+        uid: st.uid,
+        gid: st.gid,
+        size: type === 'file' ? st.size : undefined,
+        sha: type === 'file' ? createHash('sha256').update(readFileSync(join(root, p))).digest('hex') : undefined,
+        link: type === 'symlink' ? readlinkSync(join(root, p)) : undefined,
+      });
+      if (st.isDirectory()) walk(p);
+    }
+  };
+  walk('');
+  return out;
+}
+
+describe('Nydus RAFS v6 (native, verified with erofs-utils)', () => {
+  const lower = richLayerFiles(CHUNK);
+  const dup = randomBytes(CHUNK * 3);
+  const upper: SourceFile[] = [
+    { name: 'etc/', type: 'directory', mode: 0o755 },
+    { name: 'etc/.wh.hostname', type: 'file', content: Buffer.alloc(0) },
+    { name: 'var/cache/', type: 'directory', mode: 0o755 },
+    { name: 'var/cache/.wh..wh..opq', type: 'file', content: Buffer.alloc(0) },
+    { name: 'var/cache/fresh', type: 'file', content: Buffer.from('new in upper\n'), mode: 0o600, uid: 7, gid: 8 },
+    { name: 'opt/dup-a', type: 'file', content: dup, mode: 0o644 },
+    { name: 'opt/dup-b', type: 'file', content: dup, mode: 0o644 },
+    { name: 'usr/bin/tool-copy', type: 'file', content: Buffer.from('replaced\n'), mode: 0o755 },
+    { name: 'run/', type: 'directory', mode: 0o755 },
+    { name: 'run/.wh.pipe', type: 'file', content: Buffer.alloc(0) },
+  ];
+
+  it('fsck.erofs extracts exactly the merged rootfs from the bootstrap and the expanded blobs', async () => {
+    const tree = new FsTree();
+    const dict: ChunkDictionary = new Map();
+    const a = await blobOf(lower, tree, 0, dict);
+    const b = await blobOf(upper, tree, 1, dict);
+    const boot = writeRafsV6(tree, [a.meta, b.meta], opts);
+    const dir = mkdtempSync(join(tmpdir(), 'accel-nydus-'));
+    writeFileSync(join(dir, 'image.boot'), boot);
+    writeFileSync(join(dir, 'blob0'), expandBlob(a.blob));
+    writeFileSync(join(dir, 'blob1'), expandBlob(b.blob));
+    const out = join(dir, 'rootfs');
+    await promisify(execFile)('fsck.erofs', [`--device=${join(dir, 'blob0')}`, `--device=${join(dir, 'blob1')}`, `--extract=${out}`, join(dir, 'image.boot')]);
+    const got = scan(out);
+    const want = overlay([lower, upper]);
+    for (const [p, e] of want) {
+      const g = got.get(p);
+      assert.ok(g, `${p} extracted`);
+      // fsck.erofs chowns after chmod, which drops setuid/setgid bits: those are checked below.
+      assert.deepEqual({ ...g, mode: g.mode & 0o777 }, { ...e, mode: e.mode & 0o777 }, p);
+    }
+    assert.deepEqual([...got.keys()].filter((p) => !want.has(p)), [], 'nothing extra (whiteouts applied)');
+    const shown = await promisify(execFile)('dump.erofs', [`--device=${join(dir, 'blob0')}`, `--device=${join(dir, 'blob1')}`, '--path=/usr/bin/tool', join(dir, 'image.boot')]);
+    const nid = Number(/NID: (\d+)/.exec(shown.stdout)![1]);
+    assert.match(shown.stdout, /Links: 2/, 'hard link shares the inode');
+    const metaBlkaddr = boot.readUInt32LE(1024 + 40);
+    assert.equal(boot.readUInt16LE(metaBlkaddr * 4096 + nid * 32 + 4), 0o104755, 'setuid kept in the inode');
+  });
+
+  it('stores repeated content once and every chunk verifies against its digest', async () => {
+    const tree = new FsTree();
+    const dict: ChunkDictionary = new Map();
+    const { blob, meta } = await blobOf(upper, tree, 0, dict);
+    assert.equal(meta.id, createHash('sha256').update(blob).digest('hex'), 'blob id = sha256 of the blob');
+    const parsed = parseBlob(blob);
+    assert.deepEqual(parsed.toc.map((e) => e.name), ['image.blob', 'blob.meta', 'blob.digest']);
+    assert.equal(parsed.chunks.length, parsed.digests.length);
+    // dup-a and dup-b: 3 chunks of identical content (plus small files) → stored once.
+    const dupChunks = parsed.chunks.filter((c) => c.uncompressedSize === CHUNK);
+    assert.equal(dupChunks.length, 3);
+    const { createBLAKE3 } = await import('hash-wasm');
+    const h = await createBLAKE3();
+    parsed.chunks.forEach((c, i) => {
+      h.init();
+      h.update(readChunk(blob, c));
+      assert.equal(Buffer.from(h.digest('binary')).toString('hex'), parsed.digests[i].toString('hex'), `chunk ${i}`);
+      assert.equal(c.uncompressedOffset % 4096, 0);
+    });
+  });
+});
