@@ -28,7 +28,7 @@ export class ConversionEngine {
       const src = parseImageReference(task.source);
       const target = parseImageReference(task.target);
       const loc = { scheme: this.converter.schemeFor(src.host), host: src.host, repository: src.repository, reference: task.sourceDigest || src.digest || src.tag || 'latest' };
-      const result = await this.converter.convert(loc, target.tag!);
+      const result = await this.converter.convert(loc, target.tag!, task.source);
       let preheatJobId: number | null = null;
       const chain = this.config.converter.preheat;
       if (chain.enabled && !result.skipped) {

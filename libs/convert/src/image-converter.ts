@@ -8,12 +8,17 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { Repository } from 'typeorm';
 import { EstargzDriverSettings, estargzSettings } from './estargz/estargz-settings';
-import { LayerFormatError, convertLayerToEstargz } from './estargz/layer-converter';
+import { LayerFormatError, asLayerError, convertLayerToEstargz, tarStreamOf } from './estargz/layer-converter';
+import { ChunkDictionary, NydusBlob, writeLayerBlob } from './nydus/blob-writer';
+import { bootstrapLayer } from './nydus/bootstrap-layer';
+import { FsTree } from './nydus/fs-tree';
+import { nydusSettings } from './nydus/nydus-settings';
+import { writeRafsV6 } from './nydus/rafs-v6';
 
 export const TOC_DIGEST_ANNOTATION = 'containerd.io/snapshot/stargz/toc.digest';
 export const UNCOMPRESSED_SIZE_ANNOTATION = 'io.containers.estargz.uncompressed-size';
@@ -33,6 +38,18 @@ interface ConvertedLayer {
   descriptor: Descriptor;
   diffId: string;
 }
+
+interface DriverOutput {
+  layers: Descriptor[];
+  diffIds: string[];
+  history: Record<string, unknown>;
+  annotations?: Record<string, string>;
+}
+
+export const NYDUS_BLOB_MEDIA_TYPE = 'application/vnd.oci.image.layer.nydus.blob.v1';
+export const NYDUS_BLOB_ANNOTATION = 'containerd.io/snapshot/nydus-blob';
+export const NYDUS_FS_VERSION_ANNOTATION = 'containerd.io/snapshot/nydus-fs-version';
+const BUILDER_VERSION = 'accel-gateway/0.1';
 
 interface PushedManifest {
   descriptor: Descriptor;
@@ -76,8 +93,7 @@ export class ImageConverter {
     return this.store.get(host)?.plainHttp || this.config.provider.source[host.toLowerCase()]?.plain_http ? 'http' : 'https';
   }
 
-  async convert(source: ManifestLocation, targetTag: string): Promise<ConvertedImage> {
-    const settings = estargzSettings(this.config);
+  async convert(source: ManifestLocation, targetTag: string, sourceReference = ''): Promise<ConvertedImage> {
     const top = await this.registry.getManifest(source, source.reference);
     const platforms = this.config.converter.platforms.split(',').map((p) => p.trim().toLowerCase()).filter(Boolean);
     if (isIndexType(top.mediaType) || (!top.json.config && Array.isArray(top.json.manifests))) {
@@ -88,7 +104,7 @@ export class ImageConverter {
       const skipped = manifests.map(({ m }) => alreadyAccelerated(m)).find(Boolean);
       if (skipped) return { digest: top.digest, sourceDigest: top.digest, sourceSize: 0, targetSize: 0, skipped };
       const pushed: PushedManifest[] = [];
-      for (const { d, m } of manifests) pushed.push(await this.convertManifest(source, m, d, settings));
+      for (const { d, m } of manifests) pushed.push(await this.convertManifest(source, m, d, sourceReference));
       const out: ImageIndex = {
         schemaVersion: 2,
         mediaType: MediaType.OciIndex,
@@ -102,16 +118,19 @@ export class ImageConverter {
     if (!manifest.config) throw new UserFacingError(`${source.repository}:${source.reference} is a ${top.mediaType || 'manifest of an unknown type'}, not an image`);
     const skipped = alreadyAccelerated(manifest);
     if (skipped) return { digest: top.digest, sourceDigest: top.digest, sourceSize: 0, targetSize: 0, skipped };
-    const pushed = await this.convertManifest(source, manifest, { mediaType: top.mediaType, digest: top.digest, size: top.body.length }, settings);
+    const pushed = await this.convertManifest(source, manifest, { mediaType: top.mediaType, digest: top.digest, size: top.body.length }, sourceReference);
     const digest = await this.registry.putManifest(source, targetTag, MediaType.OciManifest, pushed.body);
     return { digest, sourceDigest: top.digest, sourceSize: pushed.sourceSize, targetSize: pushed.targetSize };
   }
 
-  private async convertManifest(loc: ManifestLocation, m: ImageManifest, self: Descriptor, settings: EstargzDriverSettings): Promise<PushedManifest> {
-    const layers = await mapLimit(m.layers ?? [], this.config.converter.worker, (l) => this.layerSlots.use(() => this.convertLayer(loc, l, settings)));
+  private async convertManifest(loc: ManifestLocation, m: ImageManifest, self: Descriptor, sourceReference: string): Promise<PushedManifest> {
+    const converted =
+      this.config.converter.driver.type === 'nydus'
+        ? await this.nydusLayers(loc, m, self, sourceReference)
+        : await this.estargzLayers(loc, m, estargzSettings(this.config));
     const config = await this.readConfig(loc, m.config);
-    config.rootfs = { type: 'layers', diff_ids: layers.map((l) => l.diffId) };
-    config.history = [...((config.history as unknown[]) ?? []), { created_by: 'accel-gateway: layers converted to eStargz', comment: 'estargz', empty_layer: true }];
+    config.rootfs = { type: 'layers', diff_ids: converted.diffIds };
+    config.history = [...((config.history as unknown[]) ?? []), converted.history];
     const configBody = Buffer.from(JSON.stringify(config));
     const configDigest = digestOf(configBody);
     await this.registry.putBlob(loc, configDigest, configBody, configBody.length);
@@ -119,17 +138,110 @@ export class ImageConverter {
       schemaVersion: 2,
       mediaType: MediaType.OciManifest,
       config: { mediaType: MediaType.OciConfig, digest: configDigest, size: configBody.length },
-      layers: layers.map((l) => l.descriptor),
+      layers: converted.layers,
     };
-    if (settings.withReferrer) out.subject = { mediaType: self.mediaType, digest: self.digest, size: self.size };
+    if (/^(1|t|true|yes)$/i.test(this.config.converter.driver.config.with_referrer ?? '')) out.subject = { mediaType: self.mediaType, digest: self.digest, size: self.size };
+    if (converted.annotations) out.annotations = converted.annotations;
     const body = Buffer.from(JSON.stringify(out));
     const digest = await this.registry.putManifest(loc, digestOf(body), MediaType.OciManifest, body);
     return {
       descriptor: { mediaType: MediaType.OciManifest, digest, size: body.length },
       body,
       sourceSize: sizeOf(m),
-      targetSize: configBody.length + sum(layers.map((l) => l.descriptor.size)),
+      targetSize: configBody.length + sum(converted.layers.map((l) => l.size)),
     };
+  }
+
+  private async estargzLayers(loc: ManifestLocation, m: ImageManifest, settings: EstargzDriverSettings): Promise<DriverOutput> {
+    const layers = await mapLimit(m.layers ?? [], this.config.converter.worker, (l) => this.layerSlots.use(() => this.convertLayer(loc, l, settings)));
+    return {
+      layers: layers.map((l) => l.descriptor),
+      diffIds: layers.map((l) => l.diffId),
+      history: { created_by: 'accel-gateway: layers converted to eStargz', comment: 'estargz', empty_layer: true },
+    };
+  }
+
+  /**
+   * Nydus: the layers, in order, become data blobs (a chunk stored once per image) while the
+   * merged filesystem tree grows; the RAFS v6 bootstrap of that tree is the last layer.
+   */
+  private async nydusLayers(loc: ManifestLocation, m: ImageManifest, self: Descriptor, sourceReference: string): Promise<DriverOutput> {
+    const settings = nydusSettings(this.config);
+    const tree = new FsTree();
+    const dict: ChunkDictionary = new Map();
+    const blobs: NydusBlob[] = [];
+    const layers: Descriptor[] = [];
+    for (const [index, layer] of (m.layers ?? []).entries()) {
+      const blob = await this.layerSlots.use(() =>
+        this.withScratch(async (scratch) => {
+          const source = await this.openSourceLayer(loc, layer);
+          const out = createWriteStream(scratch);
+          let written: NydusBlob;
+          try {
+            written = await writeLayerBlob(await tarStreamOf(source.stream), tree, index, dict, out, settings);
+          } catch (e) {
+            throw this.layerError(layer, asLayerError(e));
+          } finally {
+            out.end();
+            await finished(out).catch(() => undefined);
+          }
+          source.verify();
+          await this.registry.putBlob(loc, `sha256:${written.id}`, createReadStream(scratch), written.size);
+          return written;
+        }),
+      );
+      blobs.push(blob);
+      layers.push({ mediaType: NYDUS_BLOB_MEDIA_TYPE, digest: `sha256:${blob.id}`, size: blob.size, annotations: { [NYDUS_BLOB_ANNOTATION]: 'true' } });
+    }
+    const boot = bootstrapLayer(writeRafsV6(tree, blobs, settings));
+    const bootDigest = digestOf(boot.data);
+    await this.registry.putBlob(loc, bootDigest, boot.data, boot.data.length);
+    layers.push({ mediaType: MediaType.OciLayerGzip, digest: bootDigest, size: boot.data.length, annotations: { [NYDUS_BOOTSTRAP_ANNOTATION]: 'true', [NYDUS_FS_VERSION_ANNOTATION]: settings.fsVersion } });
+    return {
+      layers,
+      diffIds: [...blobs.map((b) => `sha256:${b.id}`), boot.diffId],
+      history: { created_by: 'Nydus Converter', comment: 'Nydus Bootstrap Layer' },
+      annotations: {
+        'containerd.io/snapshot/nydus-source-digest': self.digest,
+        'containerd.io/snapshot/nydus-source-reference': sourceReference,
+        [NYDUS_FS_VERSION_ANNOTATION]: settings.fsVersion,
+        'containerd.io/snapshot/nydus-builder-version': BUILDER_VERSION,
+      },
+    };
+  }
+
+  /** A source layer streamed from the registry, with its digest checked once it has been read. */
+  private async openSourceLayer(loc: ManifestLocation, layer: Descriptor): Promise<{ stream: PassThrough; verify(): void }> {
+    const blob = await this.registry.getBlob(loc, layer.digest);
+    const hash = createHash('sha256');
+    const stream = new PassThrough();
+    blob.on('data', (c: Buffer) => hash.update(c));
+    blob.on('error', (e) => stream.destroy(e));
+    blob.pipe(stream);
+    return {
+      stream,
+      verify: () => {
+        const got = `sha256:${hash.digest('hex')}`;
+        if (got !== layer.digest) throw new UserFacingError(`source layer ${layer.digest} does not match its digest (read ${got}): corrupt or truncated blob`);
+      },
+    };
+  }
+
+  private async withScratch<T>(fn: (path: string) => Promise<T>): Promise<T> {
+    const dir = this.config.provider.work_dir || join(tmpdir(), 'accel-gateway');
+    await mkdir(dir, { recursive: true });
+    const scratch = join(dir, `${randomUUID()}.blob`);
+    try {
+      return await fn(scratch);
+    } finally {
+      await rm(scratch, { force: true });
+    }
+  }
+
+  private layerError(layer: Descriptor, e: unknown): Error {
+    if (e instanceof LayerFormatError) return new UserFacingError(`layer ${layer.digest}: ${e.message}`);
+    if (e instanceof UserFacingError) return e;
+    return new UserFacingError(`layer ${layer.digest}: ${describeError(e)}`);
   }
 
   private async readConfig(loc: ManifestLocation, d: Descriptor): Promise<Record<string, unknown>> {
@@ -147,39 +259,26 @@ export class ImageConverter {
     if (known && (await this.reuse(loc, known))) {
       return { descriptor: this.layerDescriptor(known.targetDigest, known.targetSize, known.tocDigest, known.uncompressedSize), diffId: known.diffId };
     }
-    const dir = this.config.provider.work_dir || join(tmpdir(), 'accel-gateway');
-    await mkdir(dir, { recursive: true });
-    const scratch = join(dir, `${randomUUID()}.esgz`);
-    try {
-      const blob = await this.registry.getBlob(loc, layer.digest);
-      const hash = createHash('sha256');
-      const tee = new PassThrough();
-      blob.on('data', (c: Buffer) => hash.update(c));
-      blob.on('error', (e) => tee.destroy(e));
-      blob.pipe(tee);
+    return this.withScratch(async (scratch) => {
+      const source = await this.openSourceLayer(loc, layer);
       const out = createWriteStream(scratch);
       let result;
       try {
-        result = await convertLayerToEstargz(tee, out, { ...settings, workDir: dir });
+        result = await convertLayerToEstargz(source.stream, out, { ...settings, workDir: dirname(scratch) });
+      } catch (e) {
+        throw this.layerError(layer, e);
       } finally {
         out.end();
         await finished(out).catch(() => undefined);
       }
-      const got = `sha256:${hash.digest('hex')}`;
-      if (got !== layer.digest) throw new UserFacingError(`source layer ${layer.digest} does not match its digest (read ${got}): corrupt or truncated blob`);
+      source.verify();
       await this.registry.putBlob(loc, result.digest, createReadStream(scratch), result.size);
       await this.converted.upsert(
         { sourceDigest: layer.digest, settingsKey: settings.key, registry: loc.host, repository: loc.repository, targetDigest: result.digest, targetSize: result.size, diffId: result.diffId, tocDigest: result.tocDigest, uncompressedSize: result.uncompressedSize },
         ['sourceDigest', 'settingsKey'],
       );
       return { descriptor: this.layerDescriptor(result.digest, result.size, result.tocDigest, result.uncompressedSize), diffId: result.diffId };
-    } catch (e) {
-      if (e instanceof LayerFormatError) throw new UserFacingError(`layer ${layer.digest}: ${e.message}`);
-      if (e instanceof UserFacingError) throw e;
-      throw new UserFacingError(`layer ${layer.digest}: ${describeError(e)}`);
-    } finally {
-      await rm(scratch, { force: true });
-    }
+    });
   }
 
   /** A layer converted before is skipped when the repository has it, or mounted from the one that does. */

@@ -29,13 +29,29 @@ async function sniff(source: Readable): Promise<{ head: Buffer; stream: Readable
  * Converts one layer (gzip or plain tar) to eStargz, streaming: decompress → parse → rewrite.
  * The landmark comes first; the input's own TOC and landmarks are dropped.
  */
-export async function convertLayerToEstargz(source: Readable, out: Writable, opts: EstargzOptions): Promise<EstargzResult> {
+/** The tar stream inside a layer blob (gzip or plain; zstd layers are refused). */
+export async function tarStreamOf(source: Readable): Promise<Readable> {
   const { head, stream } = await sniff(source);
   let tar: Readable;
-  if (head[0] === 0x1f && head[1] === 0x8b) tar = stream.pipe(createGunzip());
-  else if (head.readUInt32LE(0) === 0xfd2fb528) throw new LayerFormatError('zstd-compressed layers are not supported by the eStargz driver yet');
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) tar = stream.pipe(createGunzip());
+  else if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) throw new LayerFormatError('zstd-compressed source layers are not supported yet');
   else tar = stream;
   stream.on('error', (e) => tar.destroy(e));
+  return tar;
+}
+
+/** Readable classification of what went wrong while reading a layer. */
+export function asLayerError(e: unknown): unknown {
+  const message = (e as Error).message;
+  const zlibError = String((e as { code?: string }).code ?? '').startsWith('Z_');
+  if (zlibError || e instanceof TarFormatError || /Invalid tar header|truncated|ends early|unknown format|Unexpected end of data/i.test(message)) {
+    return new LayerFormatError(`source layer is corrupt: ${message}`);
+  }
+  return e;
+}
+
+export async function convertLayerToEstargz(source: Readable, out: Writable, opts: EstargzOptions): Promise<EstargzResult> {
+  const tar = await tarStreamOf(source);
   const writer = new EstargzWriter(out, opts);
   try {
     if (opts.prioritizedFiles?.length) {
@@ -51,12 +67,7 @@ export async function convertLayerToEstargz(source: Readable, out: Writable, opt
       }
     }
   } catch (e) {
-    const message = (e as Error).message;
-    const zlibError = String((e as { code?: string }).code ?? '').startsWith('Z_');
-    if (zlibError || e instanceof TarFormatError || /Invalid tar header|truncated|ends early|unknown format|Unexpected end of data/i.test(message)) {
-      throw new LayerFormatError(`source layer is corrupt: ${message}`);
-    }
-    throw e;
+    throw asLayerError(e);
   }
   return writer.finish();
 }

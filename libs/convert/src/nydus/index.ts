@@ -3,3 +3,5 @@ export * from './fs-tree';
 export * from './blob-writer';
 export * from './blob-reader';
 export * from './rafs-v6';
+export * from './nydus-settings';
+export * from './bootstrap-layer';
