@@ -1,0 +1,145 @@
+import { expandBlob, parseBlob } from '@accel/convert';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { gunzipSync } from 'node:zlib';
+import { readTar } from '@accel/convert';
+import { ConversionWorld, image, index } from '../support/conversion-world';
+import { eventually } from '../support/env';
+import { MT, push, sha256 } from '../support/images';
+import { SourceFile, gzipLayerOf, richLayerFiles } from '../support/layers';
+import { overlay, scan } from '../support/rootfs';
+
+const CHUNK = 64 * 1024;
+
+describe('Nydus driver through the webhook (driver.type: nydus)', () => {
+  let w: ConversionWorld;
+  let token: string;
+
+  before(async () => {
+    w = await ConversionWorld.start({
+      converter: { rules: [{ tag_suffix: '-nydus' }], driver: { type: 'nydus', config: { fs_chunk_size: `0x${CHUNK.toString(16)}`, chunk_size: '' } }, preheat: { enabled: true, scope: 'all_seed_peers' } },
+    });
+    token = await w.gateway.token(['conversion', 'job']);
+  });
+  after(async () => w?.stop());
+
+  const waitTask = (source: string) =>
+    eventually(async () => {
+      const t = (await w.gateway.http<{ source: string; status: string; reason: string; target_digest: string; preheat_job_id: number }[]>('GET', '/api/v1/conversions', { headers: { authorization: `Bearer ${token}` }, base: w.gateway.conversionUrl })).json.find((x) => x.source === source);
+      return t && t.status !== 'PROCESSING' ? t : undefined;
+    }, 60_000, `conversion of ${source}`);
+  const get = async (repo: string, ref: string, kind: 'manifests' | 'blobs') => {
+    const res = await fetch(`http://${w.registry.host}/v2/${repo}/${kind}/${ref}`, { headers: { accept: 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json' } });
+    assert.equal(res.status, 200, `${kind} ${ref}`);
+    return Buffer.from(await res.arrayBuffer());
+  };
+
+  /** fsck.erofs extracts the converted image; the result must equal the source layers' rootfs. */
+  async function verifyRootfs(repo: string, manifestRef: string, layers: SourceFile[][]) {
+    const m = JSON.parse((await get(repo, manifestRef, 'manifests')).toString()) as { layers: { mediaType: string; digest: string; annotations: Record<string, string> }[]; annotations: Record<string, string>; config: { digest: string } };
+    const blobs = m.layers.slice(0, -1);
+    const boot = m.layers.at(-1)!;
+    assert.ok(blobs.every((l) => l.mediaType === 'application/vnd.oci.image.layer.nydus.blob.v1' && l.annotations['containerd.io/snapshot/nydus-blob'] === 'true'));
+    assert.equal(boot.annotations['containerd.io/snapshot/nydus-bootstrap'], 'true');
+    assert.equal(boot.annotations['containerd.io/snapshot/nydus-fs-version'], '6');
+    assert.equal(m.annotations['containerd.io/snapshot/nydus-fs-version'], '6');
+    assert.match(m.annotations['containerd.io/snapshot/nydus-source-digest'], /^sha256:/);
+    const config = JSON.parse((await get(repo, m.config.digest, 'blobs')).toString()) as { rootfs: { diff_ids: string[] }; history: { comment?: string }[] };
+    const dir = mkdtempSync(join(tmpdir(), 'accel-nydus-e2e-'));
+    const devices: string[] = [];
+    for (const [i, l] of blobs.entries()) {
+      const data = await get(repo, l.digest, 'blobs');
+      assert.equal(sha256(data), l.digest);
+      assert.equal(config.rootfs.diff_ids[i], l.digest, 'a blob is its own diff_id');
+      assert.ok(parseBlob(data).chunks.length >= 0);
+      const dev = join(dir, `blob${i}`);
+      writeFileSync(dev, expandBlob(data));
+      devices.push(`--device=${dev}`);
+    }
+    const bootTar = gunzipSync(await get(repo, boot.digest, 'blobs'));
+    assert.equal(config.rootfs.diff_ids.at(-1), sha256(bootTar));
+    assert.equal(config.history.at(-1)!.comment, 'Nydus Bootstrap Layer');
+    let bootstrap: Buffer | undefined;
+    for await (const { header, body } of readTar(Readable.from([bootTar]))) {
+      const parts: Buffer[] = [];
+      for await (const c of body) parts.push(c as Buffer);
+      if (header.name === 'image/image.boot') bootstrap = Buffer.concat(parts);
+    }
+    assert.ok(bootstrap, 'image/image.boot in the bootstrap layer');
+    writeFileSync(join(dir, 'image.boot'), bootstrap);
+    const out = join(dir, 'rootfs');
+    await promisify(execFile)('fsck.erofs', [...devices, `--extract=${out}`, join(dir, 'image.boot')]);
+    const got = scan(out);
+    const want = overlay(layers);
+    for (const [p, e] of want) {
+      const g = got.get(p);
+      assert.ok(g, `${p} extracted`);
+      assert.deepEqual({ ...g, mode: g.mode & 0o777 }, { ...e, mode: e.mode & 0o777 }, p);
+    }
+    assert.deepEqual([...got.keys()].filter((p) => !want.has(p)), []);
+    return m;
+  }
+
+  it('converts a pushed image to <tag>-nydus that fsck.erofs expands to the source rootfs, then preheats the blobs', async () => {
+    const lower = richLayerFiles(CHUNK);
+    const upper: SourceFile[] = [
+      { name: 'etc/', type: 'directory', mode: 0o755 },
+      { name: 'etc/.wh.hostname', type: 'file', content: Buffer.alloc(0) },
+      { name: 'var/cache/', type: 'directory', mode: 0o755 },
+      { name: 'var/cache/.wh..wh..opq', type: 'file', content: Buffer.alloc(0) },
+      { name: 'var/cache/new', type: 'file', content: Buffer.from('upper\n') },
+    ];
+    const layers = [await gzipLayerOf(lower), await gzipLayerOf(upper)];
+    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: layers.map((l) => sha256(l.tar)) }, history: [] }));
+    const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MT.ociManifest, config: { mediaType: MT.ociConfig, digest: sha256(config), size: config.length }, layers: layers.map((l) => ({ mediaType: MT.ociLayer, digest: sha256(l.data), size: l.data.length })) }));
+    await push(w.registry.host, 'library/nyd', 'v1', {
+      manifest, mediaType: MT.ociManifest, digest: sha256(manifest), pulled: [], platform: { os: 'linux', architecture: 'amd64' },
+      blobs: [{ digest: sha256(config), size: config.length, mediaType: MT.ociConfig, data: config }, ...layers.map((l) => ({ digest: sha256(l.data), size: l.data.length, mediaType: MT.ociLayer, data: l.data }))],
+    });
+    assert.equal((await w.webhook(w.defaultPayload('library/nyd', 'v1', sha256(manifest)))).status, 200);
+    const task = await waitTask(`${w.registry.host}/library/nyd:v1`);
+    assert.equal(task.status, 'COMPLETED', task.reason);
+    const m = await verifyRootfs('library/nyd', 'v1-nydus', [lower, upper]);
+    const job = await eventually(async () => {
+      const j = (await w.gateway.http<{ state: string; result: unknown }>('GET', `/oapi/v1/jobs/${task.preheat_job_id}`, { headers: { authorization: `Bearer ${token}` } })).json;
+      return j.state === 'PENDING' ? undefined : j;
+    }, 30_000, 'chained preheat');
+    assert.equal(job.state, 'SUCCESS', JSON.stringify(job.result));
+    for (const s of w.seeds) {
+      const fetched = new Set(s.fetches.filter((f) => f.digestOk).map((f) => f.url.slice(f.url.lastIndexOf('/') + 1)));
+      for (const l of m.layers) assert.ok(fetched.has(l.digest), `${s.hostname} has ${l.digest}`);
+    }
+    // Deterministic: the same source converts to the same bytes.
+    await w.push('library/nyd', 'v1-again', { manifest, mediaType: MT.ociManifest, digest: sha256(manifest), pulled: [], platform: { os: 'linux', architecture: 'amd64' }, blobs: [] });
+    await w.webhook(w.defaultPayload('library/nyd', 'v1-again', sha256(manifest)));
+    const again = await waitTask(`${w.registry.host}/library/nyd:v1-again`);
+    assert.equal(again.status, 'COMPLETED', again.reason);
+    const layersOf = async (ref: string) => (JSON.parse((await get('library/nyd', ref, 'manifests')).toString()) as { layers: { digest: string }[] }).layers.map((l) => l.digest);
+    assert.deepEqual(await layersOf('v1-again-nydus'), await layersOf('v1-nydus'), 'the same blobs and bootstrap, byte for byte');
+  });
+
+  it('converts a multi-arch source from a CloudEvents payload into an index of Nydus manifests', async () => {
+    const idx = index([await image({ arch: 'amd64' }), await image({ arch: 'arm64' })]);
+    await w.push('library/nyd-multi', 'v1', idx);
+    await w.webhook(w.cloudEventsPayload('library/nyd-multi', 'v1', idx.digest), { cloudEvents: true });
+    const task = await waitTask(`${w.registry.host}/library/nyd-multi:v1`);
+    assert.equal(task.status, 'COMPLETED', task.reason);
+    const out = JSON.parse((await get('library/nyd-multi', 'v1-nydus', 'manifests')).toString()) as { mediaType: string; manifests: { digest: string; platform: { architecture: string } }[] };
+    assert.equal(out.mediaType, 'application/vnd.oci.image.index.v1+json');
+    assert.deepEqual(out.manifests.map((d) => d.platform.architecture), ['amd64', 'arm64']);
+    for (const d of out.manifests) {
+      const m = JSON.parse((await get('library/nyd-multi', d.digest, 'manifests')).toString()) as { layers: { annotations: Record<string, string> }[] };
+      assert.equal(m.layers.at(-1)!.annotations['containerd.io/snapshot/nydus-bootstrap'], 'true');
+    }
+    // Loop guard: the converted image is not converted again.
+    await w.webhook(w.defaultPayload('library/nyd-multi', 'v1-nydus', ''));
+    const again = await waitTask(`${w.registry.host}/library/nyd-multi:v1-nydus`);
+    assert.match(again.reason, /already ends with -nydus/);
+  });
+});
