@@ -3,7 +3,8 @@
  * as JSON (run as its own process so its CPU time and peak RSS are its own).
  *   node dist/bench/convert-layer.js <layer.tar.gz> <out.esgz> [level] [chunkSize]
  */
-import { convertLayerToEstargz } from '@accel/convert';
+// Imported module by module: the figures are the converter's, not the whole gateway's.
+import { convertLayerToEstargz } from '../libs/convert/src/estargz/layer-converter';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 

@@ -7,5 +7,5 @@ cd "$(dirname "$0")/.."
 ensure_test_services
 need_cmd /usr/bin/time time
 npm run --silent build
-benches=("$@"); [ ${#benches[@]} -gt 0 ] || benches=(preheat convert-estargz)
+benches=("$@"); [ ${#benches[@]} -gt 0 ] || benches=(preheat convert-estargz convert-nydus)
 for b in "${benches[@]}"; do node "dist/bench/$b.js"; done

@@ -1,4 +1,4 @@
-import { Readable, Writable } from 'node:stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { TarFormatError, readTar } from '../tar/tar-reader';
 import { tmpdir } from 'node:os';
@@ -33,7 +33,8 @@ async function sniff(source: Readable): Promise<{ head: Buffer; stream: Readable
 export async function tarStreamOf(source: Readable): Promise<Readable> {
   const { head, stream } = await sniff(source);
   let tar: Readable;
-  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) tar = stream.pipe(createGunzip());
+  // Large output chunks and a deep buffer let gunzip run ahead of the converter on the thread pool.
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) tar = stream.pipe(createGunzip({ chunkSize: 1 << 20 })).pipe(new PassThrough({ highWaterMark: 4 << 20 }));
   else if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) throw new LayerFormatError('zstd-compressed source layers are not supported yet');
   else tar = stream;
   stream.on('error', (e) => tar.destroy(e));

@@ -1,15 +1,15 @@
 import { createHash, Hash } from 'node:crypto';
 import { once } from 'node:events';
 import { Readable, Writable } from 'node:stream';
-import { createBLAKE3, IHasher } from 'hash-wasm';
-import { compress as zstdCompress } from 'zstd-napi';
 import { readTar } from '../tar/tar-reader';
 import { encodeTarHeader, paddingFor } from '../tar/tar-header';
 import {
   BlobFeature, CHUNK_ALIGN, CHUNK_INFO_V1_SIZE, ChunkInfo, Compressor, CompressorName, DigesterName, TocFlag,
   alignUp, encodeCctHeader, encodeChunkInfoV1, encodeTocEntry,
 } from './blob-format';
-import { ChunkRef, FsTree, xattrsFromPax } from './fs-tree';
+import { chunkPool } from './chunk-pool';
+import { ChunkDone } from './chunk-worker';
+import { ChunkRef, FsInode, FsTree, xattrsFromPax } from './fs-tree';
 
 export interface NydusOptions {
   /** Power of two, 4 KiB – 16 MiB (default 1 MiB). */
@@ -40,7 +40,8 @@ export interface NydusBlob {
 /** Chunks already stored by this image, by digest: a repeated chunk is referenced, not stored again. */
 export type ChunkDictionary = Map<string, ChunkRef>;
 
-let blake3: Promise<IHasher> | undefined;
+/** Chunks being digested and compressed at once (memory ≈ this × chunk size × 2). */
+const MAX_IN_FLIGHT = 4;
 
 /** Reads exact byte counts from a stream. */
 async function* chunksOf(body: Readable, size: number, chunkSize: number): AsyncGenerator<Buffer> {
@@ -73,13 +74,7 @@ async function* chunksOf(body: Readable, size: number, chunkSize: number): Async
  * layer's entries are applied to `tree` on the way.
  */
 export async function writeLayerBlob(tar: Readable, tree: FsTree, index: number, dict: ChunkDictionary, out: Writable, opts: NydusOptions): Promise<NydusBlob> {
-  const hasher = opts.digester === 'blake3' ? await (blake3 ??= createBLAKE3()) : undefined;
-  const digest = (buf: Buffer): Buffer => {
-    if (!hasher) return createHash('sha256').update(buf).digest();
-    hasher.init();
-    hasher.update(buf);
-    return Buffer.from(hasher.digest('binary'));
-  };
+  const pool = chunkPool();
   const blobHash: Hash = createHash('sha256');
   let written = 0;
   const emit = async (buf: Buffer) => {
@@ -91,6 +86,31 @@ export async function writeLayerBlob(tar: Readable, tree: FsTree, index: number,
   const chunks: ChunkInfo[] = [];
   const chunkDigests: Buffer[] = [];
   let uncompressedEnd = 0;
+  // Chunks digest and compress in parallel; they are stored (or found in the dictionary) in
+  // order, so the blob is the same bytes whatever the timing.
+  const inFlight: { node: FsInode; slot: number; size: number; done: Promise<ChunkDone> }[] = [];
+  const settle = async (keep: number) => {
+    while (inFlight.length > keep) {
+      const { node, slot, size, done } = inFlight.shift()!;
+      const result = await done;
+      const d = Buffer.from(result.digest);
+      const key = d.toString('hex');
+      const known = dict.get(key);
+      if (known) {
+        node.chunks[slot] = known;
+        continue;
+      }
+      const stored = Buffer.from(result.stored.buffer, result.stored.byteOffset, result.stored.byteLength);
+      const info: ChunkInfo = { compressedOffset: written, compressedSize: stored.length, uncompressedOffset: alignUp(uncompressedEnd, CHUNK_ALIGN), uncompressedSize: size };
+      uncompressedEnd = info.uncompressedOffset + size;
+      await emit(stored);
+      const ref: ChunkRef = { blobIndex: index, ciIndex: chunks.length, digest: d, ...info };
+      chunks.push(info);
+      chunkDigests.push(d);
+      dict.set(key, ref);
+      node.chunks[slot] = ref;
+    }
+  };
   tree.beginLayer();
   for await (const { header, body } of readTar(tar)) {
     const node = tree.apply(header, xattrsFromPax(header.pax));
@@ -99,29 +119,13 @@ export async function writeLayerBlob(tar: Readable, tree: FsTree, index: number,
       continue;
     }
     node.chunks = [];
+    let slot = 0;
     for await (const data of chunksOf(body, header.size, opts.chunkSize)) {
-      const d = digest(data);
-      const key = d.toString('hex');
-      const known = dict.get(key);
-      if (known) {
-        node.chunks.push(known);
-        continue;
-      }
-      let stored = data;
-      if (opts.compressor === 'zstd') {
-        const z = zstdCompress(data);
-        if (z.length < data.length) stored = z;
-      }
-      const info: ChunkInfo = { compressedOffset: written, compressedSize: stored.length, uncompressedOffset: alignUp(uncompressedEnd, CHUNK_ALIGN), uncompressedSize: data.length };
-      uncompressedEnd = info.uncompressedOffset + data.length;
-      await emit(stored);
-      const ref: ChunkRef = { blobIndex: index, ciIndex: chunks.length, digest: d, ...info };
-      chunks.push(info);
-      chunkDigests.push(d);
-      dict.set(key, ref);
-      node.chunks.push(ref);
+      inFlight.push({ node, slot: slot++, size: data.length, done: pool.run(data, opts.digester, opts.compressor === 'zstd') });
+      await settle(MAX_IN_FLIGHT);
     }
   }
+  await settle(0);
   const compressedDataSize = written;
   const tocEntries: Buffer[] = [];
   // Each entry's data comes before its tar header ("reverse tar"), padded to 512 bytes.

@@ -1,0 +1,40 @@
+/**
+ * Converts one gzip layer file to a Nydus blob plus its RAFS v6 bootstrap with the gateway's
+ * converter and prints what it cost as JSON (its own process: its own CPU time and peak RSS).
+ *   node dist/bench/convert-nydus-layer.js <layer.tar.gz> <out.blob> [chunkSize]
+ */
+// Imported module by module: the figures are the converter's, not the whole gateway's.
+import { tarStreamOf } from '../libs/convert/src/estargz/layer-converter';
+import { writeLayerBlob } from '../libs/convert/src/nydus/blob-writer';
+import { FsTree } from '../libs/convert/src/nydus/fs-tree';
+import { writeRafsV6 } from '../libs/convert/src/nydus/rafs-v6';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { finished } from 'node:stream/promises';
+
+async function main(): Promise<void> {
+  const [input, output, chunk = String(1 << 20)] = process.argv.slice(2);
+  const opts = { chunkSize: Number(chunk), compressor: 'zstd' as const, digester: 'blake3' as const };
+  const started = process.hrtime.bigint();
+  const out = createWriteStream(output);
+  const tree = new FsTree();
+  const blob = await writeLayerBlob(await tarStreamOf(createReadStream(input, { highWaterMark: 1 << 20 })), tree, 0, new Map(), out, opts);
+  out.end();
+  await finished(out);
+  const boot = writeRafsV6(tree, [blob], opts);
+  const usage = process.resourceUsage();
+  console.log(
+    JSON.stringify({
+      seconds: Number(process.hrtime.bigint() - started) / 1e9,
+      cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6,
+      maxRssMiB: usage.maxRSS / 1024,
+      size: blob.size,
+      chunks: blob.chunks.length,
+      bootstrapBytes: boot.length,
+    }),
+  );
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,73 @@
+/**
+ * Nydus conversion throughput on a realistic layer built from this machine's /usr tree:
+ * MB/s of uncompressed input, CPU seconds and peak RSS of the gateway's converter, and the
+ * ratio to `gzip -dc` of the same layer in the same run (target ≥ 0.8× with zstd).
+ *   BENCH_LAYER_MB (default 400)
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { lstatSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const LAYER_MB = Number(process.env.BENCH_LAYER_MB ?? 400);
+
+function pickFiles(limit: number): string[] {
+  const out: string[] = [];
+  let total = 0;
+  const walk = (dir: string) => {
+    let names: string[];
+    try {
+      names = readdirSync(dir).sort();
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      if (total >= limit) return;
+      const p = join(dir, n);
+      const st = lstatSync(p);
+      if (st.isDirectory()) walk(p);
+      else if (st.isFile() || st.isSymbolicLink()) {
+        out.push(p.slice(1));
+        total += st.isFile() ? st.size : 0;
+      }
+    }
+  };
+  walk('/usr');
+  return out;
+}
+
+async function timed(cmd: string, args: string[]) {
+  const { stdout, stderr } = await run('/usr/bin/time', ['-f', 'TIME %e %U %S %M', cmd, ...args], { maxBuffer: 64 << 20 });
+  const m = /TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(stderr)!;
+  return { seconds: Number(m[1]), cpuSeconds: Number(m[2]) + Number(m[3]), maxRssMiB: Number(m[4]) / 1024, stdout };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'accel-bench-nydus-'));
+  try {
+    const list = join(dir, 'files');
+    writeFileSync(list, pickFiles(LAYER_MB * 1e6).join('\n'));
+    const layer = join(dir, 'layer.tar.gz');
+    execFileSync('bash', ['-c', `tar -C / --no-recursion -cf - -T ${list} | gzip -6 > ${layer}`]);
+    const uncompressed = Number(execFileSync('bash', ['-c', `gzip -dc ${layer} | wc -c`]).toString().trim());
+    console.log(`convert-nydus bench: layer of ${(uncompressed / 1e6).toFixed(0)} MB uncompressed (${(statSync(layer).size / 1e6).toFixed(0)} MB gzip) from /usr, zstd, blake3, 1 MiB chunks`);
+    const gz = await timed('bash', ['-c', `gzip -dc ${layer} > /dev/null`]);
+    const ours = await timed(process.execPath, [join(__dirname, 'convert-nydus-layer.js'), layer, join(dir, 'out.blob')]);
+    const r = JSON.parse(ours.stdout) as { size: number; chunks: number; bootstrapBytes: number };
+    const mbps = (s: number) => (uncompressed / 1e6 / s).toFixed(1);
+    const row = (name: string, t: { seconds: number; cpuSeconds: number; maxRssMiB: number }) =>
+      console.log(`  ${name.padEnd(16)} ${t.seconds.toFixed(2).padStart(7)} s  ${mbps(t.seconds).padStart(7)} MB/s  cpu ${t.cpuSeconds.toFixed(2).padStart(7)} s  peak RSS ${t.maxRssMiB.toFixed(0).padStart(5)} MiB`);
+    row('gunzip', gz);
+    row('accel-gateway', ours);
+    console.log(`  ratio to gunzip: ${(gz.seconds / ours.seconds).toFixed(2)}×   blob ${(r.size / 1e6).toFixed(0)} MB, ${r.chunks} chunks, bootstrap ${(r.bootstrapBytes / 1e6).toFixed(1)} MB`);
+  } finally {
+    execFileSync('rm', ['-rf', dir]);
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
