@@ -67,6 +67,24 @@ describe('Nydus RAFS v6 (native, verified with erofs-utils)', () => {
     assert.equal(boot.readUInt16LE(metaBlkaddr * 4096 + nid * 32 + 4), 0o104755, 'setuid kept in the inode');
   });
 
+  it('fails, rather than stalls, on a corrupt or truncated gzip layer', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const { tarStreamOf, asLayerError, LayerFormatError } = await import('@accel/convert');
+    const data = gzipSync(await tarOf(upper));
+    for (const bad of [Buffer.concat([data.subarray(0, 60), Buffer.alloc(200, 0x41)]), data.subarray(0, data.length / 2)]) {
+      const run = async () => {
+        const out = new PassThrough();
+        out.resume();
+        try {
+          await writeLayerBlob(await tarStreamOf(Readable.from([bad])), new FsTree(), 0, new Map(), out, opts);
+        } catch (e) {
+          throw asLayerError(e);
+        }
+      };
+      await assert.rejects(run(), LayerFormatError);
+    }
+  });
+
   it('stores repeated content once and every chunk verifies against its digest', async () => {
     const tree = new FsTree();
     const dict: ChunkDictionary = new Map();

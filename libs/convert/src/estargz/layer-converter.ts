@@ -34,7 +34,13 @@ export async function tarStreamOf(source: Readable): Promise<Readable> {
   const { head, stream } = await sniff(source);
   let tar: Readable;
   // Large output chunks and a deep buffer let gunzip run ahead of the converter on the thread pool.
-  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) tar = stream.pipe(createGunzip({ chunkSize: 1 << 20 })).pipe(new PassThrough({ highWaterMark: 4 << 20 }));
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
+    const gunzip = createGunzip({ chunkSize: 1 << 20 });
+    const ahead = new PassThrough({ highWaterMark: 4 << 20 });
+    // pipe() does not forward errors: a corrupt gzip must fail the reader, not stall it.
+    gunzip.on('error', (e) => ahead.destroy(e));
+    tar = stream.pipe(gunzip).pipe(ahead);
+  }
   else if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) throw new LayerFormatError('zstd-compressed source layers are not supported yet');
   else tar = stream;
   stream.on('error', (e) => tar.destroy(e));
