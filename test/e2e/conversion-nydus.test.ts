@@ -13,7 +13,8 @@ import { ConversionWorld, image, index } from '../support/conversion-world';
 import { eventually } from '../support/env';
 import { MT, push, sha256 } from '../support/images';
 import { SourceFile, gzipLayerOf, richLayerFiles } from '../support/layers';
-import { overlay, scan } from '../support/rootfs';
+import { Expected, overlay, scan } from '../support/rootfs';
+import { PrivateContainerd } from '../support/containerd';
 
 const CHUNK = 64 * 1024;
 
@@ -39,6 +40,21 @@ describe('Nydus driver through the webhook (driver.type: nydus)', () => {
     assert.equal(res.status, 200, `${kind} ${ref}`);
     return Buffer.from(await res.arrayBuffer());
   };
+
+  /** The source image's rootfs as containerd unpacks it (native snapshotter), read through a snapshot view. */
+  async function containerdRootfs(ref: string): Promise<Map<string, Expected>> {
+    const ctd = new PrivateContainerd();
+    await ctd.start();
+    try {
+      const pulled = await ctd.ctr('image', 'pull', '--plain-http', '--snapshotter', 'native', '--print-chainid', ref);
+      const chainId = /image chain ID: (sha256:[a-f0-9]{64})/.exec(pulled.stdout)![1];
+      // A view of the top layer's snapshot; with the native snapshotter its mount source is the unpacked tree.
+      const mounts = JSON.parse((await ctd.ctr('snapshots', '--snapshotter', 'native', 'view', '--mounts', 'rootfs-view', chainId)).stdout) as { Source: string }[];
+      return scan(mounts[0].Source);
+    } finally {
+      await ctd.stop();
+    }
+  }
 
   /** fsck.erofs extracts the converted image; the result must equal the source layers' rootfs. */
   async function verifyRootfs(repo: string, manifestRef: string, layers: SourceFile[][]) {
@@ -83,7 +99,7 @@ describe('Nydus driver through the webhook (driver.type: nydus)', () => {
       assert.deepEqual({ ...g, mode: g.mode & 0o777 }, { ...e, mode: e.mode & 0o777 }, p);
     }
     assert.deepEqual([...got.keys()].filter((p) => !want.has(p)), []);
-    return m;
+    return { m, got };
   }
 
   it('converts a pushed image to <tag>-nydus that fsck.erofs expands to the source rootfs, then preheats the blobs', async () => {
@@ -105,7 +121,11 @@ describe('Nydus driver through the webhook (driver.type: nydus)', () => {
     assert.equal((await w.webhook(w.defaultPayload('library/nyd', 'v1', sha256(manifest)))).status, 200);
     const task = await waitTask(`${w.registry.host}/library/nyd:v1`);
     assert.equal(task.status, 'COMPLETED', task.reason);
-    const m = await verifyRootfs('library/nyd', 'v1-nydus', [lower, upper]);
+    const { m, got } = await verifyRootfs('library/nyd', 'v1-nydus', [lower, upper]);
+    // The same tree as containerd's own unpacking of the source image.
+    const unpacked = await containerdRootfs(`${w.registry.host}/library/nyd:v1`);
+    const strip = (x: Map<string, Expected>) => new Map([...x].map(([k, v]) => [k, { ...v, mode: v.mode & 0o777 }]));
+    assert.deepEqual(strip(got), strip(unpacked));
     const job = await eventually(async () => {
       const j = (await w.gateway.http<{ state: string; result: unknown }>('GET', `/oapi/v1/jobs/${task.preheat_job_id}`, { headers: { authorization: `Bearer ${token}` } })).json;
       return j.state === 'PENDING' ? undefined : j;

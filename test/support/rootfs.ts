@@ -38,7 +38,10 @@ export function overlay(layers: SourceFile[][]): Map<string, Expected> {
         if (!fs.has(parent)) fs.set(parent, { type: 'directory', mode: 0o755, uid: 0, gid: 0, size: undefined, sha: undefined, link: undefined });
       }
       if (f.type === 'link') {
-        fs.set(name, { ...fs.get(f.linkname!)! });
+        // One inode: the link entry's header sets its mode and owner (as unpackers chmod the new name).
+        const target = fs.get(f.linkname!)!;
+        Object.assign(target, { mode: f.mode ?? 0o644, uid: f.uid ?? 0, gid: f.gid ?? 0 });
+        fs.set(name, target);
         continue;
       }
       fs.set(name, {

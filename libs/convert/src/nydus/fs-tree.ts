@@ -106,6 +106,12 @@ export class FsTree {
     if (h.type === 'link') {
       const target = this.lookup(h.linkname ?? '');
       if (target && target.kind !== 'dir') {
+        // Unpackers chmod/chown the new name, i.e. the shared inode, with the link entry's header.
+        target.mode = (target.mode & S_IFMT) | (h.mode & 0o7777);
+        target.uid = h.uid;
+        target.gid = h.gid;
+        target.mtime = h.mtime;
+        for (const [k, v] of xattrs) target.xattrs.set(k, v);
         dir.children!.set(base, target);
         this.createdThisLayer.add(target);
       }
