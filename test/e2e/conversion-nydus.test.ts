@@ -82,12 +82,15 @@ describe('Nydus driver through the webhook (driver.type: nydus)', () => {
     assert.equal(config.rootfs.diff_ids.at(-1), sha256(bootTar));
     assert.equal(config.history.at(-1)!.comment, 'Nydus Bootstrap Layer');
     let bootstrap: Buffer | undefined;
+    const names: string[] = [];
     for await (const { header, body } of readTar(Readable.from([bootTar]))) {
       const parts: Buffer[] = [];
       for await (const c of body) parts.push(c as Buffer);
+      names.push(header.name);
       if (header.name === 'image/image.boot') bootstrap = Buffer.concat(parts);
     }
     assert.ok(bootstrap, 'image/image.boot in the bootstrap layer');
+    assert.deepEqual(names, ['image/', 'image/image.boot', ...blobs.map((l) => `image/${l.digest.slice(7)}.blob.meta`)]);
     writeFileSync(join(dir, 'image.boot'), bootstrap);
     const out = join(dir, 'rootfs');
     await promisify(execFile)('fsck.erofs', [...devices, `--extract=${out}`, join(dir, 'image.boot')]);

@@ -193,7 +193,7 @@ export class ImageConverter {
       blobs.push(blob);
       layers.push({ mediaType: NYDUS_BLOB_MEDIA_TYPE, digest: `sha256:${blob.id}`, size: blob.size, annotations: { [NYDUS_BLOB_ANNOTATION]: 'true' } });
     }
-    const boot = bootstrapLayer(writeRafsV6(tree, blobs, settings));
+    const boot = bootstrapLayer(writeRafsV6(tree, blobs, settings), blobs.map((b) => ({ id: b.id, meta: b.blobMeta })));
     const bootDigest = digestOf(boot.data);
     await this.registry.putBlob(loc, bootDigest, boot.data, boot.data.length);
     layers.push({ mediaType: MediaType.OciLayerGzip, digest: bootDigest, size: boot.data.length, annotations: { [NYDUS_BOOTSTRAP_ANNOTATION]: 'true', [NYDUS_FS_VERSION_ANNOTATION]: settings.fsVersion } });

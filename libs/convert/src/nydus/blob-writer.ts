@@ -33,6 +33,8 @@ export interface NydusBlob {
   cctOffset: number;
   cctSize: number;
   blobMetaDigest: Buffer;
+  /** The CCT padded to 4 KiB plus its header: also shipped as `image/<id>.blob.meta` in the bootstrap layer. */
+  blobMeta: Buffer;
   tocDigest: Buffer;
   tocSize: number;
 }
@@ -164,6 +166,7 @@ export async function writeLayerBlob(tar: Readable, tree: FsTree, index: number,
     cctOffset,
     cctSize: cct.length,
     blobMetaDigest: createHash('sha256').update(meta).digest(),
+    blobMeta: meta,
     tocDigest: createHash('sha256').update(toc).digest(),
     tocSize: toc.length,
   };
