@@ -166,3 +166,44 @@ describe('Nydus driver through the webhook (driver.type: nydus)', () => {
     assert.match(again.reason, /already ends with -nydus/);
   });
 });
+
+describe('Nydus merge_manifest: one index with the original and the Nydus image', () => {
+  let w: ConversionWorld;
+  let token: string;
+  before(async () => {
+    w = await ConversionWorld.start({ converter: { rules: [{ tag_suffix: '-nydus' }], driver: { type: 'nydus', config: { merge_manifest: 'true', chunk_size: '' } } } });
+    token = await w.gateway.token(['conversion']);
+  });
+  after(async () => w?.stop());
+
+  it('pushes an index that stock containerd pulls (the original, behind an empty layer) next to the Nydus manifest', async () => {
+    const img = await image();
+    await w.push('library/merged', 'v1', img);
+    await w.webhook(w.defaultPayload('library/merged', 'v1', img.digest));
+    const task = await eventually(async () => {
+      const t = (await w.gateway.http<{ source: string; status: string; reason: string }[]>('GET', '/api/v1/conversions', { headers: { authorization: `Bearer ${token}` }, base: w.gateway.conversionUrl })).json[0];
+      return t && t.status !== 'PROCESSING' ? t : undefined;
+    }, 60_000, 'merged conversion');
+    assert.equal(task.status, 'COMPLETED', task.reason);
+    const res = await fetch(`http://${w.registry.host}/v2/library/merged/manifests/v1-nydus`, { headers: { accept: 'application/vnd.oci.image.index.v1+json' } });
+    const idx = (await res.json()) as { manifests: { digest: string; artifactType?: string; platform: { architecture: string } }[] };
+    assert.equal(idx.manifests.length, 2);
+    const [original, nydus] = idx.manifests;
+    assert.equal(original.artifactType, undefined);
+    assert.equal(nydus.artifactType, 'application/vnd.nydus.image.manifest.v1+json');
+    assert.ok(idx.manifests.every((d) => d.platform.architecture === 'amd64'));
+    const get = async (d: string) => (await (await fetch(`http://${w.registry.host}/v2/library/merged/manifests/${d}`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } })).json()) as { config: { mediaType: string }; layers: { digest: string; annotations?: Record<string, string> }[] };
+    const o = await get(original.digest);
+    assert.equal(o.layers[0].annotations?.['containerd.io/snapshot/nydus-empty-layer'], 'true');
+    assert.deepEqual(o.layers.slice(1).map((l) => l.digest), img.pulled.slice(1));
+    assert.equal((await get(nydus.digest)).config.mediaType, 'application/vnd.nydus.image.config.v1+json');
+    const ctd = new PrivateContainerd();
+    await ctd.start();
+    try {
+      const pulled = await ctd.ctr('image', 'pull', '--plain-http', '--snapshotter', 'native', `${w.registry.host}/library/merged:v1-nydus`);
+      assert.match(pulled.stdout, /unpacking linux\/amd64/);
+    } finally {
+      await ctd.stop();
+    }
+  });
+});

@@ -10,6 +10,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import { finished } from 'node:stream/promises';
 import { Repository } from 'typeorm';
 import { EstargzDriverSettings, estargzSettings } from './estargz/estargz-settings';
@@ -49,10 +50,16 @@ interface DriverOutput {
 export const NYDUS_BLOB_MEDIA_TYPE = 'application/vnd.oci.image.layer.nydus.blob.v1';
 export const NYDUS_BLOB_ANNOTATION = 'containerd.io/snapshot/nydus-blob';
 export const NYDUS_FS_VERSION_ANNOTATION = 'containerd.io/snapshot/nydus-fs-version';
+export const NYDUS_ARTIFACT_TYPE = 'application/vnd.nydus.image.manifest.v1+json';
+export const NYDUS_CONFIG_MEDIA_TYPE = 'application/vnd.nydus.image.config.v1+json';
+/** diff_id of an empty tar (1024 zero bytes). */
+export const EMPTY_TAR_DIFF_ID = 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef';
 const BUILDER_VERSION = 'accel-gateway/0.1';
 
 interface PushedManifest {
   descriptor: Descriptor;
+  /** From the image config: used when the source was a single manifest. */
+  platform: NonNullable<Descriptor['platform']>;
   body: Buffer;
   sourceSize: number;
   targetSize: number;
@@ -96,60 +103,100 @@ export class ImageConverter {
   async convert(source: ManifestLocation, targetTag: string, sourceReference = ''): Promise<ConvertedImage> {
     const top = await this.registry.getManifest(source, source.reference);
     const platforms = this.config.converter.platforms.split(',').map((p) => p.trim().toLowerCase()).filter(Boolean);
-    if (isIndexType(top.mediaType) || (!top.json.config && Array.isArray(top.json.manifests))) {
+    const isIndex = isIndexType(top.mediaType) || (!top.json.config && Array.isArray(top.json.manifests));
+    let sources: { d: Descriptor; m: ImageManifest }[];
+    if (isIndex) {
       const index = top.json as unknown as ImageIndex;
       const children = (index.manifests ?? []).filter((d) => d.platform?.os !== 'unknown' && (platforms.length === 0 || platforms.includes(platformOf(d))));
       if (children.length === 0) throw new UserFacingError(`no platform of ${source.repository}@${top.digest} matches converter.platforms (${this.config.converter.platforms})`);
-      const manifests = await Promise.all(children.map(async (d) => ({ d, m: (await this.registry.getManifest(source, d.digest)).json as unknown as ImageManifest })));
-      const skipped = manifests.map(({ m }) => alreadyAccelerated(m)).find(Boolean);
-      if (skipped) return { digest: top.digest, sourceDigest: top.digest, sourceSize: 0, targetSize: 0, skipped };
-      const pushed: PushedManifest[] = [];
-      for (const { d, m } of manifests) pushed.push(await this.convertManifest(source, m, d, sourceReference));
-      const out: ImageIndex = {
-        schemaVersion: 2,
-        mediaType: MediaType.OciIndex,
-        manifests: pushed.map((p, i) => ({ ...p.descriptor, platform: children[i].platform })),
-      };
-      const body = Buffer.from(JSON.stringify(out));
-      const digest = await this.registry.putManifest(source, targetTag, MediaType.OciIndex, body);
-      return { digest, sourceDigest: top.digest, sourceSize: sum(pushed.map((p) => p.sourceSize)), targetSize: sum(pushed.map((p) => p.targetSize)) };
+      sources = await Promise.all(children.map(async (d) => ({ d, m: (await this.registry.getManifest(source, d.digest)).json as unknown as ImageManifest })));
+    } else {
+      const m = top.json as unknown as ImageManifest;
+      if (!m.config) throw new UserFacingError(`${source.repository}:${source.reference} is a ${top.mediaType || 'manifest of an unknown type'}, not an image`);
+      sources = [{ d: { mediaType: top.mediaType, digest: top.digest, size: top.body.length }, m }];
     }
-    const manifest = top.json as unknown as ImageManifest;
-    if (!manifest.config) throw new UserFacingError(`${source.repository}:${source.reference} is a ${top.mediaType || 'manifest of an unknown type'}, not an image`);
-    const skipped = alreadyAccelerated(manifest);
+    const skipped = sources.map(({ m }) => alreadyAccelerated(m)).find(Boolean);
     if (skipped) return { digest: top.digest, sourceDigest: top.digest, sourceSize: 0, targetSize: 0, skipped };
-    const pushed = await this.convertManifest(source, manifest, { mediaType: top.mediaType, digest: top.digest, size: top.body.length }, sourceReference);
-    const digest = await this.registry.putManifest(source, targetTag, MediaType.OciManifest, pushed.body);
-    return { digest, sourceDigest: top.digest, sourceSize: pushed.sourceSize, targetSize: pushed.targetSize };
+    // acceld's merge_manifest: an index holding the (slightly changed) originals and the Nydus manifests.
+    const merge = this.config.converter.driver.type === 'nydus' && truthy(this.config.converter.driver.config.merge_manifest);
+    const pushed: PushedManifest[] = [];
+    for (const { d, m } of sources) pushed.push(await this.convertManifest(source, m, d, sourceReference, merge));
+    const sourceSize = sum(pushed.map((p) => p.sourceSize));
+    const targetSize = sum(pushed.map((p) => p.targetSize));
+    if (!isIndex && !merge) {
+      const digest = await this.registry.putManifest(source, targetTag, MediaType.OciManifest, pushed[0].body);
+      return { digest, sourceDigest: top.digest, sourceSize, targetSize };
+    }
+    const entries: Descriptor[] = [];
+    for (const [i, p] of pushed.entries()) {
+      const platform = sources[i].d.platform ?? p.platform;
+      if (merge) entries.push({ ...(await this.pushSeparatedOriginal(source, sources[i].m, sources[i].d)), platform });
+      entries.push({ ...p.descriptor, platform, ...(merge ? { artifactType: NYDUS_ARTIFACT_TYPE } : {}) } as Descriptor);
+    }
+    const body = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: entries } satisfies ImageIndex));
+    const digest = await this.registry.putManifest(source, targetTag, MediaType.OciIndex, body);
+    return { digest, sourceDigest: top.digest, sourceSize, targetSize };
   }
 
-  private async convertManifest(loc: ManifestLocation, m: ImageManifest, self: Descriptor, sourceReference: string): Promise<PushedManifest> {
+  private async convertManifest(loc: ManifestLocation, m: ImageManifest, self: Descriptor, sourceReference: string, merged = false): Promise<PushedManifest> {
     const converted =
       this.config.converter.driver.type === 'nydus'
         ? await this.nydusLayers(loc, m, self, sourceReference)
         : await this.estargzLayers(loc, m, estargzSettings(this.config));
     const config = await this.readConfig(loc, m.config);
+    const platform = { os: String(config.os ?? 'linux'), architecture: String(config.architecture ?? 'amd64'), ...(config.variant ? { variant: String(config.variant) } : {}) };
     config.rootfs = { type: 'layers', diff_ids: converted.diffIds };
     config.history = [...((config.history as unknown[]) ?? []), converted.history];
     const configBody = Buffer.from(JSON.stringify(config));
     const configDigest = digestOf(configBody);
     await this.registry.putBlob(loc, configDigest, configBody, configBody.length);
-    const out: ImageManifest & { mediaType: string } = {
+    // In a merged index the Nydus config type keeps stock containerd from picking this manifest.
+    const out: ImageManifest & { mediaType: string; artifactType?: string } = {
       schemaVersion: 2,
       mediaType: MediaType.OciManifest,
-      config: { mediaType: MediaType.OciConfig, digest: configDigest, size: configBody.length },
+      ...(merged ? { artifactType: NYDUS_ARTIFACT_TYPE } : {}),
+      config: { mediaType: merged ? NYDUS_CONFIG_MEDIA_TYPE : MediaType.OciConfig, digest: configDigest, size: configBody.length },
       layers: converted.layers,
     };
-    if (/^(1|t|true|yes)$/i.test(this.config.converter.driver.config.with_referrer ?? '')) out.subject = { mediaType: self.mediaType, digest: self.digest, size: self.size };
+    if (truthy(this.config.converter.driver.config.with_referrer)) out.subject = { mediaType: self.mediaType, digest: self.digest, size: self.size };
     if (converted.annotations) out.annotations = converted.annotations;
     const body = Buffer.from(JSON.stringify(out));
     const digest = await this.registry.putManifest(loc, digestOf(body), MediaType.OciManifest, body);
     return {
       descriptor: { mediaType: MediaType.OciManifest, digest, size: body.length },
       body,
+      platform,
       sourceSize: sizeOf(m),
       targetSize: configBody.length + sum(converted.layers.map((l) => l.size)),
     };
+  }
+
+  /**
+   * The original image for a merged index, with an empty layer in front so that its layers are
+   * never shared with Nydus images by a runtime (acceld's `merge_manifest`).
+   */
+  private async pushSeparatedOriginal(loc: ManifestLocation, m: ImageManifest, self: Descriptor): Promise<Descriptor> {
+    const empty = gzipSync(Buffer.alloc(1024));
+    const emptyDigest = digestOf(empty);
+    await this.registry.putBlob(loc, emptyDigest, empty, empty.length);
+    const config = await this.readConfig(loc, m.config);
+    const rootfs = (config.rootfs ?? {}) as { diff_ids?: string[] };
+    config.rootfs = { type: 'layers', diff_ids: [EMPTY_TAR_DIFF_ID, ...(rootfs.diff_ids ?? [])] };
+    config.history = [{ created_by: 'Nydus Converter', comment: 'Nydus Empty Layer' }, ...((config.history as unknown[]) ?? [])];
+    const configBody = Buffer.from(JSON.stringify(config));
+    const configDigest = digestOf(configBody);
+    await this.registry.putBlob(loc, configDigest, configBody, configBody.length);
+    const docker = (m.mediaType ?? self.mediaType) === MediaType.DockerManifest;
+    const out = {
+      schemaVersion: 2,
+      mediaType: docker ? MediaType.DockerManifest : MediaType.OciManifest,
+      config: { ...m.config, digest: configDigest, size: configBody.length },
+      layers: [{ mediaType: docker ? MediaType.DockerLayerGzip : MediaType.OciLayerGzip, digest: emptyDigest, size: empty.length, annotations: { 'containerd.io/snapshot/nydus-empty-layer': 'true' } }, ...m.layers],
+      annotations: { ...(m.annotations ?? {}), 'containerd.io/snapshot/nydus-source-digest': self.digest },
+    };
+    const body = Buffer.from(JSON.stringify(out));
+    const digest = await this.registry.putManifest(loc, digestOf(body), out.mediaType, body);
+    return { mediaType: out.mediaType, digest, size: body.length };
   }
 
   private async estargzLayers(loc: ManifestLocation, m: ImageManifest, settings: EstargzDriverSettings): Promise<DriverOutput> {
@@ -299,4 +346,5 @@ export class ImageConverter {
 }
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+const truthy = (v: string | undefined) => /^(1|t|true|yes)$/i.test(v ?? '');
 const platformOf = (d: Descriptor) => [d.platform?.os, d.platform?.architecture, d.platform?.variant].filter(Boolean).join('/').toLowerCase();
