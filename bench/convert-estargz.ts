@@ -5,46 +5,19 @@
  * Prints MB/s of uncompressed input, CPU seconds, peak RSS and the ratio ours/ctr-remote.
  *   BENCH_LAYER_MB (default 400), BENCH_LEVEL (default 9)
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { pickUsrFiles, timed } from './support';
 import { createHash } from 'node:crypto';
-import { createReadStream, lstatSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { PrivateContainerd } from '../test/support/containerd';
 import { MT, push } from '../test/support/images';
 import { RegistryProcess } from '../test/support/registry';
 
-const run = promisify(execFile);
 const LAYER_MB = Number(process.env.BENCH_LAYER_MB ?? 400);
 const LEVEL = Number(process.env.BENCH_LEVEL ?? 9);
 const CHUNK = 4 << 20;
-
-/** Regular files, symlinks and directories under /usr until their sizes add up to `limit`. */
-function pickFiles(limit: number): string[] {
-  const out: string[] = [];
-  let total = 0;
-  const walk = (dir: string) => {
-    let names: string[];
-    try {
-      names = readdirSync(dir).sort();
-    } catch {
-      return;
-    }
-    for (const n of names) {
-      if (total >= limit) return;
-      const p = join(dir, n);
-      const st = lstatSync(p);
-      if (st.isDirectory()) walk(p);
-      else if (st.isFile() || st.isSymbolicLink()) {
-        out.push(p.slice(1));
-        total += st.isFile() ? st.size : 0;
-      }
-    }
-  };
-  walk('/usr');
-  return out;
-}
 
 async function sha256File(path: string): Promise<string> {
   const h = createHash('sha256');
@@ -52,17 +25,10 @@ async function sha256File(path: string): Promise<string> {
   return `sha256:${h.digest('hex')}`;
 }
 
-/** Runs a command under GNU time; returns wall seconds, CPU seconds and peak RSS (MiB). */
-async function timed(cmd: string, args: string[]): Promise<{ seconds: number; cpuSeconds: number; maxRssMiB: number; stdout: string }> {
-  const { stdout, stderr } = await run('/usr/bin/time', ['-f', 'TIME %e %U %S %M', cmd, ...args], { maxBuffer: 64 << 20 });
-  const m = /TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(stderr)!;
-  return { seconds: Number(m[1]), cpuSeconds: Number(m[2]) + Number(m[3]), maxRssMiB: Number(m[4]) / 1024, stdout };
-}
-
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'accel-bench-'));
   const list = join(dir, 'files');
-  writeFileSync(list, pickFiles(LAYER_MB * 1e6).join('\n'));
+  writeFileSync(list, pickUsrFiles(LAYER_MB * 1e6).join('\n'));
   const layer = join(dir, 'layer.tar.gz');
   execFileSync('bash', ['-c', `tar -C / --no-recursion -cf - -T ${list} | gzip -6 > ${layer}`]);
   const layerDigest = await sha256File(layer);

@@ -7,6 +7,7 @@
 import { convertLayerToEstargz } from '../libs/convert/src/estargz/layer-converter';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
+import { printOwnUsage } from './support';
 
 async function main(): Promise<void> {
   const [input, output, level = '9', chunk = String(4 << 20)] = process.argv.slice(2);
@@ -15,17 +16,7 @@ async function main(): Promise<void> {
   const result = await convertLayerToEstargz(createReadStream(input, { highWaterMark: 1 << 20 }), out, { chunkSize: Number(chunk), level: Number(level) });
   out.end();
   await finished(out);
-  const usage = process.resourceUsage();
-  console.log(
-    JSON.stringify({
-      seconds: Number(process.hrtime.bigint() - started) / 1e9,
-      cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6,
-      maxRssMiB: usage.maxRSS / 1024,
-      uncompressedBytes: result.uncompressedSize,
-      size: result.size,
-      entries: result.entries,
-    }),
-  );
+  printOwnUsage(started, { uncompressedBytes: result.uncompressedSize, size: result.size, entries: result.entries });
 }
 
 main().catch((e) => {

@@ -10,6 +10,7 @@ import { FsTree } from '../libs/convert/src/nydus/fs-tree';
 import { writeRafsV6 } from '../libs/convert/src/nydus/rafs-v6';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
+import { printOwnUsage } from './support';
 
 async function main(): Promise<void> {
   const [input, output, chunk = String(1 << 20)] = process.argv.slice(2);
@@ -21,17 +22,7 @@ async function main(): Promise<void> {
   out.end();
   await finished(out);
   const boot = writeRafsV6(tree, [blob], opts);
-  const usage = process.resourceUsage();
-  console.log(
-    JSON.stringify({
-      seconds: Number(process.hrtime.bigint() - started) / 1e9,
-      cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6,
-      maxRssMiB: usage.maxRSS / 1024,
-      size: blob.size,
-      chunks: blob.chunks.length,
-      bootstrapBytes: boot.length,
-    }),
-  );
+  printOwnUsage(started, { size: blob.size, chunks: blob.chunks.length, bootstrapBytes: boot.length });
 }
 
 main().catch((e) => {

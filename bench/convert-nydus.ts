@@ -4,51 +4,19 @@
  * ratio to `gzip -dc` of the same layer in the same run (target ≥ 0.8× with zstd).
  *   BENCH_LAYER_MB (default 400)
  */
-import { execFile, execFileSync } from 'node:child_process';
-import { lstatSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { pickUsrFiles, timed } from './support';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 
-const run = promisify(execFile);
 const LAYER_MB = Number(process.env.BENCH_LAYER_MB ?? 400);
-
-function pickFiles(limit: number): string[] {
-  const out: string[] = [];
-  let total = 0;
-  const walk = (dir: string) => {
-    let names: string[];
-    try {
-      names = readdirSync(dir).sort();
-    } catch {
-      return;
-    }
-    for (const n of names) {
-      if (total >= limit) return;
-      const p = join(dir, n);
-      const st = lstatSync(p);
-      if (st.isDirectory()) walk(p);
-      else if (st.isFile() || st.isSymbolicLink()) {
-        out.push(p.slice(1));
-        total += st.isFile() ? st.size : 0;
-      }
-    }
-  };
-  walk('/usr');
-  return out;
-}
-
-async function timed(cmd: string, args: string[]) {
-  const { stdout, stderr } = await run('/usr/bin/time', ['-f', 'TIME %e %U %S %M', cmd, ...args], { maxBuffer: 64 << 20 });
-  const m = /TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(stderr)!;
-  return { seconds: Number(m[1]), cpuSeconds: Number(m[2]) + Number(m[3]), maxRssMiB: Number(m[4]) / 1024, stdout };
-}
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'accel-bench-nydus-'));
   try {
     const list = join(dir, 'files');
-    writeFileSync(list, pickFiles(LAYER_MB * 1e6).join('\n'));
+    writeFileSync(list, pickUsrFiles(LAYER_MB * 1e6).join('\n'));
     const layer = join(dir, 'layer.tar.gz');
     execFileSync('bash', ['-c', `tar -C / --no-recursion -cf - -T ${list} | gzip -6 > ${layer}`]);
     const uncompressed = Number(execFileSync('bash', ['-c', `gzip -dc ${layer} | wc -c`]).toString().trim());

@@ -1,0 +1,59 @@
+import { execFile } from 'node:child_process';
+import { lstatSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** Regular files and symlinks under /usr (sorted, so runs repeat) until their sizes add up to `limit` bytes. */
+export function pickUsrFiles(limit: number): string[] {
+  const out: string[] = [];
+  let total = 0;
+  const walk = (dir: string) => {
+    let names: string[];
+    try {
+      names = readdirSync(dir).sort();
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      if (total >= limit) return;
+      const p = join(dir, n);
+      const st = lstatSync(p);
+      if (st.isDirectory()) walk(p);
+      else if (st.isFile() || st.isSymbolicLink()) {
+        out.push(p.slice(1));
+        total += st.isFile() ? st.size : 0;
+      }
+    }
+  };
+  walk('/usr');
+  return out;
+}
+
+export interface Timed {
+  seconds: number;
+  cpuSeconds: number;
+  maxRssMiB: number;
+  stdout: string;
+}
+
+/** Runs a command under GNU time: wall seconds, CPU seconds and peak RSS of that process. */
+export async function timed(cmd: string, args: string[]): Promise<Timed> {
+  const { stdout, stderr } = await run('/usr/bin/time', ['-f', 'TIME %e %U %S %M', cmd, ...args], { maxBuffer: 64 << 20 });
+  const m = /TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(stderr)!;
+  return { seconds: Number(m[1]), cpuSeconds: Number(m[2]) + Number(m[3]), maxRssMiB: Number(m[4]) / 1024, stdout };
+}
+
+/** What a converter process prints about itself when done. */
+export function printOwnUsage(startedNs: bigint, extra: Record<string, unknown>): void {
+  const usage = process.resourceUsage();
+  console.log(
+    JSON.stringify({
+      seconds: Number(process.hrtime.bigint() - startedNs) / 1e9,
+      cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6,
+      maxRssMiB: usage.maxRSS / 1024,
+      ...extra,
+    }),
+  );
+}
