@@ -129,15 +129,7 @@ describe('Nydus driver through the webhook (driver.type: nydus)', () => {
     const unpacked = await containerdRootfs(`${w.registry.host}/library/nyd:v1`);
     const strip = (x: Map<string, Expected>) => new Map([...x].map(([k, v]) => [k, { ...v, mode: v.mode & 0o777 }]));
     assert.deepEqual(strip(got), strip(unpacked));
-    const job = await eventually(async () => {
-      const j = (await w.gateway.http<{ state: string; result: unknown }>('GET', `/oapi/v1/jobs/${task.preheat_job_id}`, { headers: { authorization: `Bearer ${token}` } })).json;
-      return j.state === 'PENDING' ? undefined : j;
-    }, 30_000, 'chained preheat');
-    assert.equal(job.state, 'SUCCESS', JSON.stringify(job.result));
-    for (const s of w.seeds) {
-      const fetched = new Set(s.fetches.filter((f) => f.digestOk).map((f) => f.url.slice(f.url.lastIndexOf('/') + 1)));
-      for (const l of m.layers) assert.ok(fetched.has(l.digest), `${s.hostname} has ${l.digest}`);
-    }
+    await w.expectPreheated(task.preheat_job_id, token, (m.layers as { digest: string }[]).map((l) => l.digest));
     // Deterministic: the same source converts to the same bytes.
     await w.push('library/nyd', 'v1-again', { manifest, mediaType: MT.ociManifest, digest: sha256(manifest), pulled: [], platform: { os: 'linux', architecture: 'amd64' }, blobs: [] });
     await w.webhook(w.defaultPayload('library/nyd', 'v1-again', sha256(manifest)));

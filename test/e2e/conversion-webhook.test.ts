@@ -75,16 +75,7 @@ describe('conversion webhook (acceld-compatible, :2077)', () => {
       assert.equal(layer.annotations['containerd.io/snapshot/stargz/toc.digest'], opened.tocDigest);
     }
     // Chained preheat: the converted blobs are in every seed peer.
-    assert.ok(task.preheat_job_id > 0);
-    const job = await eventually(async () => {
-      const j = (await w.gateway.http<{ state: string; result: unknown }>('GET', `/oapi/v1/jobs/${task.preheat_job_id}`, { headers: { authorization: `Bearer ${token}` } })).json;
-      return j.state === 'PENDING' ? undefined : j;
-    }, 30_000, 'chained preheat');
-    assert.equal(job.state, 'SUCCESS', JSON.stringify(job.result));
-    for (const s of w.seeds) {
-      const fetched = new Set(s.fetches.filter((f) => f.digestOk).map((f) => f.url.slice(f.url.lastIndexOf('/') + 1)));
-      for (const l of m.layers as { digest: string }[]) assert.ok(fetched.has(l.digest), `${s.hostname} has ${l.digest}`);
-    }
+    await w.expectPreheated(task.preheat_job_id, token, (m.layers as { digest: string }[]).map((l) => l.digest));
   });
 
   it('converts a multi-arch index from a CloudEvents payload into an index, reusing layers converted before', async () => {

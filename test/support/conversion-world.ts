@@ -1,4 +1,6 @@
 import { deepMerge } from '@accel/config';
+import assert from 'node:assert/strict';
+import { eventually } from './env';
 import { ReferenceSeedPeer } from './dragonfly';
 import { TestGateway } from './gateway';
 import { BuiltImage, MT, image, index, push, sha256 as digestOf } from './images';
@@ -118,6 +120,20 @@ export class ConversionWorld {
     };
     if (opts.auth !== null) headers.authorization = opts.auth ?? WEBHOOK_SECRET;
     return this.gateway.http('POST', `/api/v1/conversions${opts.query ?? ''}`, { body: payload, headers, base: this.gateway.conversionUrl });
+  }
+
+  /** Waits for a chained preheat job to end; it must be SUCCESS with every digest at every seed peer. */
+  async expectPreheated(jobId: number, token: string, digests: string[]): Promise<void> {
+    assert.ok(jobId > 0, 'the conversion recorded its preheat job');
+    const job = await eventually(async () => {
+      const j = (await this.gateway.http<{ state: string; result: unknown }>('GET', `/oapi/v1/jobs/${jobId}`, { headers: { authorization: `Bearer ${token}` } })).json;
+      return j.state === 'PENDING' ? undefined : j;
+    }, 30_000, 'chained preheat');
+    assert.equal(job.state, 'SUCCESS', JSON.stringify(job.result));
+    for (const s of this.seeds) {
+      const fetched = new Set(s.fetches.filter((f) => f.digestOk).map((f) => f.url.slice(f.url.lastIndexOf('/') + 1)));
+      for (const d of digests) assert.ok(fetched.has(d), `${s.hostname} has ${d}`);
+    }
   }
 
   async stop(): Promise<void> {

@@ -2,7 +2,7 @@ import { Semaphore, UserFacingError, describeError, mapLimit } from '@accel/comm
 import { GatewayConfig } from '@accel/config';
 import { ConvertedLayerEntity } from '@accel/db';
 import { Descriptor, ImageIndex, ImageManifest, ManifestLocation, MediaType, RegistryClient, RegistryStore, isIndexType } from '@accel/registry';
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -77,14 +77,13 @@ export function alreadyAccelerated(m: ImageManifest): string | undefined {
 }
 
 /**
- * Converts an image in a registry to eStargz and pushes it under the target tag: every layer
- * streamed from the registry, rewritten and uploaded from a scratch file; configs get the new
- * diff_ids; an index for multi-arch sources. The tag is written last, so a failure leaves it
- * untouched.
+ * Converts an image in a registry to eStargz or Nydus and pushes it under the target tag:
+ * every layer streamed from the registry, rewritten and uploaded from a scratch file; configs
+ * get the new diff_ids; an index for multi-arch sources. The tag is written last, so a failure
+ * leaves it untouched.
  */
 @Injectable()
 export class ImageConverter {
-  private readonly log = new Logger(ImageConverter.name);
   private readonly layerSlots: Semaphore;
 
   constructor(
