@@ -68,6 +68,38 @@ describe('Nydus RAFS v6 (native, verified with erofs-utils)', () => {
     assert.equal(boot.readUInt16LE(metaBlkaddr * 4096 + nid * 32 + 4), 0o100644, 'the shared inode takes the link entry\'s mode');
   });
 
+  it('inlines each layer\'s own bootstrap (whiteouts kept as files) that fsck.erofs can read', async () => {
+    const tree = new FsTree();
+    const dict: ChunkDictionary = new Map();
+    const a = await blobOf(lower, tree, 0, dict);
+    const out = new PassThrough();
+    const parts: Buffer[] = [];
+    out.on('data', (c: Buffer) => parts.push(c));
+    await writeLayerBlob(Readable.from([await tarOf(upper)]), tree, 1, dict, out, { ...opts, lowerBlobs: [a.meta] });
+    out.end();
+    const b = Buffer.concat(parts);
+    const { decompress: zstdDecompress } = await import('zstd-napi');
+    const dir = mkdtempSync(join(tmpdir(), 'accel-nydus-layer-'));
+    writeFileSync(join(dir, 'blob0'), expandBlob(a.blob));
+    writeFileSync(join(dir, 'blob1'), expandBlob(b));
+    const bootOf = (blob: Buffer) => {
+      const e = parseBlob(blob).toc.find((t) => t.name === 'image.boot')!;
+      const boot = zstdDecompress(blob.subarray(e.compressedOffset, e.compressedOffset + e.compressedSize));
+      assert.equal(createHash('sha256').update(boot).digest('hex'), e.uncompressedDigest.toString('hex'));
+      return boot;
+    };
+    writeFileSync(join(dir, 'lower.boot'), bootOf(a.blob));
+    writeFileSync(join(dir, 'upper.boot'), bootOf(b));
+    await promisify(execFile)('fsck.erofs', [`--device=${join(dir, 'blob0')}`, `--extract=${join(dir, 'lower')}`, join(dir, 'lower.boot')]);
+    const lowerTree = scan(join(dir, 'lower'));
+    for (const [p, e] of overlay([lower])) assert.deepEqual({ ...lowerTree.get(p)!, mode: lowerTree.get(p)!.mode & 0o777 }, { ...e, mode: e.mode & 0o777 }, p);
+    await promisify(execFile)('fsck.erofs', [`--device=${join(dir, 'blob0')}`, `--device=${join(dir, 'blob1')}`, `--extract=${join(dir, 'upper')}`, join(dir, 'upper.boot')]);
+    const upperTree = scan(join(dir, 'upper'));
+    assert.equal(upperTree.get('etc/.wh.hostname')?.type, 'file', 'whiteouts stay files in the layer bootstrap');
+    assert.equal(upperTree.get('var/cache/.wh..wh..opq')?.type, 'file');
+    assert.equal(upperTree.get('opt/dup-b')?.sha, createHash('sha256').update(dup).digest('hex'));
+  });
+
   it('fails, rather than stalls, on a corrupt or truncated gzip layer', async () => {
     const { gzipSync } = await import('node:zlib');
     const { tarStreamOf, asLayerError, LayerFormatError } = await import('@accel/convert');
@@ -92,7 +124,7 @@ describe('Nydus RAFS v6 (native, verified with erofs-utils)', () => {
     const { blob, meta } = await blobOf(upper, tree, 0, dict);
     assert.equal(meta.id, createHash('sha256').update(blob).digest('hex'), 'blob id = sha256 of the blob');
     const parsed = parseBlob(blob);
-    assert.deepEqual(parsed.toc.map((e) => e.name), ['image.blob', 'blob.meta', 'blob.digest']);
+    assert.deepEqual(parsed.toc.map((e) => e.name), ['image.blob', 'blob.meta', 'blob.digest', 'image.boot']);
     assert.equal(parsed.chunks.length, parsed.digests.length);
     // dup-a and dup-b: 3 chunks of identical content (plus small files) → stored once.
     const dupChunks = parsed.chunks.filter((c) => c.uncompressedSize === CHUNK);

@@ -224,7 +224,7 @@ export class ImageConverter {
           const out = createWriteStream(scratch);
           let written: NydusBlob;
           try {
-            written = await writeLayerBlob(await tarStreamOf(source.stream), tree, index, dict, out, settings);
+            written = await writeLayerBlob(await tarStreamOf(source.stream), tree, index, dict, out, { ...settings, lowerBlobs: blobs });
           } catch (e) {
             throw this.layerError(layer, asLayerError(e));
           } finally {

@@ -7,7 +7,9 @@ import {
   BlobFeature, CHUNK_ALIGN, CHUNK_INFO_V1_SIZE, ChunkInfo, Compressor, CompressorName, DigesterName, TocFlag,
   alignUp, encodeCctHeader, encodeChunkInfoV1, encodeTocEntry,
 } from './blob-format';
+import { compress as zstdCompress } from 'zstd-napi';
 import { chunkPool } from './chunk-pool';
+import { writeRafsV6 } from './rafs-v6';
 import { ChunkDone } from './chunk-worker';
 import { ChunkRef, FsInode, FsTree, xattrsFromPax } from './fs-tree';
 
@@ -16,6 +18,8 @@ export interface NydusOptions {
   chunkSize: number;
   compressor: Extract<CompressorName, 'zstd' | 'none'>;
   digester: DigesterName;
+  /** Blobs of the image's lower layers (chunks this layer shares with them are stored there). */
+  lowerBlobs?: NydusBlob[];
 }
 
 /** What the bootstrap needs to know about one layer's blob. */
@@ -114,13 +118,18 @@ export async function writeLayerBlob(tar: Readable, tree: FsTree, index: number,
     }
   };
   tree.beginLayer();
+  const layerTree = new FsTree(false);
   for await (const { header, body } of readTar(tar)) {
-    const node = tree.apply(header, xattrsFromPax(header.pax));
+    const xattrs = xattrsFromPax(header.pax);
+    const node = tree.apply(header, xattrs);
+    const raw = layerTree.apply(header, new Map(xattrs));
     if (!node) {
       body.resume();
       continue;
     }
     node.chunks = [];
+    // The layer's own bootstrap sees the same chunks as the merged tree.
+    if (raw) raw.chunks = node.chunks;
     let slot = 0;
     for await (const data of chunksOf(body, header.size, opts.chunkSize)) {
       inFlight.push({ node, slot: slot++, size: data.length, done: pool.run(data, opts.digester, opts.compressor === 'zstd') });
@@ -152,6 +161,15 @@ export async function writeLayerBlob(tar: Readable, tree: FsTree, index: number,
   const meta = Buffer.concat([cctPadded, cctHeader]);
   await entry('blob.meta', meta, TocFlag.none);
   await entry('blob.digest', Buffer.concat(chunkDigests), TocFlag.none);
+  // This layer's own bootstrap (whiteouts kept as files), zstd-compressed, as nydus-image
+  // inlines it. It cannot name its own blob (the id is the digest of the whole blob), so that
+  // slot's id stays empty: mergers name it by the layer digest.
+  const self: NydusBlob = {
+    index, id: '', size: 0, compressedDataSize, uncompressedSize: alignUp(uncompressedEnd, CHUNK_ALIGN), chunks, chunkDigests,
+    cctOffset, cctSize: cct.length, blobMetaDigest: createHash('sha256').update(meta).digest(), blobMeta: meta, tocDigest: Buffer.alloc(32), tocSize: 0,
+  };
+  const layerBoot = writeRafsV6(layerTree, [...(opts.lowerBlobs ?? []), self], opts);
+  await entry('image.boot', zstdCompress(layerBoot), TocFlag.zstd, layerBoot);
   const toc = Buffer.concat(tocEntries);
   await entry('rafs.blob.toc', toc, TocFlag.none);
   if (!out.write(Buffer.alloc(0))) await once(out, 'drain');

@@ -51,6 +51,12 @@ const OPAQUE = '.wh..wh..opq';
  */
 export class FsTree {
   readonly root = newDir();
+
+  /**
+   * @param applyWhiteouts false keeps `.wh.*` entries as plain files: the per-layer bootstrap
+   *   inside a blob records the layer as it is, and merging applies the whiteouts later.
+   */
+  constructor(private readonly applyWhiteouts = true) {}
   /** Directories made opaque by the current layer (their lower children were dropped). */
   private opaqueThisLayer = new Set<FsInode>();
   /** Paths created by the current layer: an opaque marker must not remove those. */
@@ -92,14 +98,14 @@ export class FsTree {
     }
     const base = parts[parts.length - 1];
     const dir = this.dirOf(parts.slice(0, -1), true)!;
-    if (base === OPAQUE) {
+    if (base === OPAQUE && this.applyWhiteouts) {
       if (!this.opaqueThisLayer.has(dir)) {
         for (const [k, v] of dir.children!) if (!this.createdThisLayer.has(v)) dir.children!.delete(k);
         this.opaqueThisLayer.add(dir);
       }
       return undefined;
     }
-    if (base.startsWith(WHITEOUT)) {
+    if (base.startsWith(WHITEOUT) && this.applyWhiteouts) {
       dir.children!.delete(base.slice(WHITEOUT.length));
       return undefined;
     }
