@@ -100,6 +100,26 @@ describe('Nydus RAFS v6 (native, verified with erofs-utils)', () => {
     assert.equal(upperTree.get('opt/dup-b')?.sha, createHash('sha256').update(dup).digest('hex'));
   });
 
+  for (const compressor of ['lz4_block', 'none'] as const) {
+    it(`with compressor ${compressor} the blobs expand and fsck.erofs extracts the same tree`, async () => {
+      const o = { ...opts, compressor };
+      const tree = new FsTree();
+      const out = new PassThrough();
+      const parts: Buffer[] = [];
+      out.on('data', (c: Buffer) => parts.push(c));
+      const meta = await writeLayerBlob(Readable.from([await tarOf(lower)]), tree, 0, new Map(), out, o);
+      out.end();
+      const blob = Buffer.concat(parts);
+      assert.equal(parseBlob(blob).compressor, compressor);
+      const dir = mkdtempSync(join(tmpdir(), `accel-nydus-${compressor}-`));
+      writeFileSync(join(dir, 'blob0'), expandBlob(blob));
+      writeFileSync(join(dir, 'image.boot'), writeRafsV6(tree, [meta], o));
+      await promisify(execFile)('fsck.erofs', [`--device=${join(dir, 'blob0')}`, `--extract=${join(dir, 'out')}`, join(dir, 'image.boot')]);
+      const got = scan(join(dir, 'out'));
+      for (const [p, e] of overlay([lower])) assert.deepEqual({ ...got.get(p)!, mode: got.get(p)!.mode & 0o777 }, { ...e, mode: e.mode & 0o777 }, p);
+    });
+  }
+
   it('fails, rather than stalls, on a corrupt or truncated gzip layer', async () => {
     const { gzipSync } = await import('node:zlib');
     const { tarStreamOf, asLayerError, LayerFormatError } = await import('@accel/convert');

@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
+import { uncompressSync } from 'lz4-napi';
 import { decompress as zstdDecompress } from 'zstd-napi';
-import { CCT_HEADER_SIZE, CHUNK_INFO_V1_SIZE, ChunkInfo, TOC_ENTRY_SIZE, BlobTocEntry, decodeCctHeader, decodeChunkInfoV1, decodeTocEntry, alignUp } from './blob-format';
+import { CCT_HEADER_SIZE, CHUNK_INFO_V1_SIZE, ChunkInfo, TOC_ENTRY_SIZE, BlobTocEntry, TocFlag, decodeCctHeader, decodeChunkInfoV1, decodeTocEntry, alignUp } from './blob-format';
 
 export interface ParsedBlob {
+  /** How chunks are compressed (from the image.blob TOC entry). */
+  compressor: 'zstd' | 'lz4_block' | 'none';
   toc: BlobTocEntry[];
   chunks: ChunkInfo[];
   digests: Buffer[];
@@ -28,20 +31,27 @@ export function parseBlob(blob: Buffer): ParsedBlob {
   const d = toc.find((e) => e.name === 'blob.digest');
   const digestData = d ? blob.subarray(d.compressedOffset, d.compressedOffset + d.compressedSize) : Buffer.alloc(0);
   const digests = Array.from({ length: digestData.length / 32 }, (_, i) => Buffer.from(digestData.subarray(i * 32, i * 32 + 32)));
-  return { toc, chunks, digests };
+  const flags = toc.find((e) => e.name === 'image.blob')?.flags ?? TocFlag.zstd;
+  const compressor = flags & TocFlag.lz4_block ? 'lz4_block' : flags & TocFlag.zstd ? 'zstd' : 'none';
+  return { compressor, toc, chunks, digests };
 }
 
 /** The uncompressed form of a chunk (stored raw when compression did not help). */
-export function readChunk(blob: Buffer, c: ChunkInfo): Buffer {
+export function readChunk(blob: Buffer, c: ChunkInfo, compressor: ParsedBlob['compressor'] = 'zstd'): Buffer {
   const stored = blob.subarray(c.compressedOffset, c.compressedOffset + c.compressedSize);
-  return c.compressedSize === c.uncompressedSize ? stored : zstdDecompress(stored);
+  if (c.compressedSize === c.uncompressedSize || compressor === 'none') return stored;
+  if (compressor === 'zstd') return zstdDecompress(stored);
+  const sized = Buffer.alloc(4 + stored.length);
+  sized.writeUInt32LE(c.uncompressedSize, 0);
+  stored.copy(sized, 4);
+  return uncompressSync(sized);
 }
 
 /** Every chunk placed at its uncompressed offset: the raw device an EROFS reader maps blob chunks to. */
 export function expandBlob(blob: Buffer): Buffer {
-  const { chunks } = parseBlob(blob);
+  const { chunks, compressor } = parseBlob(blob);
   const end = chunks.reduce((m, c) => Math.max(m, alignUp(c.uncompressedOffset + c.uncompressedSize, 4096)), 0);
   const device = Buffer.alloc(end);
-  for (const c of chunks) readChunk(blob, c).copy(device, c.uncompressedOffset);
+  for (const c of chunks) readChunk(blob, c, compressor).copy(device, c.uncompressedOffset);
   return device;
 }

@@ -16,7 +16,7 @@ import { ChunkRef, FsInode, FsTree, xattrsFromPax } from './fs-tree';
 export interface NydusOptions {
   /** Power of two, 4 KiB – 16 MiB (default 1 MiB). */
   chunkSize: number;
-  compressor: Extract<CompressorName, 'zstd' | 'none'>;
+  compressor: Extract<CompressorName, 'zstd' | 'lz4_block' | 'none'>;
   digester: DigesterName;
   /** Blobs of the image's lower layers (chunks this layer shares with them are stored there). */
   lowerBlobs?: NydusBlob[];
@@ -132,7 +132,7 @@ export async function writeLayerBlob(tar: Readable, tree: FsTree, index: number,
     if (raw) raw.chunks = node.chunks;
     let slot = 0;
     for await (const data of chunksOf(body, header.size, opts.chunkSize)) {
-      inFlight.push({ node, slot: slot++, size: data.length, done: pool.run(data, opts.digester, opts.compressor === 'zstd') });
+      inFlight.push({ node, slot: slot++, size: data.length, done: pool.run(data, opts.digester, opts.compressor) });
       await settle(MAX_IN_FLIGHT);
     }
   }
@@ -152,7 +152,7 @@ export async function writeLayerBlob(tar: Readable, tree: FsTree, index: number,
   };
   await emit(Buffer.alloc(paddingFor(compressedDataSize)));
   await emit(encodeTarHeader({ name: 'image.blob', type: 'file', mode: 0o444, uid: 0, gid: 0, size: compressedDataSize, mtime: 0 }));
-  tocEntries.push(encodeTocEntry({ flags: opts.compressor === 'zstd' ? TocFlag.zstd : TocFlag.none, name: 'image.blob', uncompressedDigest: Buffer.alloc(32), compressedOffset: 0, compressedSize: compressedDataSize, uncompressedSize: uncompressedEnd }));
+  tocEntries.push(encodeTocEntry({ flags: TocFlag[opts.compressor], name: 'image.blob', uncompressedDigest: Buffer.alloc(32), compressedOffset: 0, compressedSize: compressedDataSize, uncompressedSize: uncompressedEnd }));
   const cct = Buffer.concat(chunks.map(encodeChunkInfoV1));
   const cctPadded = Buffer.concat([cct, Buffer.alloc(alignUp(cct.length, CHUNK_ALIGN) - cct.length)]);
   const cctOffset = written;

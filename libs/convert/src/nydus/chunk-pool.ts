@@ -33,7 +33,7 @@ export class ChunkPool {
     for (const w of this.workers) (yes ? w.unref() : w.ref());
   }
 
-  run(data: Buffer, digester: ChunkJob['digester'], zstd: boolean): Promise<ChunkDone> {
+  run(data: Buffer, digester: ChunkJob['digester'], compressor: ChunkJob['compressor']): Promise<ChunkDone> {
     const id = this.next++;
     if (this.pending.size === 0) this.idle(false);
     // A chunk that owns its memory moves to the worker; one that shares a stream buffer is copied.
@@ -46,7 +46,7 @@ export class ChunkPool {
     }
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      const job: ChunkJob = { id, data: own, digester, zstd };
+      const job: ChunkJob = { id, data: own, digester, compressor };
       this.workers[this.turn++ % this.workers.length].postMessage(job, [own.buffer as ArrayBuffer]);
     });
   }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import { createBLAKE3, IHasher } from 'hash-wasm';
+import { compressSync } from 'lz4-napi';
 import { compress } from 'zstd-napi';
 
 /** Digests and compresses chunks off the main thread. */
@@ -8,7 +9,7 @@ export interface ChunkJob {
   id: number;
   data: Uint8Array;
   digester: 'blake3' | 'sha256';
-  zstd: boolean;
+  compressor: 'zstd' | 'lz4_block' | 'none';
 }
 
 export interface ChunkDone {
@@ -32,8 +33,9 @@ parentPort?.on('message', async (job: ChunkJob) => {
     digest = createHash('sha256').update(data).digest();
   }
   let stored: Uint8Array = job.data;
-  if (job.zstd) {
-    const z = compress(data);
+  if (job.compressor !== 'none') {
+    // lz4-napi prefixes the block with its size (u32 LE); Nydus stores the bare block.
+    const z = job.compressor === 'zstd' ? compress(data) : compressSync(data).subarray(4);
     if (z.length < data.length) stored = z;
   }
   const reply: ChunkDone = { id: job.id, digest: new Uint8Array(digest), stored };

@@ -11,7 +11,7 @@ export function nydusSettings(config: GatewayConfig): NydusDriverSettings {
   const fsVersion = c.fs_version ?? c.rafs_version ?? '6';
   if (fsVersion !== '6') throw new Error(`converter.driver.config.fs_version ${fsVersion} is not supported; RAFS v6 is`);
   const compressor = c.compressor ?? c.rafs_compressor ?? 'zstd';
-  if (compressor !== 'zstd' && compressor !== 'none') throw new Error(`converter.driver.config.compressor ${compressor} is not supported; use zstd or none`);
+  if (compressor !== 'zstd' && compressor !== 'lz4_block' && compressor !== 'none') throw new Error(`converter.driver.config.compressor ${compressor} is not supported; use zstd, lz4_block or none`);
   const raw = c.fs_chunk_size ?? '0x100000';
   const chunkSize = raw.startsWith('0x') ? parseInt(raw, 16) : Number(raw);
   if (!Number.isInteger(chunkSize) || chunkSize < 0x1000 || chunkSize > 0x1000000 || (chunkSize & (chunkSize - 1)) !== 0) {

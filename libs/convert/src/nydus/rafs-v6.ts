@@ -21,7 +21,7 @@ const CHUNK_RECORD_SIZE = 80;
 const NULL_ADDR = 0xffffffff;
 
 /** RAFS superblock flags (same bits as v5). */
-const RafsFlag = { COMPRESSION_NONE: 0x1, HASH_BLAKE3: 0x4, HASH_SHA256: 0x8, EXPLICIT_UID_GID: 0x10, HAS_XATTR: 0x20, COMPRESSION_ZSTD: 0x80, INLINED_CHUNK_DIGEST: 0x100 };
+const RafsFlag = { COMPRESSION_NONE: 0x1, COMPRESSION_LZ4: 0x2, HASH_BLAKE3: 0x4, HASH_SHA256: 0x8, EXPLICIT_UID_GID: 0x10, HAS_XATTR: 0x20, COMPRESSION_ZSTD: 0x80, INLINED_CHUNK_DIGEST: 0x100 };
 
 const FILE_TYPE: Record<NodeKind, number> = { file: 1, dir: 2, chardev: 3, blockdev: 4, fifo: 5, symlink: 7 };
 
@@ -227,7 +227,7 @@ export function writeRafsV6(tree: FsTree, blobs: NydusBlob[], opts: NydusOptions
 
   const hasXattr = order.some((p) => p.xattrs.length > 0);
   const flags =
-    (opts.compressor === 'zstd' ? RafsFlag.COMPRESSION_ZSTD : RafsFlag.COMPRESSION_NONE) |
+    ({ zstd: RafsFlag.COMPRESSION_ZSTD, lz4_block: RafsFlag.COMPRESSION_LZ4, none: RafsFlag.COMPRESSION_NONE } as const)[opts.compressor] |
     (opts.digester === 'blake3' ? RafsFlag.HASH_BLAKE3 : RafsFlag.HASH_SHA256) |
     RafsFlag.EXPLICIT_UID_GID |
     RafsFlag.INLINED_CHUNK_DIGEST |
