@@ -44,7 +44,7 @@ describe('Nydus RAFS v6 (native, verified with erofs-utils)', () => {
     const dict: ChunkDictionary = new Map();
     const a = await blobOf(lower, tree, 0, dict);
     const b = await blobOf(upper, tree, 1, dict);
-    const boot = writeRafsV6(tree, [a.meta, b.meta], opts);
+    const boot = writeRafsV6(tree, [a.meta, b.meta], { ...opts, prefetchPatterns: ['/', '/usr/bin/tool'] });
     const dir = mkdtempSync(join(tmpdir(), 'accel-nydus-'));
     writeFileSync(join(dir, 'image.boot'), boot);
     writeFileSync(join(dir, 'blob0'), expandBlob(a.blob));
@@ -64,6 +64,11 @@ describe('Nydus RAFS v6 (native, verified with erofs-utils)', () => {
     const nid = Number(/NID: (\d+)/.exec(shown.stdout)![1]);
     assert.match(shown.stdout, /Links: 2/, 'hard link shares the inode');
     const metaBlkaddr = boot.readUInt32LE(1024 + 40);
+    // Prefetch table: one u32 nid per pattern, the root's for "/" and the file's for a path.
+    const prefetchOffset = Number(boot.readBigUInt64LE(1152 + 40));
+    assert.equal(boot.readUInt32LE(1152 + 48), 8);
+    assert.equal(boot.readUInt32LE(prefetchOffset), boot.readUInt16LE(1024 + 14), 'root nid for "/"');
+    assert.equal(boot.readUInt32LE(prefetchOffset + 4), nid, 'the nid of /usr/bin/tool');
     // The hard link's own header (0644 in this layer) applies to the shared inode, as containerd's unpack does.
     assert.equal(boot.readUInt16LE(metaBlkaddr * 4096 + nid * 32 + 4), 0o100644, 'the shared inode takes the link entry\'s mode');
   });

@@ -20,6 +20,8 @@ export interface NydusOptions {
   digester: DigesterName;
   /** Blobs of the image's lower layers (chunks this layer shares with them are stored there). */
   lowerBlobs?: NydusBlob[];
+  /** Paths nydusd prefetches at start (`/` = everything), written as the bootstrap's prefetch table. */
+  prefetchPatterns?: string[];
 }
 
 /** What the bootstrap needs to know about one layer's blob. */

@@ -5,7 +5,7 @@ export interface NydusDriverSettings extends NydusOptions {
   fsVersion: '6';
 }
 
-/** Nydus options from acceld's `converter.driver.config` keys (`fs_version`, `compressor`, `fs_chunk_size`, `digester`). */
+/** Nydus options from acceld's `converter.driver.config` keys (`fs_version`, `compressor`, `fs_chunk_size`, `digester`, `prefetch_patterns`). */
 export function nydusSettings(config: GatewayConfig): NydusDriverSettings {
   const c = config.converter.driver.config;
   const fsVersion = c.fs_version ?? c.rafs_version ?? '6';
@@ -19,5 +19,7 @@ export function nydusSettings(config: GatewayConfig): NydusDriverSettings {
   }
   const digester = c.digester ?? 'blake3';
   if (digester !== 'blake3' && digester !== 'sha256') throw new Error(`converter.driver.config.digester ${digester} is not supported; use blake3 or sha256`);
-  return { fsVersion: '6', compressor, chunkSize, digester };
+  // acceld's default "/" prefetches the whole filesystem; an empty value writes no table.
+  const prefetchPatterns = (c.prefetch_patterns ?? '/').split('\n').map((p) => p.trim()).filter(Boolean);
+  return { fsVersion: '6', compressor, chunkSize, digester, prefetchPatterns };
 }

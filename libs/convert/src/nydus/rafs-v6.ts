@@ -123,7 +123,11 @@ export function writeRafsV6(tree: FsTree, blobs: NydusBlob[], opts: NydusOptions
   const devSlotsEnd = DEVT_SLOT_OFFSET + DEVT_SLOT_SIZE * blobs.length;
   const blobTableOffset = alignUp(devSlotsEnd, BLOCK);
   const blobTableSize = BLOB_ENTRY_SIZE * blobs.length;
-  const chunkTableOffset = alignUp(blobTableOffset + blobTableSize, 8);
+  // The prefetch table (u32 nids, one slot per pattern) sits right after the blob table, as nydus-image places it.
+  const patterns = opts.prefetchPatterns ?? [];
+  const prefetchTableOffset = blobTableOffset + blobTableSize;
+  const prefetchTableSize = blobs.length > 0 ? 4 * patterns.length : 0;
+  const chunkTableOffset = alignUp(prefetchTableOffset + prefetchTableSize, 8);
   const allChunks = blobs.flatMap((b) => b.chunks.map((c, i) => ({ blob: b, c, i })));
   const chunkTableSize = CHUNK_RECORD_SIZE * allChunks.length;
   const firstInodeBlock = alignUp(chunkTableOffset + chunkTableSize, BLOCK) / BLOCK;
@@ -239,6 +243,18 @@ export function writeRafsV6(tree: FsTree, blobs: NydusBlob[], opts: NydusOptions
   image.writeUInt32LE(opts.chunkSize, ext + 20);
   image.writeBigUInt64LE(BigInt(chunkTableOffset), ext + 24);
   image.writeBigUInt64LE(BigInt(chunkTableSize), ext + 32);
+  if (prefetchTableSize > 0) {
+    image.writeBigUInt64LE(BigInt(prefetchTableOffset), ext + 40);
+    image.writeUInt32LE(prefetchTableSize, ext + 48);
+    let at = prefetchTableOffset;
+    for (const pattern of patterns) {
+      const node = tree.lookup(Buffer.from(pattern, 'utf8').toString('latin1'));
+      const hit = node ? placed.get(node) : undefined;
+      if (!hit) continue; // a pattern naming nothing keeps its slot empty, as nydus-image does
+      image.writeUInt32LE(hit.nid, at);
+      at += 4;
+    }
+  }
 
   blobs.forEach((b, i) => {
     const slot = DEVT_SLOT_OFFSET + i * DEVT_SLOT_SIZE;
