@@ -87,3 +87,38 @@ describe('durability: conversion tasks survive a lost queue', () => {
     assert.equal(res.status, 200);
   });
 });
+
+describe('shutdown with work in flight', () => {
+  it('stops promptly while a preheat waits on slow seed peers (the job stays PENDING for another worker)', async () => {
+    const w = await PreheatWorld.start();
+    let stopped = false;
+    try {
+      for (const s of w.seeds) s.delayMs = 8_000;
+      const created = await w.gateway.http<{ id: number }>('POST', '/oapi/v1/jobs', { body: { type: 'preheat', args: { type: 'image', url: w.url('open', 'library/app') } }, headers: { authorization: ROOT_BASIC } });
+      await eventually(async () => (w.seeds.some((s) => s.inFlight > 0) ? true : undefined), 10_000, 'download started');
+      const started = Date.now();
+      await w.gateway.manager.close();
+      stopped = true;
+      assert.ok(Date.now() - started < 5_000, `stopped in ${Date.now() - started} ms`);
+      const { DataSource } = await import('typeorm');
+      const { services } = await import('../support/env');
+      const ds = new DataSource({ type: 'mysql', ...services.db, database: w.gateway.config.database.database });
+      await ds.initialize();
+      const [row] = (await ds.query('SELECT state FROM job WHERE id = ?', [created.json.id])) as { state: string }[];
+      await ds.destroy();
+      assert.equal(row.state, 'PENDING', 'nothing half-finished: the row waits for the next worker');
+    } finally {
+      for (const s of w.seeds) s.delayMs = 0;
+      if (stopped) {
+        // The manager is closed already: stop only what is left.
+        const { dropDatabase } = await import('../support/env');
+        await dropDatabase(w.gateway.config);
+        await Promise.all([...w.seeds, ...w.peers].map((s) => s.stop()));
+        await w.scheduler.stop();
+        await w.registries.stop();
+      } else {
+        await w.stop();
+      }
+    }
+  });
+});

@@ -73,8 +73,11 @@ export class ReferenceSeedPeer {
   async stop(): Promise<void> {
     const s = this.server;
     this.server = undefined;
-    if (s) await new Promise<void>((r) => s.tryShutdown(() => r()));
-    s?.forceShutdown();
+    if (!s) return;
+    // Give running downloads a moment, then cut them off (a stopped seed peer, as in production).
+    const graceful = new Promise<void>((r) => s.tryShutdown(() => r()));
+    await Promise.race([graceful, new Promise((r) => setTimeout(r, 1000))]);
+    s.forceShutdown();
   }
 
   private async download(call: grpc.ServerWritableStream<{ download: Record<string, unknown> }, unknown>): Promise<void> {

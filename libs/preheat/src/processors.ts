@@ -1,14 +1,14 @@
 import { SecretBox } from '@accel/common';
 import { GatewayConfig } from '@accel/config';
 import { DownloadMessage, DragonflyClients, PRIORITIES, durationFromMs } from '@accel/dragonfly';
-import { PreheatQueuePayload, QueueName, SeedDownloadPayload, SeedDownloadResult } from '@accel/queue';
+import { PreheatQueuePayload, QueueName, SeedDownloadPayload, SeedDownloadResult, stopWorkerNow } from '@accel/queue';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { OnApplicationBootstrap } from '@nestjs/common';
+import { OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Job } from 'bullmq';
 import { PreheatEngine } from './preheat.engine';
 
 @Processor(QueueName.Preheat)
-export class PreheatProcessor extends WorkerHost implements OnApplicationBootstrap {
+export class PreheatProcessor extends WorkerHost implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     private readonly config: GatewayConfig,
     private readonly engine: PreheatEngine,
@@ -20,6 +20,10 @@ export class PreheatProcessor extends WorkerHost implements OnApplicationBootstr
     this.worker.concurrency = this.config.preheat.jobConcurrency;
   }
 
+  onModuleDestroy(): Promise<void> {
+    return stopWorkerNow(this);
+  }
+
   async process(job: Job<PreheatQueuePayload>): Promise<void> {
     await this.engine.run(job.data.jobId);
   }
@@ -27,7 +31,7 @@ export class PreheatProcessor extends WorkerHost implements OnApplicationBootstr
 
 /** One DownloadTask call on one seed peer or peer, followed to the end of its stream. */
 @Processor(QueueName.SeedDownload)
-export class SeedDownloadProcessor extends WorkerHost implements OnApplicationBootstrap {
+export class SeedDownloadProcessor extends WorkerHost implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     private readonly config: GatewayConfig,
     private readonly clients: DragonflyClients,
@@ -38,6 +42,10 @@ export class SeedDownloadProcessor extends WorkerHost implements OnApplicationBo
 
   onApplicationBootstrap(): void {
     this.worker.concurrency = this.config.preheat.downloadConcurrency;
+  }
+
+  onModuleDestroy(): Promise<void> {
+    return stopWorkerNow(this);
   }
 
   async process(job: Job<SeedDownloadPayload>): Promise<SeedDownloadResult> {
