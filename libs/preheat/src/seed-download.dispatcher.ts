@@ -34,14 +34,16 @@ export class SeedDownloadDispatcher implements OnModuleDestroy {
       // A failure is shared with whoever waits now; the next request tries again.
       removeOnFail: true,
     });
+    // Our own timer, unref'd: a wait abandoned at shutdown must not keep the process alive.
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`peer ${payload.target.hostname} (${payload.target.ip}:${payload.target.port}) did not finish before the job timeout`)), waitMs);
+      timer.unref();
+    });
     try {
-      return (await job.waitUntilFinished(this.events, waitMs)) as SeedDownloadResult;
-    } catch (e) {
-      const message = (e as Error).message;
-      if (/timed out before finishing/.test(message)) {
-        throw new Error(`peer ${payload.target.hostname} (${payload.target.ip}:${payload.target.port}) did not finish before the job timeout`);
-      }
-      throw e;
+      return (await Promise.race([job.waitUntilFinished(this.events), timeout])) as SeedDownloadResult;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
