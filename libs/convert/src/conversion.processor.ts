@@ -1,26 +1,21 @@
 import { GatewayConfig } from '@accel/config';
-import { QueueName, stopWorkerNow } from '@accel/queue';
-import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { GatewayWorkerHost, QueueName } from '@accel/queue';
+import { Processor } from '@nestjs/bullmq';
 import { Job } from 'bullmq';
 import { ConversionEngine } from './conversion.engine';
 import { ConversionQueuePayload } from './conversion.service';
 
 @Processor(QueueName.Convert, { lockDuration: 120_000 })
-export class ConversionProcessor extends WorkerHost implements OnApplicationBootstrap, OnModuleDestroy {
+export class ConversionProcessor extends GatewayWorkerHost {
+  protected get concurrency(): number {
+    return this.config.converter.worker;
+  }
+
   constructor(
     private readonly config: GatewayConfig,
     private readonly engine: ConversionEngine,
   ) {
     super();
-  }
-
-  onApplicationBootstrap(): void {
-    this.worker.concurrency = this.config.converter.worker;
-  }
-
-  onModuleDestroy(): Promise<void> {
-    return stopWorkerNow(this);
   }
 
   async process(job: Job<ConversionQueuePayload>): Promise<void> {

@@ -11,18 +11,13 @@ import { ConversionService, conversionQueueJobId } from './conversion.service';
 /** PROCESSING conversions survive restarts: one without a live queue entry is queued again (acceld deleted them). */
 @Injectable()
 export class ConversionReconciler extends RowQueueReconciler {
-  protected readonly intervalSeconds: number;
-  protected readonly graceSeconds: number;
-
   constructor(
     config: GatewayConfig,
     private readonly conversions: ConversionService,
     @InjectRepository(ConversionTaskEntity) private readonly tasks: Repository<ConversionTaskEntity>,
     @InjectQueue(QueueName.Convert) protected readonly queue: Queue,
   ) {
-    super();
-    this.intervalSeconds = config.preheat.reconcileIntervalSeconds;
-    this.graceSeconds = config.preheat.reconcileGraceSeconds;
+    super(config);
   }
 
   protected async pending(olderThan: Date): Promise<PendingRow[]> {

@@ -1,27 +1,22 @@
 import { SecretBox } from '@accel/common';
 import { GatewayConfig } from '@accel/config';
 import { DownloadMessage, DragonflyClients, PRIORITIES, durationFromMs } from '@accel/dragonfly';
-import { PreheatQueuePayload, QueueName, SeedDownloadPayload, SeedDownloadResult, stopWorkerNow } from '@accel/queue';
-import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { GatewayWorkerHost, PreheatQueuePayload, QueueName, SeedDownloadPayload, SeedDownloadResult } from '@accel/queue';
+import { Processor } from '@nestjs/bullmq';
 import { Job } from 'bullmq';
 import { PreheatEngine } from './preheat.engine';
 
 @Processor(QueueName.Preheat)
-export class PreheatProcessor extends WorkerHost implements OnApplicationBootstrap, OnModuleDestroy {
+export class PreheatProcessor extends GatewayWorkerHost {
+  protected get concurrency(): number {
+    return this.config.preheat.jobConcurrency;
+  }
+
   constructor(
     private readonly config: GatewayConfig,
     private readonly engine: PreheatEngine,
   ) {
     super();
-  }
-
-  onApplicationBootstrap(): void {
-    this.worker.concurrency = this.config.preheat.jobConcurrency;
-  }
-
-  onModuleDestroy(): Promise<void> {
-    return stopWorkerNow(this);
   }
 
   async process(job: Job<PreheatQueuePayload>): Promise<void> {
@@ -31,21 +26,17 @@ export class PreheatProcessor extends WorkerHost implements OnApplicationBootstr
 
 /** One DownloadTask call on one seed peer or peer, followed to the end of its stream. */
 @Processor(QueueName.SeedDownload)
-export class SeedDownloadProcessor extends WorkerHost implements OnApplicationBootstrap, OnModuleDestroy {
+export class SeedDownloadProcessor extends GatewayWorkerHost {
+  protected get concurrency(): number {
+    return this.config.preheat.downloadConcurrency;
+  }
+
   constructor(
     private readonly config: GatewayConfig,
     private readonly clients: DragonflyClients,
     private readonly secrets: SecretBox,
   ) {
     super();
-  }
-
-  onApplicationBootstrap(): void {
-    this.worker.concurrency = this.config.preheat.downloadConcurrency;
-  }
-
-  onModuleDestroy(): Promise<void> {
-    return stopWorkerNow(this);
   }
 
   async process(job: Job<SeedDownloadPayload>): Promise<SeedDownloadResult> {

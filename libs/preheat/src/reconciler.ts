@@ -11,18 +11,13 @@ import { PreheatService } from './preheat.service';
 /** PENDING preheat jobs without a live queue entry are queued again. */
 @Injectable()
 export class PreheatReconciler extends RowQueueReconciler {
-  protected readonly intervalSeconds: number;
-  protected readonly graceSeconds: number;
-
   constructor(
     config: GatewayConfig,
     private readonly preheat: PreheatService,
     @InjectRepository(JobEntity) private readonly jobs: Repository<JobEntity>,
     @InjectQueue(QueueName.Preheat) protected readonly queue: Queue,
   ) {
-    super();
-    this.intervalSeconds = config.preheat.reconcileIntervalSeconds;
-    this.graceSeconds = config.preheat.reconcileGraceSeconds;
+    super(config);
   }
 
   protected async pending(olderThan: Date): Promise<PendingRow[]> {

@@ -41,4 +41,4 @@ export interface SeedDownloadResult {
 export const preheatQueueJobId = (jobId: number): string => `job-${jobId}`;
 export * from './queue.module';
 export * from './row-reconciler';
-export * from './shutdown';
+export * from './gateway-worker-host';

@@ -1,3 +1,4 @@
+import { GatewayConfig } from '@accel/config';
 import { Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Queue } from 'bullmq';
 
@@ -11,15 +12,21 @@ export interface PendingRow {
 /**
  * Re-queues rows that MySQL says are unfinished but that have no live queue entry (Redis lost
  * its data, or a process died between writing the row and queueing it). Runs at start and
- * every `intervalSeconds`; rows younger than `graceSeconds` are left alone.
+ * every `preheat.reconcileIntervalSeconds`; rows younger than `preheat.reconcileGraceSeconds`
+ * are left alone.
  */
 export abstract class RowQueueReconciler implements OnApplicationBootstrap, OnModuleDestroy {
   protected readonly log = new Logger(this.constructor.name);
   private timer?: NodeJS.Timeout;
 
   protected abstract readonly queue: Queue;
-  protected abstract readonly intervalSeconds: number;
-  protected abstract readonly graceSeconds: number;
+  private readonly intervalSeconds: number;
+  private readonly graceSeconds: number;
+
+  constructor(config: GatewayConfig) {
+    this.intervalSeconds = config.preheat.reconcileIntervalSeconds;
+    this.graceSeconds = config.preheat.reconcileGraceSeconds;
+  }
   protected abstract pending(olderThan: Date): Promise<PendingRow[]>;
   protected abstract enqueue(id: number): Promise<void>;
 
