@@ -1,25 +1,26 @@
-import { ChunkDictionary, FsTree, NydusBlob, expandBlob, parseBlob, readChunk, writeLayerBlob, writeRafsV6 } from '@accel/convert';
+import { BlobSink, ChunkDictionary, FsTree, NydusBlob, expandBlob, parseBlob, readChunk, writeLayerBlob, writeRafsV6 } from '@accel/convert';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { SourceFile, richLayerFiles, tarOf } from '../support/layers';
 import { overlay, scan } from '../support/rootfs';
 
 const CHUNK = 64 * 1024;
+/** A blob sink that keeps copies of what it is given. */
+const collect = (parts: Buffer[]): BlobSink => ({ write: async (d) => void parts.push(Buffer.from(d)) });
+
 const opts = { chunkSize: CHUNK, compressor: 'zstd' as const, digester: 'blake3' as const };
 
 async function blobOf(files: SourceFile[], tree: FsTree, index: number, dict: ChunkDictionary): Promise<{ blob: Buffer; meta: NydusBlob }> {
-  const out = new PassThrough();
   const parts: Buffer[] = [];
-  out.on('data', (c: Buffer) => parts.push(c));
+  const out = collect(parts);
   const meta = await writeLayerBlob(Readable.from([await tarOf(files)]), tree, index, dict, out, opts);
-  out.end();
   return { blob: Buffer.concat(parts), meta };
 }
 
@@ -77,11 +78,9 @@ describe('Nydus RAFS v6 (native, verified with erofs-utils)', () => {
     const tree = new FsTree();
     const dict: ChunkDictionary = new Map();
     const a = await blobOf(lower, tree, 0, dict);
-    const out = new PassThrough();
     const parts: Buffer[] = [];
-    out.on('data', (c: Buffer) => parts.push(c));
+    const out = collect(parts);
     await writeLayerBlob(Readable.from([await tarOf(upper)]), tree, 1, dict, out, { ...opts, lowerBlobs: [a.meta] });
-    out.end();
     const b = Buffer.concat(parts);
     const { decompress: zstdDecompress } = await import('zstd-napi');
     const dir = mkdtempSync(join(tmpdir(), 'accel-nydus-layer-'));
@@ -109,11 +108,9 @@ describe('Nydus RAFS v6 (native, verified with erofs-utils)', () => {
     it(`with compressor ${compressor} the blobs expand and fsck.erofs extracts the same tree`, async () => {
       const o = { ...opts, compressor };
       const tree = new FsTree();
-      const out = new PassThrough();
       const parts: Buffer[] = [];
-      out.on('data', (c: Buffer) => parts.push(c));
+      const out = collect(parts);
       const meta = await writeLayerBlob(Readable.from([await tarOf(lower)]), tree, 0, new Map(), out, o);
-      out.end();
       const blob = Buffer.concat(parts);
       assert.equal(parseBlob(blob).compressor, compressor);
       const dir = mkdtempSync(join(tmpdir(), `accel-nydus-${compressor}-`));
@@ -131,8 +128,7 @@ describe('Nydus RAFS v6 (native, verified with erofs-utils)', () => {
     const data = gzipSync(await tarOf(upper));
     for (const bad of [Buffer.concat([data.subarray(0, 60), Buffer.alloc(200, 0x41)]), data.subarray(0, data.length / 2)]) {
       const run = async () => {
-        const out = new PassThrough();
-        out.resume();
+        const out = collect([]);
         try {
           await writeLayerBlob(await tarStreamOf(Readable.from([bad])), new FsTree(), 0, new Map(), out, opts);
         } catch (e) {

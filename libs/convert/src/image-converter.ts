@@ -6,7 +6,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -15,7 +15,7 @@ import { finished } from 'node:stream/promises';
 import { Repository } from 'typeorm';
 import { EstargzDriverSettings, estargzSettings } from './estargz/estargz-settings';
 import { LayerFormatError, asLayerError, convertLayerToEstargz, tarStreamOf } from './estargz/layer-converter';
-import { ChunkDictionary, NydusBlob, writeLayerBlob } from './nydus/blob-writer';
+import { ChunkDictionary, NydusBlob, fileSink, writeLayerBlob } from './nydus/blob-writer';
 import { bootstrapLayer } from './nydus/bootstrap-layer';
 import { FsTree } from './nydus/fs-tree';
 import { nydusSettings } from './nydus/nydus-settings';
@@ -221,15 +221,14 @@ export class ImageConverter {
       const blob = await this.layerSlots.use(() =>
         this.withScratch(async (scratch) => {
           const source = await this.openSourceLayer(loc, layer);
-          const out = createWriteStream(scratch);
+          const file = await open(scratch, 'w');
           let written: NydusBlob;
           try {
-            written = await writeLayerBlob(await tarStreamOf(source.stream), tree, index, dict, out, { ...settings, lowerBlobs: blobs });
+            written = await writeLayerBlob(await tarStreamOf(source.stream), tree, index, dict, fileSink(file), { ...settings, lowerBlobs: blobs });
           } catch (e) {
             throw this.layerError(layer, asLayerError(e));
           } finally {
-            out.end();
-            await finished(out).catch(() => undefined);
+            await file.close();
           }
           source.verify();
           await this.registry.putBlob(loc, `sha256:${written.id}`, createReadStream(scratch), written.size);

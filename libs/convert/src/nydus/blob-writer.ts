@@ -1,6 +1,6 @@
 import { createHash, Hash } from 'node:crypto';
-import { once } from 'node:events';
-import { Readable, Writable } from 'node:stream';
+import { FileHandle } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { readTar } from '../tar/tar-reader';
 import { encodeTarHeader, paddingFor } from '../tar/tar-header';
 import {
@@ -10,7 +10,7 @@ import {
 import { compress as zstdCompress } from 'zstd-napi';
 import { chunkPool } from './chunk-pool';
 import { writeRafsV6 } from './rafs-v6';
-import { ChunkDone } from './chunk-worker';
+import { ChunkBatcher, PlacedBatch } from './chunk-batcher';
 import { ChunkRef, FsInode, FsTree, xattrsFromPax } from './fs-tree';
 
 export interface NydusOptions {
@@ -48,28 +48,50 @@ export interface NydusBlob {
 /** Chunks already stored by this image, by digest: a repeated chunk is referenced, not stored again. */
 export type ChunkDictionary = Map<string, ChunkRef>;
 
-/** Chunks being digested and compressed at once (memory ≈ this × chunk size × 2). */
-const MAX_IN_FLIGHT = 4;
+/** Where a blob's bytes go, in order. */
+export interface BlobSink {
+  /** Appends `data`; settles once `data` has been consumed and its memory may be reused. */
+  write(data: Uint8Array): Promise<void>;
+}
 
-/** Reads exact byte counts from a stream. */
-async function* chunksOf(body: Readable, size: number, chunkSize: number): AsyncGenerator<Buffer> {
-  let pending: Buffer[] = [];
-  let pendingLength = 0;
+/** Appends to an open file with positional writes: each write owns its range, so they may overlap. */
+export function fileSink(file: FileHandle): BlobSink {
+  let end = 0;
+  return {
+    async write(data) {
+      let at = end;
+      end += data.length;
+      for (let done = 0; done < data.length; ) {
+        const { bytesWritten } = await file.write(data, done, data.length - done, at);
+        done += bytesWritten;
+        at += bytesWritten;
+      }
+    },
+  };
+}
+
+interface ChunkOwner {
+  node: FsInode;
+  slot: number;
+}
+
+/** Copies a file's data into chunk batches straight from the tar stream's buffers. */
+async function copyChunks(body: Readable, size: number, chunkSize: number, batcher: ChunkBatcher<ChunkOwner>, node: FsInode): Promise<void> {
   let remaining = size;
+  let chunkLeft = 0;
+  let slot = 0;
   for await (const piece of body) {
     let buf = piece as Buffer;
-    while (buf.length > 0) {
-      const want = Math.min(chunkSize, remaining) - pendingLength;
-      const take = buf.subarray(0, want);
-      pending.push(take);
-      pendingLength += take.length;
-      buf = buf.subarray(take.length);
-      if (pendingLength === Math.min(chunkSize, remaining)) {
-        yield pending.length === 1 ? pending[0] : Buffer.concat(pending);
-        remaining -= pendingLength;
-        pending = [];
-        pendingLength = 0;
+    while (buf.length > 0 && remaining > 0) {
+      if (chunkLeft === 0) {
+        chunkLeft = Math.min(chunkSize, remaining);
+        await batcher.begin({ node, slot: slot++ }, chunkLeft);
       }
+      const n = Math.min(chunkLeft, buf.length);
+      batcher.write(buf.subarray(0, n));
+      chunkLeft -= n;
+      remaining -= n;
+      buf = buf.subarray(n);
     }
   }
   if (remaining !== 0) throw new Error(`tar entry ends ${remaining} bytes early: truncated layer`);
@@ -81,44 +103,54 @@ async function* chunksOf(body: Readable, size: number, chunkSize: number): Async
  * chunk digests and the blob TOC, each behind a tar header as nydus-image writes them. The
  * layer's entries are applied to `tree` on the way.
  */
-export async function writeLayerBlob(tar: Readable, tree: FsTree, index: number, dict: ChunkDictionary, out: Writable, opts: NydusOptions): Promise<NydusBlob> {
-  const pool = chunkPool();
+export async function writeLayerBlob(tar: Readable, tree: FsTree, index: number, dict: ChunkDictionary, sink: BlobSink, opts: NydusOptions): Promise<NydusBlob> {
   const blobHash: Hash = createHash('sha256');
   let written = 0;
-  const emit = async (buf: Buffer) => {
-    if (buf.length === 0) return;
+  const append = (buf: Uint8Array): Promise<void> => {
     blobHash.update(buf);
     written += buf.length;
-    if (!out.write(buf)) await once(out, 'drain');
+    return sink.write(buf);
+  };
+  const emit = async (buf: Buffer) => {
+    if (buf.length > 0) await append(buf);
   };
   const chunks: ChunkInfo[] = [];
   const chunkDigests: Buffer[] = [];
   let uncompressedEnd = 0;
-  // Chunks digest and compress in parallel; they are stored (or found in the dictionary) in
-  // order, so the blob is the same bytes whatever the timing.
-  const inFlight: { node: FsInode; slot: number; size: number; done: Promise<ChunkDone> }[] = [];
-  const settle = async (keep: number) => {
-    while (inFlight.length > keep) {
-      const { node, slot, size, done } = inFlight.shift()!;
-      const result = await done;
-      const d = Buffer.from(result.digest);
+  // A batch's new chunks are stored in order; repeated ones point at the copy already stored.
+  const place = ({ chunks: batch, output, done }: PlacedBatch<ChunkOwner>): Promise<void> => {
+    const writes: Promise<void>[] = [];
+    let runStart = 0;
+    let runEnd = 0;
+    const flushRun = () => {
+      if (runEnd > runStart) writes.push(append(output.subarray(runStart, runEnd)));
+    };
+    let at = 0;
+    batch.forEach(({ owner, length }, i) => {
+      const storedSize = done.stored[i];
+      const d = Buffer.from(done.digests.buffer, done.digests.byteOffset + i * 32, 32);
       const key = d.toString('hex');
       const known = dict.get(key);
       if (known) {
-        node.chunks[slot] = known;
-        continue;
+        owner.node.chunks[owner.slot] = known;
+        flushRun();
+        runStart = runEnd = at + storedSize;
+      } else {
+        const info: ChunkInfo = { compressedOffset: written + (runEnd - runStart), compressedSize: storedSize, uncompressedOffset: alignUp(uncompressedEnd, CHUNK_ALIGN), uncompressedSize: length };
+        uncompressedEnd = info.uncompressedOffset + length;
+        const ref: ChunkRef = { blobIndex: index, ciIndex: chunks.length, digest: d, ...info };
+        chunks.push(info);
+        chunkDigests.push(d);
+        dict.set(key, ref);
+        owner.node.chunks[owner.slot] = ref;
+        runEnd = at + storedSize;
       }
-      const stored = Buffer.from(result.stored.buffer, result.stored.byteOffset, result.stored.byteLength);
-      const info: ChunkInfo = { compressedOffset: written, compressedSize: stored.length, uncompressedOffset: alignUp(uncompressedEnd, CHUNK_ALIGN), uncompressedSize: size };
-      uncompressedEnd = info.uncompressedOffset + size;
-      await emit(stored);
-      const ref: ChunkRef = { blobIndex: index, ciIndex: chunks.length, digest: d, ...info };
-      chunks.push(info);
-      chunkDigests.push(d);
-      dict.set(key, ref);
-      node.chunks[slot] = ref;
-    }
+      at += storedSize;
+    });
+    flushRun();
+    return Promise.all(writes).then(() => undefined);
   };
+  const batcher = new ChunkBatcher<ChunkOwner>(chunkPool(), opts.chunkSize, opts, place);
   tree.beginLayer();
   const layerTree = new FsTree(false);
   for await (const { header, body } of readTar(tar)) {
@@ -132,13 +164,9 @@ export async function writeLayerBlob(tar: Readable, tree: FsTree, index: number,
     node.chunks = [];
     // The layer's own bootstrap sees the same chunks as the merged tree.
     if (raw) raw.chunks = node.chunks;
-    let slot = 0;
-    for await (const data of chunksOf(body, header.size, opts.chunkSize)) {
-      inFlight.push({ node, slot: slot++, size: data.length, done: pool.run(data, opts.digester, opts.compressor) });
-      await settle(MAX_IN_FLIGHT);
-    }
+    await copyChunks(body, header.size, opts.chunkSize, batcher, node);
   }
-  await settle(0);
+  await batcher.flush();
   const compressedDataSize = written;
   const tocEntries: Buffer[] = [];
   // Each entry's data comes before its tar header ("reverse tar"), padded to 512 bytes.
@@ -174,7 +202,6 @@ export async function writeLayerBlob(tar: Readable, tree: FsTree, index: number,
   await entry('image.boot', zstdCompress(layerBoot), TocFlag.zstd, layerBoot);
   const toc = Buffer.concat(tocEntries);
   await entry('rafs.blob.toc', toc, TocFlag.none);
-  if (!out.write(Buffer.alloc(0))) await once(out, 'drain');
   return {
     index,
     id: blobHash.digest('hex'),

@@ -1,44 +1,88 @@
 import { createHash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import { createBLAKE3, IHasher } from 'hash-wasm';
-import { compressSync } from 'lz4-napi';
-import { compress } from 'zstd-napi';
+import { compressSync as lz4Compress } from 'lz4-napi';
+import { CCtx, compressBound } from 'zstd-napi/binding';
 
-/** Digests and compresses chunks off the main thread. */
-export interface ChunkJob {
+/**
+ * A batch of consecutive chunks in shared memory: `input` holds them back to back, the worker
+ * writes what is to be stored for each (compressed, or the chunk itself when compression does
+ * not help) back to back into `output`. Nothing is allocated per chunk on either side.
+ */
+export interface ChunkBatchJob {
   id: number;
-  data: Uint8Array;
+  input: SharedArrayBuffer;
+  output: SharedArrayBuffer;
+  lengths: Int32Array;
   digester: 'blake3' | 'sha256';
   compressor: 'zstd' | 'lz4_block' | 'none';
 }
 
-export interface ChunkDone {
+export interface ChunkBatchDone {
   id: number;
-  digest: Uint8Array;
-  /** What to store: the compressed chunk, or the chunk itself when compression did not help. */
-  stored: Uint8Array;
+  /** 32 bytes per chunk. */
+  digests: Uint8Array;
+  /** Bytes stored per chunk in `output`; fewer than the chunk's length means compressed. */
+  stored: Int32Array;
 }
 
 let blake3: IHasher | undefined;
+let zstd: CCtx | undefined;
 
-parentPort?.on('message', async (job: ChunkJob) => {
-  const data = Buffer.from(job.data.buffer, job.data.byteOffset, job.data.byteLength);
-  let digest: Buffer;
-  if (job.digester === 'blake3') {
-    blake3 ??= await createBLAKE3();
-    blake3.init();
-    blake3.update(data);
-    digest = Buffer.from(blake3.digest('binary'));
-  } else {
-    digest = createHash('sha256').update(data).digest();
+function digestOf(data: Uint8Array, digester: ChunkBatchJob['digester']): Uint8Array {
+  if (digester === 'sha256') return createHash('sha256').update(data).digest();
+  blake3!.init();
+  blake3!.update(data);
+  return blake3!.digest('binary');
+}
+
+/** Compresses `src` into `dst`; returns 0 when that does not make it smaller. */
+function compressInto(src: Uint8Array, dst: Uint8Array, compressor: ChunkBatchJob['compressor']): number {
+  if (compressor === 'zstd') {
+    zstd ??= new CCtx();
+    try {
+      const n = zstd.compress2(dst, src);
+      return n < src.length ? n : 0;
+    } catch {
+      return 0; // "Destination buffer is too small": incompressible
+    }
   }
-  let stored: Uint8Array = job.data;
-  if (job.compressor !== 'none') {
+  if (compressor === 'lz4_block') {
     // lz4-napi prefixes the block with its size (u32 LE); Nydus stores the bare block.
-    const z = job.compressor === 'zstd' ? compress(data) : compressSync(data).subarray(4);
-    if (z.length < data.length) stored = z;
+    const block = lz4Compress(Buffer.from(src.buffer, src.byteOffset, src.byteLength)).subarray(4);
+    if (block.length >= src.length) return 0;
+    dst.set(block);
+    return block.length;
   }
-  const reply: ChunkDone = { id: job.id, digest: new Uint8Array(digest), stored };
-  // The chunk travels back only when it is stored as is; compressed output is copied (it may share a pool).
-  parentPort!.postMessage(reply, stored === job.data ? [job.data.buffer as ArrayBuffer] : []);
+  return 0;
+}
+
+async function run(job: ChunkBatchJob): Promise<ChunkBatchDone> {
+  if (job.digester === 'blake3') blake3 ??= await createBLAKE3();
+  const digests = new Uint8Array(job.lengths.length * 32);
+  const stored = new Int32Array(job.lengths.length);
+  let inPos = 0;
+  let outPos = 0;
+  for (let i = 0; i < job.lengths.length; i++) {
+    const len = job.lengths[i];
+    const src = new Uint8Array(job.input, inPos, len);
+    const dst = new Uint8Array(job.output, outPos, Math.min(compressBound(len), job.output.byteLength - outPos));
+    digests.set(digestOf(src, job.digester), i * 32);
+    let n = compressInto(src, dst, job.compressor);
+    if (n === 0) {
+      dst.set(src); // stored as is: a chunk never grows, so the batch always fits
+      n = len;
+    }
+    stored[i] = n;
+    inPos += len;
+    outPos += n;
+  }
+  return { id: job.id, digests, stored };
+}
+
+parentPort?.on('message', (job: ChunkBatchJob) => {
+  run(job).then(
+    (done) => parentPort!.postMessage(done, [done.digests.buffer as ArrayBuffer, done.stored.buffer as ArrayBuffer]),
+    (e: Error) => parentPort!.postMessage({ id: job.id, error: e.message }),
+  );
 });
