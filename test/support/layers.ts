@@ -51,6 +51,10 @@ export function richLayerFiles(chunkSize: number): SourceFile[] {
     { name: `${longDir}/${'f'.repeat(90)}.txt`, type: 'file', content: Buffer.from('long name\n'), mode: 0o644 },
     { name: `${longDir}/link-with-a-long-target`, type: 'symlink', linkname: `../../${'t'.repeat(150)}` },
     { name: 'srv/café/naïve.txt', type: 'file', content: Buffer.from('utf-8 names\n'), mode: 0o644 },
+    // Directory entries spanning several 4 KiB blocks, and symlink targets too long to sit beside their inode.
+    ...Array.from({ length: 300 }, (_, i): SourceFile => ({ name: `many/entry-${String(i).padStart(4, '0')}-${'n'.repeat(20)}`, type: 'file', content: Buffer.from(`${i}\n`), mode: 0o644 })),
+    { name: 'many/target-of-2500', type: 'symlink', linkname: `${'m/'.repeat(1248)}end` },
+    { name: 'many/target-of-4050', type: 'symlink', linkname: `${'m/'.repeat(2023)}end` },
   ];
 }
 

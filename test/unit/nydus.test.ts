@@ -72,6 +72,15 @@ describe('Nydus RAFS v6 (native, verified with erofs-utils)', () => {
     assert.equal(boot.readUInt32LE(prefetchOffset + 4), nid, 'the nid of /usr/bin/tool');
     // The hard link's own header (0644 in this layer) applies to the shared inode, as containerd's unpack does.
     assert.equal(boot.readUInt16LE(metaBlkaddr * 4096 + nid * 32 + 4), 0o100644, 'the shared inode takes the link entry\'s mode');
+    // Directory and symlink tails sit beside their inode (FLAT_INLINE = 2) unless they cannot fit one block with it.
+    const layoutOf = async (path: string) => {
+      const { stdout } = await promisify(execFile)('dump.erofs', [`--device=${join(dir, 'blob0')}`, `--device=${join(dir, 'blob1')}`, `--path=${path}`, join(dir, 'image.boot')]);
+      return Number(/Layout: (\d+)/.exec(stdout)![1]);
+    };
+    assert.deepEqual(
+      await Promise.all(['/etc', '/many', '/usr/bin/sh', '/many/target-of-2500', '/many/target-of-4050'].map(layoutOf)),
+      [2, 2, 2, 2, 0],
+    );
   });
 
   it('inlines each layer\'s own bootstrap (whiteouts kept as files) that fsck.erofs can read', async () => {

@@ -13,6 +13,7 @@ const FEATURE_INCOMPAT_CHUNKED_FILE = 0x4;
 const FEATURE_INCOMPAT_DEVICE_TABLE = 0x8;
 const INODE_SIZE = 64; // extended inodes: 32-bit ids and per-file mtime
 const LAYOUT_FLAT_PLAIN = 0;
+const LAYOUT_FLAT_INLINE = 2;
 const LAYOUT_CHUNK_BASED = 4;
 const CHUNK_FORMAT_INDEXES = 0x0020;
 const DIRENT_SIZE = 12;
@@ -60,9 +61,11 @@ interface Placed {
   nid: number;
   xattrs: Buffer;
   nlink: number;
-  /** Directories and symlinks: their data, stored in whole blocks (FLAT_PLAIN). */
+  /** Directories and symlinks: their data; whole blocks at `blkaddr`, the tail after the inode when `inline`. */
   data?: Buffer;
   blkaddr?: number;
+  /** FLAT_INLINE: the last partial block follows the inode and its xattrs in the same block. */
+  inline: boolean;
   parent: FsInode;
 }
 
@@ -107,7 +110,7 @@ export function writeRafsV6(tree: FsTree, blobs: NydusBlob[], opts: NydusOptions
       known.nlink++;
       return;
     }
-    const p: Placed = { inode, ino: order.length + 1, offset: 0, nid: 0, xattrs: encodeXattrs(inode.xattrs), nlink: 1, parent };
+    const p: Placed = { inode, ino: order.length + 1, offset: 0, nid: 0, xattrs: encodeXattrs(inode.xattrs), nlink: 1, parent, inline: false };
     placed.set(inode, p);
     order.push(p);
     if (inode.kind === 'dir' && inode !== tree.root) queue.push(inode);
@@ -134,17 +137,33 @@ export function writeRafsV6(tree: FsTree, blobs: NydusBlob[], opts: NydusOptions
   // One block before the first inode, so the root's nid is never 0.
   const metaBlkaddr = firstInodeBlock - 1;
 
-  // 3. Inode placement (32-byte slots; an inode core never straddles a block).
+  // 3. Directory and symlink data; a directory's size does not depend on the nids it will hold.
+  const dirEntries = (p: Placed) => [
+    { name: Buffer.from('.'), nid: p.nid, type: FILE_TYPE.dir },
+    { name: Buffer.from('..'), nid: placed.get(p.parent)?.nid ?? 0, type: FILE_TYPE.dir },
+    ...[...p.inode.children!].map(([name, child]) => ({ name: Buffer.from(name, 'latin1'), nid: placed.get(child)?.nid ?? 0, type: FILE_TYPE[child.kind] })),
+  ];
+  for (const p of order) {
+    if (p.inode.kind === 'dir') p.data = directoryData(dirEntries(p));
+    else if (p.inode.kind === 'symlink') p.data = p.inode.symlink ?? Buffer.alloc(0);
+  }
+
+  // 4. Inode placement (32-byte slots; an inode core never straddles a block). A directory or
+  // symlink whose last partial block fits beside its inode keeps it there (FLAT_INLINE), as
+  // nydus-image and mkfs.erofs do: most of them then take no data block at all.
   const chunkBits = Math.log2(opts.chunkSize);
   const sizeOf = (p: Placed) => {
     const base = INODE_SIZE + p.xattrs.length;
     if (p.inode.kind === 'file' && p.inode.size > 0) return alignUp(base, 8) + 8 * Math.ceil(p.inode.size / opts.chunkSize);
-    return base;
+    return base + (p.inline ? p.data!.length % BLOCK : 0);
   };
   let cursor = firstInodeBlock * BLOCK;
   for (const p of order) {
     cursor = alignUp(cursor, 32);
-    if ((cursor % BLOCK) + INODE_SIZE > BLOCK) cursor = alignUp(cursor, BLOCK);
+    const tail = (p.data?.length ?? 0) % BLOCK;
+    p.inline = tail > 0 && INODE_SIZE + p.xattrs.length + tail <= BLOCK;
+    const unbroken = p.inline ? sizeOf(p) : INODE_SIZE;
+    if ((cursor % BLOCK) + unbroken > BLOCK) cursor = alignUp(cursor, BLOCK);
     p.offset = cursor;
     p.nid = (cursor - metaBlkaddr * BLOCK) / 32;
     cursor += sizeOf(p);
@@ -152,28 +171,20 @@ export function writeRafsV6(tree: FsTree, blobs: NydusBlob[], opts: NydusOptions
   const rootNid = placed.get(tree.root)!.nid;
   if (rootNid > 0xffff) throw new Error('root inode does not fit the superblock');
 
-  // 4. Data blocks of directories and symlinks.
+  // 5. Whole data blocks of directories and symlinks, after the inodes.
   let block = alignUp(cursor, BLOCK) / BLOCK;
   for (const p of order) {
-    if (p.inode.kind === 'dir') {
-      const entries = [
-        { name: Buffer.from('.'), nid: p.nid, type: FILE_TYPE.dir },
-        { name: Buffer.from('..'), nid: placed.get(p.parent)!.nid, type: FILE_TYPE.dir },
-        ...[...p.inode.children!].map(([name, child]) => ({ name: Buffer.from(name, 'latin1'), nid: placed.get(child)!.nid, type: FILE_TYPE[child.kind] })),
-      ];
-      p.data = directoryData(entries);
-    } else if (p.inode.kind === 'symlink') {
-      p.data = p.inode.symlink ?? Buffer.alloc(0);
-    }
-    if (p.data && p.data.length > 0) {
+    if (p.inode.kind === 'dir') p.data = directoryData(dirEntries(p));
+    const whole = p.data ? (p.inline ? Math.floor(p.data.length / BLOCK) : Math.ceil(p.data.length / BLOCK)) : 0;
+    if (whole > 0) {
       p.blkaddr = block;
-      block += Math.ceil(p.data.length / BLOCK);
+      block += whole;
     }
   }
   const totalBlocks = block;
   const image = Buffer.alloc(totalBlocks * BLOCK);
 
-  // 5. Inodes, xattrs, chunk indexes.
+  // 6. Inodes, xattrs, chunk indexes, inline tails.
   for (const p of order) {
     const { inode } = p;
     const at = p.offset;
@@ -189,6 +200,7 @@ export function writeRafsV6(tree: FsTree, blobs: NydusBlob[], opts: NydusOptions
     } else if (inode.kind === 'dir' || inode.kind === 'symlink') {
       size = p.data!.length;
       iu = p.blkaddr ?? NULL_ADDR;
+      if (p.inline) layout = LAYOUT_FLAT_INLINE;
     } else if (inode.kind === 'chardev' || inode.kind === 'blockdev') {
       iu = encodeDev(inode.rdev.major, inode.rdev.minor);
     }
@@ -213,10 +225,14 @@ export function writeRafsV6(tree: FsTree, blobs: NydusBlob[], opts: NydusOptions
         idx += 8;
       }
     }
-    if (p.blkaddr !== undefined) p.data!.copy(image, p.blkaddr * BLOCK);
+    if (p.data) {
+      const whole = p.inline ? p.data.length - (p.data.length % BLOCK) : p.data.length;
+      if (p.blkaddr !== undefined) p.data.copy(image, p.blkaddr * BLOCK, 0, whole);
+      if (p.inline) p.data.copy(image, at + INODE_SIZE + p.xattrs.length, whole);
+    }
   }
 
-  // 6. Superblock, RAFS extended superblock, device slots, blob and chunk tables.
+  // 7. Superblock, RAFS extended superblock, device slots, blob and chunk tables.
   const sb = SUPER_OFFSET;
   image.writeUInt32LE(EROFS_MAGIC, sb);
   image.writeUInt32LE(FEATURE_COMPAT_RAFS_V6, sb + 8);
