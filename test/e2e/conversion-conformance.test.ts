@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { PrivateContainerd } from '../support/containerd';
 import { ConversionWorld, richImage } from '../support/conversion-world';
 import { eventually } from '../support/env';
+import { MT } from '../support/images';
 
 /** Third-party checks of the eStargz output: containerd unpacks it, ctr-remote writes the same TOC. */
 describe('eStargz conformance with containerd and ctr-remote', () => {
@@ -12,7 +13,8 @@ describe('eStargz conformance with containerd and ctr-remote', () => {
   let token: string;
 
   before(async () => {
-    w = await ConversionWorld.start({ converter: { driver: { config: { chunk_size: String(4 << 20) } } } });
+    // docker2oci off: a Docker source keeps Docker types, and containerd must still take its eStargz layers.
+    w = await ConversionWorld.start({ converter: { driver: { config: { chunk_size: String(4 << 20), docker2oci: 'false' } } } });
     ctd = new PrivateContainerd();
     await ctd.start();
     token = await w.gateway.token(['conversion']);
@@ -33,6 +35,9 @@ describe('eStargz conformance with containerd and ctr-remote', () => {
     assert.equal(task.status, 'COMPLETED', task.reason);
     return img;
   }
+
+  /** The manifest digest containerd holds for an image reference. */
+  const digestOf = async (ref: string) => (await ctd.ctr('image', 'ls')).stdout.split('\n').find((l) => l.startsWith(`${ref} `))!.split(/\s+/)[2];
 
   const comparable = ({ offset: _o, innerOffset: _i, ...e }: TocEntry) => e;
 
@@ -75,7 +80,6 @@ describe('eStargz conformance with containerd and ctr-remote', () => {
       writeFileSync(record, prefetch.map((path) => JSON.stringify({ path, manifestDigest: img.digest, layerIndex: 0 })).join('\n') + '\n');
       const theirs = `${src}-ctr-remote-prio`;
       await ctd.ctrRemote('image', 'convert', '--estargz', '--oci', '--estargz-record-in', record, src, theirs);
-      const digestOf = async (ref: string) => (await ctd.ctr('image', 'ls')).stdout.split('\n').find((l) => l.startsWith(`${ref} `))!.split(/\s+/)[2];
       const [ourTocs, theirTocs] = [await tocsOf(await digestOf(ours)), await tocsOf(await digestOf(theirs))];
       assert.equal(ourTocs[0].filter((e) => e.type !== 'chunk').findIndex((e) => e.name === '.prefetch.landmark'), 6);
       assert.deepEqual(ourTocs[0].map(comparable), theirTocs[0].map(comparable));
@@ -93,10 +97,12 @@ describe('eStargz conformance with containerd and ctr-remote', () => {
       // Pull with unpacking: containerd checks every layer against the config's diff_ids.
       const pulled = await ctd.ctr('image', 'pull', '--plain-http', '--snapshotter', 'native', ours);
       assert.match(pulled.stdout, /unpacking linux\/amd64 sha256:/);
+      const converted = JSON.parse((await ctd.ctr('content', 'get', await digestOf(ours))).stdout) as { mediaType: string; layers: { mediaType: string }[] };
+      assert.equal(converted.mediaType, docker ? MT.dockerManifest : MT.ociManifest);
+      assert.ok(converted.layers.every((l) => l.mediaType === (docker ? MT.dockerLayer : MT.ociLayer)));
       await ctd.ctr('image', 'pull', '--plain-http', '--snapshotter', 'native', src);
       const theirs = `${w.registry.host}/${repo}:ctr-remote`;
       await ctd.ctrRemote('image', 'convert', '--estargz', '--oci', src, theirs);
-      const digestOf = async (ref: string) => (await ctd.ctr('image', 'ls')).stdout.split('\n').find((l) => l.startsWith(`${ref} `))!.split(/\s+/)[2];
       const [ourTocs, theirTocs] = [await tocsOf(await digestOf(ours)), await tocsOf(await digestOf(theirs))];
       assert.equal(ourTocs.length, 2);
       for (let i = 0; i < ourTocs.length; i++) {

@@ -36,7 +36,7 @@ describe('Nydus driver through the webhook (driver.type: nydus)', () => {
       return t && t.status !== 'PROCESSING' ? t : undefined;
     }, 60_000, `conversion of ${source}`);
   const get = async (repo: string, ref: string, kind: 'manifests' | 'blobs') => {
-    const res = await fetch(`http://${w.registry.host}/v2/${repo}/${kind}/${ref}`, { headers: { accept: 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json' } });
+    const res = await fetch(`http://${w.registry.host}/v2/${repo}/${kind}/${ref}`, { headers: { accept: [MT.ociIndex, MT.ociManifest, MT.dockerList, MT.dockerManifest].join(', ') } });
     assert.equal(res.status, 200, `${kind} ${ref}`);
     return Buffer.from(await res.arrayBuffer());
   };
@@ -139,18 +139,23 @@ describe('Nydus driver through the webhook (driver.type: nydus)', () => {
     assert.deepEqual(await layersOf('v1-again-nydus'), await layersOf('v1-nydus'), 'the same blobs and bootstrap, byte for byte');
   });
 
-  it('converts a multi-arch source from a CloudEvents payload into an index of Nydus manifests', async () => {
-    const idx = index([await image({ arch: 'amd64' }), await image({ arch: 'arm64' })]);
+  it('converts a multi-arch Docker source from a CloudEvents payload into a list of Nydus manifests that keep Docker types (docker2oci off)', async () => {
+    const idx = index([await image({ arch: 'amd64', docker: true }), await image({ arch: 'arm64', docker: true })], true);
     await w.push('library/nyd-multi', 'v1', idx);
     await w.webhook(w.cloudEventsPayload('library/nyd-multi', 'v1', idx.digest), { cloudEvents: true });
     const task = await waitTask(`${w.registry.host}/library/nyd-multi:v1`);
     assert.equal(task.status, 'COMPLETED', task.reason);
-    const out = JSON.parse((await get('library/nyd-multi', 'v1-nydus', 'manifests')).toString()) as { mediaType: string; manifests: { digest: string; platform: { architecture: string } }[] };
-    assert.equal(out.mediaType, 'application/vnd.oci.image.index.v1+json');
+    const out = JSON.parse((await get('library/nyd-multi', 'v1-nydus', 'manifests')).toString()) as { mediaType: string; manifests: { mediaType: string; digest: string; platform: { architecture: string } }[] };
+    assert.equal(out.mediaType, MT.dockerList);
     assert.deepEqual(out.manifests.map((d) => d.platform.architecture), ['amd64', 'arm64']);
     for (const d of out.manifests) {
-      const m = JSON.parse((await get('library/nyd-multi', d.digest, 'manifests')).toString()) as { layers: { annotations: Record<string, string> }[] };
+      assert.equal(d.mediaType, MT.dockerManifest);
+      const m = JSON.parse((await get('library/nyd-multi', d.digest, 'manifests')).toString()) as { mediaType: string; config: { mediaType: string }; layers: { mediaType: string; annotations: Record<string, string> }[] };
+      assert.equal(m.mediaType, MT.dockerManifest);
+      assert.equal(m.config.mediaType, MT.dockerConfig);
       assert.equal(m.layers.at(-1)!.annotations['containerd.io/snapshot/nydus-bootstrap'], 'true');
+      assert.equal(m.layers.at(-1)!.mediaType, MT.dockerLayer, 'the bootstrap layer takes the Docker gzip type');
+      assert.ok(m.layers.slice(0, -1).every((l) => l.mediaType === 'application/vnd.oci.image.layer.nydus.blob.v1'), 'blobs keep the Nydus blob type');
     }
     // Loop guard: the converted image is not converted again.
     await w.webhook(w.defaultPayload('library/nyd-multi', 'v1-nydus', ''));

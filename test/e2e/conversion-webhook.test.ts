@@ -78,8 +78,8 @@ describe('conversion webhook (acceld-compatible, :2077)', () => {
     await w.expectPreheated(task.preheat_job_id, token, (m.layers as { digest: string }[]).map((l) => l.digest));
   });
 
-  it('converts a multi-arch index from a CloudEvents payload into an index, reusing layers converted before', async () => {
-    const idx = index([await image({ arch: 'amd64' }), await image({ arch: 'arm64' })]);
+  it('converts a multi-arch Docker list from a CloudEvents payload into an OCI index (docker2oci on for eStargz), reusing layers converted before', async () => {
+    const idx = index([await image({ arch: 'amd64', docker: true }), await image({ arch: 'arm64', docker: true })], true);
     await w.push('library/multi', 'v2', idx);
     const r = await w.webhook(w.cloudEventsPayload('library/multi', 'v2', idx.digest), { cloudEvents: true });
     assert.equal(r.status, 200);
@@ -88,6 +88,12 @@ describe('conversion webhook (acceld-compatible, :2077)', () => {
     const out = (await manifest('library/multi', 'v2-esgz')).json!;
     assert.equal(out.mediaType, 'application/vnd.oci.image.index.v1+json');
     assert.deepEqual(out.manifests.map((d: { platform: { architecture: string } }) => d.platform.architecture), ['amd64', 'arm64']);
+    for (const d of out.manifests as { mediaType: string; digest: string }[]) {
+      assert.equal(d.mediaType, 'application/vnd.oci.image.manifest.v1+json');
+      const child = (await manifest('library/multi', d.digest)).json!;
+      assert.equal(child.config.mediaType, 'application/vnd.oci.image.config.v1+json');
+      assert.ok((child.layers as { mediaType: string }[]).every((l) => l.mediaType === 'application/vnd.oci.image.layer.v1.tar+gzip'));
+    }
     // The same source under another tag: layers are reused, the output is identical.
     await w.push('library/multi', 'v3', idx);
     await w.webhook(w.defaultPayload('library/multi', 'v3', idx.digest));

@@ -160,10 +160,12 @@ export class ConverterRuleConfig {
 export class ConverterDriverConfig {
   @IsIn(['estargz', 'nydus']) type: 'estargz' | 'nydus' = 'estargz';
   /**
-   * Driver options, strings as in acceld. estargz: `docker2oci` (default "true"),
-   * `chunk_size` (bytes, default 4194304), `compression_level` (1-9, default 9),
-   * `with_referrer` (default "false"), `prefetch_patterns` (newline-separated files to place
-   * first, before `.prefetch.landmark`).
+   * Driver options, strings as in acceld. Both: `docker2oci` (Docker sources become OCI
+   * images; default "true" for estargz, "false" for nydus, as acceld's templates),
+   * `with_referrer` (default "false"). estargz: `chunk_size` (bytes, default 4194304),
+   * `compression_level` (1-9, default 9), `prefetch_patterns` (newline-separated files to
+   * place first, before `.prefetch.landmark`). nydus: `fs_version` (6), `compressor`,
+   * `fs_chunk_size`, `digester`, `prefetch_patterns`, `merge_manifest`.
    */
   @IsObject() config: Record<string, string> = {};
 }

@@ -18,6 +18,7 @@ import { LayerFormatError, asLayerError, convertLayerToEstargz, tarStreamOf } fr
 import { ChunkDictionary, NydusBlob, fileSink, writeLayerBlob } from './nydus/blob-writer';
 import { bootstrapLayer } from './nydus/bootstrap-layer';
 import { FsTree } from './nydus/fs-tree';
+import { OutputMediaTypes, docker2oci, outputMediaTypes } from './output-media-types';
 import { nydusSettings } from './nydus/nydus-settings';
 import { writeRafsV6 } from './nydus/rafs-v6';
 
@@ -93,6 +94,10 @@ export class ImageConverter {
     @InjectRepository(ConvertedLayerEntity) private readonly converted: Repository<ConvertedLayerEntity>,
   ) {
     this.layerSlots = new Semaphore(config.converter.worker);
+    // A bad driver option stops the start with its name, rather than failing every task later.
+    if (config.converter.driver.type === 'nydus') nydusSettings(config);
+    else estargzSettings(config);
+    docker2oci(config);
   }
 
   schemeFor(host: string): 'http' | 'https' {
@@ -118,12 +123,13 @@ export class ImageConverter {
     if (skipped) return { digest: top.digest, sourceDigest: top.digest, sourceSize: 0, targetSize: 0, skipped };
     // acceld's merge_manifest: an index holding the (slightly changed) originals and the Nydus manifests.
     const merge = this.config.converter.driver.type === 'nydus' && truthy(this.config.converter.driver.config.merge_manifest);
+    const toOci = docker2oci(this.config);
     const pushed: PushedManifest[] = [];
-    for (const { d, m } of sources) pushed.push(await this.convertManifest(source, m, d, sourceReference, merge));
+    for (const { d, m } of sources) pushed.push(await this.convertManifest(source, m, d, sourceReference, outputMediaTypes(m.mediaType ?? d.mediaType, toOci), merge));
     const sourceSize = sum(pushed.map((p) => p.sourceSize));
     const targetSize = sum(pushed.map((p) => p.targetSize));
     if (!isIndex && !merge) {
-      const digest = await this.registry.putManifest(source, targetTag, MediaType.OciManifest, pushed[0].body);
+      const digest = await this.registry.putManifest(source, targetTag, pushed[0].descriptor.mediaType, pushed[0].body);
       return { digest, sourceDigest: top.digest, sourceSize, targetSize };
     }
     const entries: Descriptor[] = [];
@@ -132,16 +138,18 @@ export class ImageConverter {
       if (merge) entries.push({ ...(await this.pushSeparatedOriginal(source, sources[i].m, sources[i].d)), platform });
       entries.push({ ...p.descriptor, platform, ...(merge ? { artifactType: NYDUS_ARTIFACT_TYPE } : {}) } as Descriptor);
     }
-    const body = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: entries } satisfies ImageIndex));
-    const digest = await this.registry.putManifest(source, targetTag, MediaType.OciIndex, body);
+    // acceld's merged index is always OCI (it carries artifactType); otherwise a Docker list stays one unless docker2oci.
+    const indexType = merge ? MediaType.OciIndex : outputMediaTypes(top.mediaType, toOci).index;
+    const body = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: indexType, manifests: entries } satisfies ImageIndex));
+    const digest = await this.registry.putManifest(source, targetTag, indexType, body);
     return { digest, sourceDigest: top.digest, sourceSize, targetSize };
   }
 
-  private async convertManifest(loc: ManifestLocation, m: ImageManifest, self: Descriptor, sourceReference: string, merged = false): Promise<PushedManifest> {
+  private async convertManifest(loc: ManifestLocation, m: ImageManifest, self: Descriptor, sourceReference: string, types: OutputMediaTypes, merged: boolean): Promise<PushedManifest> {
     const converted =
       this.config.converter.driver.type === 'nydus'
-        ? await this.nydusLayers(loc, m, self, sourceReference)
-        : await this.estargzLayers(loc, m, estargzSettings(this.config));
+        ? await this.nydusLayers(loc, m, self, sourceReference, types.layerGzip)
+        : await this.estargzLayers(loc, m, estargzSettings(this.config), types.layerGzip);
     const config = await this.readConfig(loc, m.config);
     const platform = { os: String(config.os ?? 'linux'), architecture: String(config.architecture ?? 'amd64'), ...(config.variant ? { variant: String(config.variant) } : {}) };
     config.rootfs = { type: 'layers', diff_ids: converted.diffIds };
@@ -152,17 +160,17 @@ export class ImageConverter {
     // In a merged index the Nydus config type keeps stock containerd from picking this manifest.
     const out: ImageManifest & { mediaType: string; artifactType?: string } = {
       schemaVersion: 2,
-      mediaType: MediaType.OciManifest,
+      mediaType: types.manifest,
       ...(merged ? { artifactType: NYDUS_ARTIFACT_TYPE } : {}),
-      config: { mediaType: merged ? NYDUS_CONFIG_MEDIA_TYPE : MediaType.OciConfig, digest: configDigest, size: configBody.length },
+      config: { mediaType: merged ? NYDUS_CONFIG_MEDIA_TYPE : types.config, digest: configDigest, size: configBody.length },
       layers: converted.layers,
     };
     if (truthy(this.config.converter.driver.config.with_referrer)) out.subject = { mediaType: self.mediaType, digest: self.digest, size: self.size };
     if (converted.annotations) out.annotations = converted.annotations;
     const body = Buffer.from(JSON.stringify(out));
-    const digest = await this.registry.putManifest(loc, digestOf(body), MediaType.OciManifest, body);
+    const digest = await this.registry.putManifest(loc, digestOf(body), types.manifest, body);
     return {
-      descriptor: { mediaType: MediaType.OciManifest, digest, size: body.length },
+      descriptor: { mediaType: types.manifest, digest, size: body.length },
       body,
       platform,
       sourceSize: sizeOf(m),
@@ -198,8 +206,8 @@ export class ImageConverter {
     return { mediaType: out.mediaType, digest, size: body.length };
   }
 
-  private async estargzLayers(loc: ManifestLocation, m: ImageManifest, settings: EstargzDriverSettings): Promise<DriverOutput> {
-    const layers = await mapLimit(m.layers ?? [], this.config.converter.worker, (l) => this.layerSlots.use(() => this.convertLayer(loc, l, settings)));
+  private async estargzLayers(loc: ManifestLocation, m: ImageManifest, settings: EstargzDriverSettings, layerType: string): Promise<DriverOutput> {
+    const layers = await mapLimit(m.layers ?? [], this.config.converter.worker, (l) => this.layerSlots.use(() => this.convertLayer(loc, l, settings, layerType)));
     return {
       layers: layers.map((l) => l.descriptor),
       diffIds: layers.map((l) => l.diffId),
@@ -211,7 +219,7 @@ export class ImageConverter {
    * Nydus: the layers, in order, become data blobs (a chunk stored once per image) while the
    * merged filesystem tree grows; the RAFS v6 bootstrap of that tree is the last layer.
    */
-  private async nydusLayers(loc: ManifestLocation, m: ImageManifest, self: Descriptor, sourceReference: string): Promise<DriverOutput> {
+  private async nydusLayers(loc: ManifestLocation, m: ImageManifest, self: Descriptor, sourceReference: string, bootstrapType: string): Promise<DriverOutput> {
     const settings = nydusSettings(this.config);
     const tree = new FsTree();
     const dict: ChunkDictionary = new Map();
@@ -241,7 +249,7 @@ export class ImageConverter {
     const boot = bootstrapLayer(writeRafsV6(tree, blobs, settings), blobs.map((b) => ({ id: b.id, meta: b.blobMeta })));
     const bootDigest = digestOf(boot.data);
     await this.registry.putBlob(loc, bootDigest, boot.data, boot.data.length);
-    layers.push({ mediaType: MediaType.OciLayerGzip, digest: bootDigest, size: boot.data.length, annotations: { [NYDUS_BOOTSTRAP_ANNOTATION]: 'true', [NYDUS_FS_VERSION_ANNOTATION]: settings.fsVersion } });
+    layers.push({ mediaType: bootstrapType, digest: bootDigest, size: boot.data.length, annotations: { [NYDUS_BOOTSTRAP_ANNOTATION]: 'true', [NYDUS_FS_VERSION_ANNOTATION]: settings.fsVersion } });
     return {
       layers,
       diffIds: [...blobs.map((b) => `sha256:${b.id}`), boot.diffId],
@@ -299,10 +307,10 @@ export class ImageConverter {
   }
 
   /** One layer: reused when converted before and still in the registry, else streamed through the writer. */
-  private async convertLayer(loc: ManifestLocation, layer: Descriptor, settings: EstargzDriverSettings): Promise<ConvertedLayer> {
+  private async convertLayer(loc: ManifestLocation, layer: Descriptor, settings: EstargzDriverSettings, mediaType: string): Promise<ConvertedLayer> {
     const known = await this.converted.findOneBy({ sourceDigest: layer.digest, settingsKey: settings.key });
     if (known && (await this.reuse(loc, known))) {
-      return { descriptor: this.layerDescriptor(known.targetDigest, known.targetSize, known.tocDigest, known.uncompressedSize), diffId: known.diffId };
+      return { descriptor: this.layerDescriptor(mediaType, known.targetDigest, known.targetSize, known.tocDigest, known.uncompressedSize), diffId: known.diffId };
     }
     return this.withScratch(async (scratch) => {
       const source = await this.openSourceLayer(loc, layer);
@@ -322,7 +330,7 @@ export class ImageConverter {
         { sourceDigest: layer.digest, settingsKey: settings.key, registry: loc.host, repository: loc.repository, targetDigest: result.digest, targetSize: result.size, diffId: result.diffId, tocDigest: result.tocDigest, uncompressedSize: result.uncompressedSize },
         ['sourceDigest', 'settingsKey'],
       );
-      return { descriptor: this.layerDescriptor(result.digest, result.size, result.tocDigest, result.uncompressedSize), diffId: result.diffId };
+      return { descriptor: this.layerDescriptor(mediaType, result.digest, result.size, result.tocDigest, result.uncompressedSize), diffId: result.diffId };
     });
   }
 
@@ -333,9 +341,9 @@ export class ImageConverter {
     return this.registry.mountBlob(loc, known.targetDigest, known.repository).catch(() => false);
   }
 
-  private layerDescriptor(digest: string, size: number, tocDigest: string, uncompressed: number): Descriptor {
+  private layerDescriptor(mediaType: string, digest: string, size: number, tocDigest: string, uncompressed: number): Descriptor {
     return {
-      mediaType: MediaType.OciLayerGzip,
+      mediaType,
       digest,
       size,
       annotations: { [TOC_DIGEST_ANNOTATION]: tocDigest, [UNCOMPRESSED_SIZE_ANNOTATION]: String(uncompressed) },

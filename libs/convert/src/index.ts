@@ -14,3 +14,4 @@ export * from './image-converter';
 export * from './conversion.engine';
 export * from './convert.module';
 export * from './nydus';
+export * from './output-media-types';
