@@ -1,7 +1,7 @@
 import { expandBlob, parseBlob } from '@accel/convert';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -11,7 +11,7 @@ import { gunzipSync } from 'node:zlib';
 import { readTar } from '@accel/convert';
 import { ConversionWorld, image, index } from '../support/conversion-world';
 import { eventually } from '../support/env';
-import { MT, push, sha256 } from '../support/images';
+import { MT, push, sha256, withCorruptFirstLayer } from '../support/images';
 import { SourceFile, gzipLayerOf, richLayerFiles } from '../support/layers';
 import { Expected, overlay, scan } from '../support/rootfs';
 import { PrivateContainerd } from '../support/containerd';
@@ -202,5 +202,55 @@ describe('Nydus merge_manifest: one index with the original and the Nydus image'
     } finally {
       await ctd.stop();
     }
+  });
+});
+
+describe('Nydus conversion against a registry behind Harbor-style token auth', () => {
+  let w: ConversionWorld;
+  let token: string;
+  before(async () => {
+    w = await ConversionWorld.start({ converter: { rules: [{ tag_suffix: '-nydus' }], driver: { type: 'nydus', config: { chunk_size: '' } } } }, { tokenAuth: true });
+    token = await w.gateway.token(['conversion']);
+  });
+  after(async () => w?.stop());
+
+  const waitTask = (source: string) =>
+    eventually(async () => {
+      const t = (await w.gateway.http<{ source: string; status: string; reason: string }[]>('GET', '/api/v1/conversions', { headers: { authorization: `Bearer ${token}` }, base: w.gateway.conversionUrl })).json.find((x) => x.source === source);
+      return t && t.status !== 'PROCESSING' ? t : undefined;
+    }, 60_000, `conversion of ${source}`);
+  /** Uploads whose data the registry still holds for a repository (a cancelled one keeps only its hash state). */
+  const openUploads = (repo: string) => {
+    const dir = join(w.registry.storage, 'docker/registry/v2/repositories', repo, '_uploads');
+    return existsSync(dir) ? readdirSync(dir).filter((id) => existsSync(join(dir, id, 'data'))) : [];
+  };
+
+  it('streams each blob up while it is written, with the robot account\'s push-scoped token', async () => {
+    const img = await image({ layers: 3, layerBytes: 300_000 });
+    await w.push('team/app', 'v1', img);
+    await w.webhook(w.defaultPayload('team/app', 'v1', img.digest));
+    const task = await waitTask(`${w.source.host}/team/app:v1`);
+    assert.equal(task.status, 'COMPLETED', task.reason);
+    assert.ok(w.tokens!.requests.some((r) => r.user === 'robot' && r.scope === 'repository:team/app:pull,push'), 'a push-scoped token for the robot');
+    const res = await fetch(`http://${w.registry.host}/v2/team/app/manifests/v1-nydus`, { headers: { accept: MT.ociManifest } });
+    const m = (await res.json()) as { layers: { digest: string; size: number }[] };
+    assert.equal(m.layers.length, 4, 'three blobs and the bootstrap');
+    for (const l of m.layers) {
+      const data = Buffer.from(await (await fetch(`http://${w.registry.host}/v2/team/app/blobs/${l.digest}`)).arrayBuffer());
+      assert.equal(sha256(data), l.digest);
+      assert.equal(data.length, l.size);
+    }
+    assert.deepEqual(openUploads('team/app'), []);
+  });
+
+  it('fails a corrupt layer with a readable reason, gives its upload up and leaves the target tag untouched', async () => {
+    const img = withCorruptFirstLayer(await image());
+    await w.push('team/broken', 'v1', img);
+    await w.webhook(w.defaultPayload('team/broken', 'v1', img.digest));
+    const task = await waitTask(`${w.source.host}/team/broken:v1`);
+    assert.equal(task.status, 'FAILED');
+    assert.match(task.reason, /source layer is corrupt/);
+    assert.equal((await fetch(`http://${w.registry.host}/v2/team/broken/manifests/v1-nydus`, { method: 'HEAD', headers: { accept: MT.ociManifest } })).status, 404);
+    assert.deepEqual(openUploads('team/broken'), [], 'the streamed upload was cancelled');
   });
 });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { ConversionWorld, image, index, richImage } from '../support/conversion-world';
+import { withCorruptFirstLayer } from '../support/images';
 import { eventually } from '../support/env';
 import { sha256 } from '../support/layers';
 
@@ -180,18 +181,7 @@ describe('conversion webhook (acceld-compatible, :2077)', () => {
   });
 
   it('fails a corrupt source layer with a readable reason and leaves the target tag untouched', async () => {
-    const img = await image();
-    const layer = img.blobs[1];
-    const corrupt = Buffer.from(layer.data);
-    corrupt.fill(0x41, 20, 60);
-    const { sha256: digestOf } = await import('../support/images');
-    layer.data = corrupt;
-    layer.digest = digestOf(corrupt);
-    const m = JSON.parse(img.manifest.toString());
-    m.layers[0].digest = layer.digest;
-    m.layers[0].size = corrupt.length;
-    img.manifest = Buffer.from(JSON.stringify(m));
-    img.digest = digestOf(img.manifest);
+    const img = withCorruptFirstLayer(await image());
     await w.push('library/broken', 'v1', img);
     await w.webhook(w.defaultPayload('library/broken', 'v1', img.digest));
     const [task] = await waitTask(`${w.registry.host}/library/broken:v1`);

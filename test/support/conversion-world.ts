@@ -6,6 +6,7 @@ import { TestGateway } from './gateway';
 import { BuiltImage, MT, image, index, push, sha256 as digestOf } from './images';
 import { gzipLayerOf, richLayerFiles } from './layers';
 import { RegistryProcess } from './registry';
+import { TokenServer } from './token-server';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,12 +46,28 @@ export async function richImage(chunkSize: number, docker = false): Promise<Buil
 
 /** A registry playing Harbor, a gateway converting its pushes, and seed peers for chained preheats. */
 export class ConversionWorld {
+  /** Where tests push (open); with `tokenAuth`, the gateway reads and writes the same storage through `source`. */
   readonly registry = new RegistryProcess(mkdtempSync(join(tmpdir(), 'accel-conv-')), { kind: 'none' });
   readonly seeds = [new ReferenceSeedPeer('seed-1'), new ReferenceSeedPeer('seed-2')];
+  /** Harbor-style token service in front of `source` (robot:robot-secret), when asked for. */
+  readonly tokens?: TokenServer;
+  private readonly guarded?: RegistryProcess;
   gateway!: TestGateway;
 
-  static async start(overrides: Record<string, unknown> = {}): Promise<ConversionWorld> {
-    const w = new ConversionWorld();
+  private constructor(tokenAuth: boolean) {
+    if (tokenAuth) {
+      this.tokens = new TokenServer({ robot: 'robot-secret' });
+      this.guarded = new RegistryProcess(this.registry.storage, { kind: 'token', tokens: this.tokens });
+    }
+  }
+
+  /** The registry named in webhooks: Harbor's, behind token auth when the world has one. */
+  get source(): RegistryProcess {
+    return this.guarded ?? this.registry;
+  }
+
+  static async start(overrides: Record<string, unknown> = {}, opts: { tokenAuth?: boolean } = {}): Promise<ConversionWorld> {
+    const w = new ConversionWorld(opts.tokenAuth ?? false);
     try {
       await w.init(overrides);
     } catch (e) {
@@ -62,13 +79,17 @@ export class ConversionWorld {
 
   private async init(overrides: Record<string, unknown>): Promise<void> {
     const w = this;
+    await w.tokens?.start();
     await w.registry.start();
+    await w.guarded?.start();
     await Promise.all(w.seeds.map((s) => s.start()));
+    const auth = w.guarded ? { auth: Buffer.from('robot:robot-secret').toString('base64') } : {};
     w.gateway = await TestGateway.start(
       deepMerge(
         {
-          registry: { allowed: [] },
-          provider: { source: { [w.registry.host]: { plain_http: true, webhook: { auth_header: WEBHOOK_SECRET } } } },
+          // Only the webhook's source registry, and its token service when it has one (no other fetches).
+          registry: { allowed: w.tokens ? [new URL(w.tokens.realm).host] : [] },
+          provider: { source: { [w.source.host]: { plain_http: true, ...auth, webhook: { auth_header: WEBHOOK_SECRET } } } },
           converter: { worker: 2, driver: { type: 'estargz', config: { chunk_size: String(64 * 1024) } }, rules: [{ tag_suffix: '-esgz' }] },
           preheat: { clusters: [{ id: 1, name: 'cluster-1', seedPeers: w.seeds.map((s) => ({ hostname: s.hostname, ip: s.ip, port: s.port })), schedulers: [] }] },
         },
@@ -89,7 +110,7 @@ export class ConversionWorld {
       occur_at: Math.floor(Date.now() / 1000),
       operator: 'admin',
       event_data: {
-        resources: [{ digest, tag, resource_url: `${this.registry.host}/${repository}:${tag}` }],
+        resources: [{ digest, tag, resource_url: `${this.source.host}/${repository}:${tag}` }],
         repository: { date_created: 1735000000, name: name.join('/'), namespace, repo_full_name: repository, repo_type: 'private' },
       },
     };
@@ -139,7 +160,9 @@ export class ConversionWorld {
   async stop(): Promise<void> {
     await this.gateway?.stop();
     await Promise.all(this.seeds.map((s) => s.stop()));
+    await this.guarded?.stop();
     await this.registry.stop();
+    await this.tokens?.stop();
   }
 }
 

@@ -67,6 +67,22 @@ export async function image(opts: { docker?: boolean; arch?: string; variant?: s
   return { manifest, mediaType, digest: sha256(manifest), blobs: [config, ...layers], pulled: [config.digest, ...layers.map((l) => l.digest)], platform };
 }
 
+/** The image with its first layer's gzip stream damaged (digests updated, so only unpacking notices). */
+export function withCorruptFirstLayer(img: BuiltImage): BuiltImage {
+  const layer = img.blobs[1];
+  const corrupt = Buffer.from(layer.data);
+  corrupt.fill(0x41, 20, 60);
+  layer.data = corrupt;
+  layer.digest = sha256(corrupt);
+  const m = JSON.parse(img.manifest.toString()) as { layers: { digest: string; size: number }[] };
+  m.layers[0].digest = layer.digest;
+  m.layers[0].size = corrupt.length;
+  img.manifest = Buffer.from(JSON.stringify(m));
+  img.digest = sha256(img.manifest);
+  img.pulled = [img.pulled[0], layer.digest, ...img.pulled.slice(2)];
+  return img;
+}
+
 export interface BuiltIndex {
   manifest: Buffer;
   mediaType: string;

@@ -6,7 +6,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -15,7 +15,7 @@ import { finished } from 'node:stream/promises';
 import { Repository } from 'typeorm';
 import { EstargzDriverSettings, estargzSettings } from './estargz/estargz-settings';
 import { LayerFormatError, asLayerError, convertLayerToEstargz, tarStreamOf } from './estargz/layer-converter';
-import { ChunkDictionary, NydusBlob, fileSink, writeLayerBlob } from './nydus/blob-writer';
+import { ChunkDictionary, NydusBlob, writeLayerBlob } from './nydus/blob-writer';
 import { bootstrapLayer } from './nydus/bootstrap-layer';
 import { FsTree } from './nydus/fs-tree';
 import { OutputMediaTypes, docker2oci, outputMediaTypes } from './output-media-types';
@@ -226,23 +226,23 @@ export class ImageConverter {
     const blobs: NydusBlob[] = [];
     const layers: Descriptor[] = [];
     for (const [index, layer] of (m.layers ?? []).entries()) {
-      const blob = await this.layerSlots.use(() =>
-        this.withScratch(async (scratch) => {
-          const source = await this.openSourceLayer(loc, layer);
-          const file = await open(scratch, 'w');
-          let written: NydusBlob;
-          try {
-            written = await writeLayerBlob(await tarStreamOf(source.stream), tree, index, dict, fileSink(file), { ...settings, lowerBlobs: blobs });
-          } catch (e) {
+      // The blob goes to the registry while it is written; its digest (the blob id) closes the upload.
+      const blob = await this.layerSlots.use(async () => {
+        const source = await this.openSourceLayer(loc, layer);
+        const upload = await this.registry.startBlobUpload(loc);
+        try {
+          const written = await writeLayerBlob(await tarStreamOf(source.stream), tree, index, dict, upload, { ...settings, lowerBlobs: blobs }).catch((e) => {
             throw this.layerError(layer, asLayerError(e));
-          } finally {
-            await file.close();
-          }
+          });
           source.verify();
-          await this.registry.putBlob(loc, `sha256:${written.id}`, createReadStream(scratch), written.size);
+          await upload.finish(`sha256:${written.id}`);
           return written;
-        }),
-      );
+        } catch (e) {
+          source.stream.destroy();
+          await upload.abort();
+          throw e;
+        }
+      });
       blobs.push(blob);
       layers.push({ mediaType: NYDUS_BLOB_MEDIA_TYPE, digest: `sha256:${blob.id}`, size: blob.size, annotations: { [NYDUS_BLOB_ANNOTATION]: 'true' } });
     }

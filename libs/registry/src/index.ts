@@ -6,3 +6,4 @@ export * from './registry-client';
 export * from './image-resolver';
 export * from './registry.module';
 export * from './registry-store';
+export * from './streamed-upload';

@@ -9,11 +9,14 @@ import { RegistryAllowList } from './allow-list';
 import { parseChallenge } from './auth-challenge';
 import { ManifestLocation, manifestUrl } from './reference';
 import { MANIFEST_ACCEPT } from './media-types';
+import { readCapped } from './read-capped';
+import { StreamedBlobUpload } from './streamed-upload';
 
 /** Largest manifest the gateway reads; real ones are a few KiB. */
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
-export type Access = 'pull' | 'pull,push';
+/** Token scope actions; `delete` is what registries ask for to cancel an upload. */
+export type Access = 'pull' | 'pull,push' | 'delete';
 
 export interface FetchedManifest {
   mediaType: string;
@@ -149,6 +152,19 @@ export class RegistryClient {
     if (put.statusCode !== 201) throw this.statusError(put.statusCode, body, `blob ${digest} upload`, loc, opts);
   }
 
+  /** Opens an upload streamed while the blob is produced (its digest is given at the end). */
+  async startBlobUpload(loc: ManifestLocation): Promise<StreamedBlobUpload> {
+    const opts: RegistryRequestOptions = { access: 'pull,push' };
+    const start = await this.send(loc, 'POST', `${loc.scheme}://${loc.host}/v2/${loc.repository}/blobs/uploads/`, {}, opts);
+    await start.body.dump();
+    if (start.statusCode !== 202) throw this.statusError(start.statusCode, Buffer.alloc(0), 'blob upload', loc, opts);
+    return new StreamedBlobUpload(
+      new URL(String(start.headers.location), `${loc.scheme}://${loc.host}`),
+      (method, url, init) => this.send(loc, method, url, init, method === 'DELETE' ? { access: 'delete' } : opts),
+      (status, body, what) => this.statusError(status, body, what, loc, opts),
+    );
+  }
+
   /** Cross-repository mount of a blob the registry already holds; false when it must be uploaded. */
   async mountBlob(loc: ManifestLocation, digest: string, fromRepository: string): Promise<boolean> {
     const opts: RegistryRequestOptions = { access: 'pull,push' };
@@ -159,7 +175,7 @@ export class RegistryClient {
     if (res.statusCode === 202) {
       // The registry opened an upload instead of mounting; cancel it.
       const location = res.headers.location;
-      if (location) await this.send(loc, 'DELETE', new URL(String(location), `${loc.scheme}://${loc.host}`).toString(), {}, opts).then((r) => r.body.dump()).catch(() => undefined);
+      if (location) await this.send(loc, 'DELETE', new URL(String(location), `${loc.scheme}://${loc.host}`).toString(), {}, { access: 'delete' }).then((r) => r.body.dump()).catch(() => undefined);
       return false;
     }
     return false;
@@ -277,18 +293,4 @@ function registryErrorText(body: Buffer): string {
     /* not a registry error body */
   }
   return '';
-}
-
-async function readCapped(body: Readable, limit: number, what: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      body.destroy();
-      throw new UserFacingError(`${what} is larger than ${limit} bytes`);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
 }
