@@ -1,25 +1,42 @@
 /**
  * Converts one gzip layer file to a Nydus blob plus its RAFS v6 bootstrap with the gateway's
  * converter and prints what it cost as JSON (its own process: its own CPU time and peak RSS).
- *   node dist/bench/convert-nydus-layer.js <layer.tar.gz> <out.blob> [chunkSize]
+ * The blob goes to a file, or, with a registry host, up to that registry as the gateway
+ * uploads it (streamed while written).
+ *   node dist/bench/convert-nydus-layer.js <layer.tar.gz> <out.blob | registry-host> [chunkSize]
  */
 // Imported module by module: the figures are the converter's, not the whole gateway's.
 import { tarStreamOf } from '../libs/convert/src/estargz/layer-converter';
-import { fileSink, writeLayerBlob } from '../libs/convert/src/nydus/blob-writer';
+import { BlobSink, fileSink, writeLayerBlob } from '../libs/convert/src/nydus/blob-writer';
 import { FsTree } from '../libs/convert/src/nydus/fs-tree';
 import { writeRafsV6 } from '../libs/convert/src/nydus/rafs-v6';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { printOwnUsage } from './support';
 
+/** Where the blob goes, and how to close it once its id is known. */
+async function sinkFor(target: string): Promise<{ sink: BlobSink; close(id: string): Promise<void> }> {
+  if (!/^[\w.-]+:\d+$/.test(target)) {
+    const file = await open(target, 'w');
+    return { sink: fileSink(file), close: () => file.close() };
+  }
+  const { buildConfig } = await import('../libs/config/src/loader');
+  const { RegistryAllowList } = await import('../libs/registry/src/allow-list');
+  const { RegistryClient } = await import('../libs/registry/src/registry-client');
+  const config = buildConfig({ auth: { encryptionKey: 'k'.repeat(44) }, registry: { allowed: [target] } });
+  const client = new RegistryClient(config, new RegistryAllowList(config));
+  const upload = await client.startBlobUpload({ scheme: 'http', host: target, repository: 'bench/nydus', reference: 'latest' });
+  return { sink: upload, close: async (id) => void (await upload.finish(`sha256:${id}`)) };
+}
+
 async function main(): Promise<void> {
-  const [input, output, chunk = String(1 << 20)] = process.argv.slice(2);
+  const [input, target, chunk = String(1 << 20)] = process.argv.slice(2);
   const opts = { chunkSize: Number(chunk), compressor: 'zstd' as const, digester: 'blake3' as const };
   const started = process.hrtime.bigint();
-  const out = await open(output, 'w');
+  const out = await sinkFor(target);
   const tree = new FsTree();
-  const blob = await writeLayerBlob(await tarStreamOf(createReadStream(input, { highWaterMark: 1 << 20 })), tree, 0, new Map(), fileSink(out), opts);
-  await out.close();
+  const blob = await writeLayerBlob(await tarStreamOf(createReadStream(input, { highWaterMark: 1 << 20 })), tree, 0, new Map(), out.sink, opts);
+  await out.close(blob.id);
   const boot = writeRafsV6(tree, [blob], opts);
   printOwnUsage(started, { size: blob.size, chunks: blob.chunks.length, bootstrapBytes: boot.length });
 }

@@ -5,8 +5,9 @@
  *   BENCH_LAYER_MB (default 1000: the target is stated for a 1 GB layer)
  */
 import { execFileSync } from 'node:child_process';
+import { RegistryProcess } from '../test/support/registry';
 import { pickUsrFiles, timed } from './support';
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -23,13 +24,20 @@ async function main(): Promise<void> {
     console.log(`convert-nydus bench: layer of ${(uncompressed / 1e6).toFixed(0)} MB uncompressed (${(statSync(layer).size / 1e6).toFixed(0)} MB gzip) from /usr, zstd, blake3, 1 MiB chunks`);
     const gz = await timed('bash', ['-c', `gzip -dc ${layer} > /dev/null`]);
     const ours = await timed(process.execPath, [join(__dirname, 'convert-nydus-layer.js'), layer, join(dir, 'out.blob')]);
+    // The gateway's real path: the blob streamed up to a registry while it is written.
+    mkdirSync(join(dir, 'registry'));
+    const registry = new RegistryProcess(join(dir, 'registry'), { kind: 'none' });
+    await registry.start();
+    const uploaded = await timed(process.execPath, [join(__dirname, 'convert-nydus-layer.js'), layer, registry.host]).finally(() => registry.stop());
     const r = JSON.parse(ours.stdout) as { size: number; chunks: number; bootstrapBytes: number };
     const mbps = (s: number) => (uncompressed / 1e6 / s).toFixed(1);
     const row = (name: string, t: { seconds: number; cpuSeconds: number; maxRssMiB: number }) =>
       console.log(`  ${name.padEnd(16)} ${t.seconds.toFixed(2).padStart(7)} s  ${mbps(t.seconds).padStart(7)} MB/s  cpu ${t.cpuSeconds.toFixed(2).padStart(7)} s  peak RSS ${t.maxRssMiB.toFixed(0).padStart(5)} MiB`);
     row('gunzip', gz);
     row('accel-gateway', ours);
-    console.log(`  ratio to gunzip: ${(gz.seconds / ours.seconds).toFixed(2)}×   blob ${(r.size / 1e6).toFixed(0)} MB, ${r.chunks} chunks, bootstrap ${(r.bootstrapBytes / 1e6).toFixed(1)} MB`);
+    row('  → registry', uploaded);
+    console.log(`  ratio to gunzip: ${(gz.seconds / ours.seconds).toFixed(2)}× (to a file), ${(gz.seconds / uploaded.seconds).toFixed(2)}× (streamed to docker-registry)`);
+    console.log(`     blob ${(r.size / 1e6).toFixed(0)} MB, ${r.chunks} chunks, bootstrap ${(r.bootstrapBytes / 1e6).toFixed(1)} MB`);
   } finally {
     execFileSync('rm', ['-rf', dir]);
   }
