@@ -113,16 +113,20 @@ describe('Nydus RAFS v6 (native, verified with erofs-utils)', () => {
     assert.equal(upperTree.get('opt/dup-b')?.sha, createHash('sha256').update(dup).digest('hex'));
   });
 
-  for (const compressor of ['lz4_block', 'none'] as const) {
-    it(`with compressor ${compressor} the blobs expand and fsck.erofs extracts the same tree`, async () => {
-      const o = { ...opts, compressor };
+  // Other compressors, and chunk sizes at both ends: many 4 KiB chunks per worker batch, or one 16 MiB chunk per batch.
+  const variants = [{ compressor: 'lz4_block' as const }, { compressor: 'none' as const }, { chunkSize: 4096 }, { chunkSize: 16 << 20 }];
+  for (const variant of variants) {
+    const name = Object.entries(variant).map(([k, v]) => `${k} ${v}`).join(', ');
+    it(`with ${name} the blobs expand and fsck.erofs extracts the same tree`, async () => {
+      const o = { ...opts, ...variant };
+      const compressor = o.compressor;
       const tree = new FsTree();
       const parts: Buffer[] = [];
       const out = collect(parts);
       const meta = await writeLayerBlob(Readable.from([await tarOf(lower)]), tree, 0, new Map(), out, o);
       const blob = Buffer.concat(parts);
       assert.equal(parseBlob(blob).compressor, compressor);
-      const dir = mkdtempSync(join(tmpdir(), `accel-nydus-${compressor}-`));
+      const dir = mkdtempSync(join(tmpdir(), 'accel-nydus-variant-'));
       writeFileSync(join(dir, 'blob0'), expandBlob(blob));
       writeFileSync(join(dir, 'image.boot'), writeRafsV6(tree, [meta], o));
       await promisify(execFile)('fsck.erofs', [`--device=${join(dir, 'blob0')}`, `--extract=${join(dir, 'out')}`, join(dir, 'image.boot')]);
