@@ -1,7 +1,7 @@
 import { expandBlob, parseBlob } from '@accel/convert';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -219,11 +219,6 @@ describe('Nydus conversion against a registry behind Harbor-style token auth', (
       const t = (await w.gateway.http<{ source: string; status: string; reason: string }[]>('GET', '/api/v1/conversions', { headers: { authorization: `Bearer ${token}` }, base: w.gateway.conversionUrl })).json.find((x) => x.source === source);
       return t && t.status !== 'PROCESSING' ? t : undefined;
     }, 60_000, `conversion of ${source}`);
-  /** Uploads whose data the registry still holds for a repository (a cancelled one keeps only its hash state). */
-  const openUploads = (repo: string) => {
-    const dir = join(w.registry.storage, 'docker/registry/v2/repositories', repo, '_uploads');
-    return existsSync(dir) ? readdirSync(dir).filter((id) => existsSync(join(dir, id, 'data'))) : [];
-  };
 
   it('streams each blob up while it is written, with the robot account\'s push-scoped token', async () => {
     const img = await image({ layers: 3, layerBytes: 300_000 });
@@ -240,7 +235,7 @@ describe('Nydus conversion against a registry behind Harbor-style token auth', (
       assert.equal(sha256(data), l.digest);
       assert.equal(data.length, l.size);
     }
-    assert.deepEqual(openUploads('team/app'), []);
+    assert.deepEqual(w.openUploads('team/app'), []);
   });
 
   it('fails a corrupt layer with a readable reason, gives its upload up and leaves the target tag untouched', async () => {
@@ -251,6 +246,6 @@ describe('Nydus conversion against a registry behind Harbor-style token auth', (
     assert.equal(task.status, 'FAILED');
     assert.match(task.reason, /source layer is corrupt/);
     assert.equal((await fetch(`http://${w.registry.host}/v2/team/broken/manifests/v1-nydus`, { method: 'HEAD', headers: { accept: MT.ociManifest } })).status, 404);
-    assert.deepEqual(openUploads('team/broken'), [], 'the streamed upload was cancelled');
+    assert.deepEqual(w.openUploads('team/broken'), [], 'the streamed upload was cancelled');
   });
 });

@@ -188,6 +188,7 @@ describe('conversion webhook (acceld-compatible, :2077)', () => {
     assert.equal(task.status, 'FAILED');
     assert.match(task.reason, /source layer is corrupt/);
     assert.equal((await manifest('library/broken', 'v1-esgz')).status, 404);
+    assert.deepEqual(w.openUploads('library/broken'), [], 'the streamed upload was cancelled');
     // The next delivery of the same push tries again (the failed task freed its key).
     await w.webhook(w.defaultPayload('library/broken', 'v1', img.digest));
     const tasks = await waitTask(`${w.registry.host}/library/broken:v1`);

@@ -7,7 +7,7 @@ import { BuiltImage, MT, image, index, push, sha256 as digestOf } from './images
 import { gzipLayerOf, richLayerFiles } from './layers';
 import { RegistryProcess } from './registry';
 import { TokenServer } from './token-server';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -155,6 +155,12 @@ export class ConversionWorld {
       const fetched = new Set(s.fetches.filter((f) => f.digestOk).map((f) => f.url.slice(f.url.lastIndexOf('/') + 1)));
       for (const d of digests) assert.ok(fetched.has(d), `${s.hostname} has ${d}`);
     }
+  }
+
+  /** Uploads whose data the registry still holds for a repository (a cancelled one keeps only its hash state). */
+  openUploads(repository: string): string[] {
+    const dir = join(this.registry.storage, 'docker/registry/v2/repositories', repository, '_uploads');
+    return existsSync(dir) ? readdirSync(dir).filter((id) => existsSync(join(dir, id, 'data'))) : [];
   }
 
   async stop(): Promise<void> {

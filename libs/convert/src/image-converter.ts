@@ -1,15 +1,14 @@
 import { Semaphore, UserFacingError, describeError, mapLimit } from '@accel/common';
 import { GatewayConfig } from '@accel/config';
 import { ConvertedLayerEntity } from '@accel/db';
-import { Descriptor, ImageIndex, ImageManifest, ManifestLocation, MediaType, RegistryClient, RegistryStore, isIndexType } from '@accel/registry';
+import { Descriptor, ImageIndex, ImageManifest, ManifestLocation, MediaType, RegistryClient, RegistryStore, StreamedBlobUpload, isIndexType } from '@accel/registry';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { PassThrough } from 'node:stream';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { finished } from 'node:stream/promises';
 import { Repository } from 'typeorm';
@@ -226,23 +225,14 @@ export class ImageConverter {
     const blobs: NydusBlob[] = [];
     const layers: Descriptor[] = [];
     for (const [index, layer] of (m.layers ?? []).entries()) {
-      // The blob goes to the registry while it is written; its digest (the blob id) closes the upload.
-      const blob = await this.layerSlots.use(async () => {
-        const source = await this.openSourceLayer(loc, layer);
-        const upload = await this.registry.startBlobUpload(loc);
-        try {
-          const written = await writeLayerBlob(await tarStreamOf(source.stream), tree, index, dict, upload, { ...settings, lowerBlobs: blobs }).catch((e) => {
-            throw this.layerError(layer, asLayerError(e));
-          });
-          source.verify();
-          await upload.finish(`sha256:${written.id}`);
-          return written;
-        } catch (e) {
-          source.stream.destroy();
-          await upload.abort();
-          throw e;
-        }
-      });
+      const blob = await this.layerSlots.use(() =>
+        this.uploadConverted(
+          loc,
+          layer,
+          async (source, upload) => writeLayerBlob(await tarStreamOf(source), tree, index, dict, upload, { ...settings, lowerBlobs: blobs }),
+          (b) => `sha256:${b.id}`,
+        ),
+      );
       blobs.push(blob);
       layers.push({ mediaType: NYDUS_BLOB_MEDIA_TYPE, digest: `sha256:${blob.id}`, size: blob.size, annotations: { [NYDUS_BLOB_ANNOTATION]: 'true' } });
     }
@@ -280,14 +270,32 @@ export class ImageConverter {
     };
   }
 
-  private async withScratch<T>(fn: (path: string) => Promise<T>): Promise<T> {
+  /** Scratch space the writers may need (eStargz prioritized files spill there). */
+  private async workDir(): Promise<string> {
     const dir = this.config.provider.work_dir || join(tmpdir(), 'accel-gateway');
     await mkdir(dir, { recursive: true });
-    const scratch = join(dir, `${randomUUID()}.blob`);
+    return dir;
+  }
+
+  /**
+   * One source layer converted straight into a registry upload: the source is checked against
+   * its digest once read, the output is uploaded while it is written and committed under the
+   * digest the writer computed on the way; on failure the upload is cancelled.
+   */
+  private async uploadConverted<T>(loc: ManifestLocation, layer: Descriptor, write: (source: Readable, upload: StreamedBlobUpload) => Promise<T>, digestOf: (result: T) => string): Promise<T> {
+    const source = await this.openSourceLayer(loc, layer);
+    const upload = await this.registry.startBlobUpload(loc);
     try {
-      return await fn(scratch);
-    } finally {
-      await rm(scratch, { force: true });
+      const result = await write(source.stream, upload).catch((e) => {
+        throw this.layerError(layer, asLayerError(e));
+      });
+      source.verify();
+      await upload.finish(digestOf(result));
+      return result;
+    } catch (e) {
+      source.stream.destroy();
+      await upload.abort();
+      throw e;
     }
   }
 
@@ -312,26 +320,24 @@ export class ImageConverter {
     if (known && (await this.reuse(loc, known))) {
       return { descriptor: this.layerDescriptor(mediaType, known.targetDigest, known.targetSize, known.tocDigest, known.uncompressedSize), diffId: known.diffId };
     }
-    return this.withScratch(async (scratch) => {
-      const source = await this.openSourceLayer(loc, layer);
-      const out = createWriteStream(scratch);
-      let result;
-      try {
-        result = await convertLayerToEstargz(source.stream, out, { ...settings, workDir: dirname(scratch) });
-      } catch (e) {
-        throw this.layerError(layer, e);
-      } finally {
+    const workDir = await this.workDir();
+    const result = await this.uploadConverted(
+      loc,
+      layer,
+      async (source, upload) => {
+        const out = upload.asWritable();
+        const r = await convertLayerToEstargz(source, out, { ...settings, workDir });
         out.end();
-        await finished(out).catch(() => undefined);
-      }
-      source.verify();
-      await this.registry.putBlob(loc, result.digest, createReadStream(scratch), result.size);
-      await this.converted.upsert(
-        { sourceDigest: layer.digest, settingsKey: settings.key, registry: loc.host, repository: loc.repository, targetDigest: result.digest, targetSize: result.size, diffId: result.diffId, tocDigest: result.tocDigest, uncompressedSize: result.uncompressedSize },
-        ['sourceDigest', 'settingsKey'],
-      );
-      return { descriptor: this.layerDescriptor(mediaType, result.digest, result.size, result.tocDigest, result.uncompressedSize), diffId: result.diffId };
-    });
+        await finished(out);
+        return r;
+      },
+      (r) => r.digest,
+    );
+    await this.converted.upsert(
+      { sourceDigest: layer.digest, settingsKey: settings.key, registry: loc.host, repository: loc.repository, targetDigest: result.digest, targetSize: result.size, diffId: result.diffId, tocDigest: result.tocDigest, uncompressedSize: result.uncompressedSize },
+      ['sourceDigest', 'settingsKey'],
+    );
+    return { descriptor: this.layerDescriptor(mediaType, result.digest, result.size, result.tocDigest, result.uncompressedSize), diffId: result.diffId };
   }
 
   /** A layer converted before is skipped when the repository has it, or mounted from the one that does. */

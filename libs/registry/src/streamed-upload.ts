@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
 import { Dispatcher } from 'undici';
 import { readCapped } from './read-capped';
 
@@ -37,10 +37,23 @@ export class StreamedBlobUpload {
   }
 
   /** Queues a copy of `data` (the caller may reuse its memory as soon as this settles). */
-  async write(data: Uint8Array): Promise<void> {
+  write(data: Uint8Array): Promise<void> {
+    return this.queue(Buffer.from(data));
+  }
+
+  /** The upload as a Writable for stream producers (their buffers are theirs no more once written: no copy). */
+  asWritable(): Writable {
+    const out = new Writable({ write: (chunk: Buffer, _encoding, done) => void this.queue(chunk).then(() => done(), done) });
+    // A failed upload reaches the producer through its pending write or drain wait, and finish():
+    // never as an unhandled 'error' event.
+    out.on('error', () => undefined);
+    return out;
+  }
+
+  private async queue(data: Buffer): Promise<void> {
     if (this.failed) throw this.failed;
     this.size += data.length;
-    if (!this.body.write(Buffer.from(data))) {
+    if (!this.body.write(data)) {
       await Promise.race([once(this.body, 'drain'), this.patch.then(() => undefined)]);
       if (this.failed) throw this.failed;
     }

@@ -49,6 +49,7 @@ export async function tarStreamOf(source: Readable): Promise<Readable> {
 
 /** Readable classification of what went wrong while reading a layer. */
 export function asLayerError(e: unknown): unknown {
+  if (e instanceof LayerFormatError) return e;
   const message = (e as Error).message;
   const zlibError = String((e as { code?: string }).code ?? '').startsWith('Z_');
   if (zlibError || e instanceof TarFormatError || /Invalid tar header|truncated|ends early|unknown format|Unexpected end of data/i.test(message)) {
