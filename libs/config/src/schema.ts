@@ -148,7 +148,7 @@ export class SourceRegistryConfig {
 export class ProviderConfig {
   /** Keyed by registry host[:port] as it appears in Harbor's resource_url. */
   @IsObject() source: Record<string, SourceRegistryConfig> = {};
-  /** Scratch space for converted blobs before upload. */
+  /** Scratch space for writers that need it (eStargz prioritized files); converted blobs stream straight to the registry. */
   @IsString() work_dir = '';
 }
 
