@@ -118,14 +118,14 @@ export async function writeLayerBlob(tar: Readable, tree: FsTree, index: number,
   const chunkDigests: Buffer[] = [];
   let uncompressedEnd = 0;
   // A batch's new chunks are stored in order; repeated ones point at the copy already stored.
+  // The stored bytes of the new chunks between two repeated ones go out as one write.
   const place = ({ chunks: batch, output, done }: PlacedBatch<ChunkOwner>): Promise<void> => {
     const writes: Promise<void>[] = [];
     let runStart = 0;
-    let runEnd = 0;
-    const flushRun = () => {
-      if (runEnd > runStart) writes.push(append(output.subarray(runStart, runEnd)));
-    };
     let at = 0;
+    const flushRun = () => {
+      if (at > runStart) writes.push(append(output.subarray(runStart, at)));
+    };
     batch.forEach(({ owner, length }, i) => {
       const storedSize = done.stored[i];
       const d = Buffer.from(done.digests.buffer, done.digests.byteOffset + i * 32, 32);
@@ -134,16 +134,15 @@ export async function writeLayerBlob(tar: Readable, tree: FsTree, index: number,
       if (known) {
         owner.node.chunks[owner.slot] = known;
         flushRun();
-        runStart = runEnd = at + storedSize;
+        runStart = at + storedSize;
       } else {
-        const info: ChunkInfo = { compressedOffset: written + (runEnd - runStart), compressedSize: storedSize, uncompressedOffset: alignUp(uncompressedEnd, CHUNK_ALIGN), uncompressedSize: length };
+        const info: ChunkInfo = { compressedOffset: written + (at - runStart), compressedSize: storedSize, uncompressedOffset: alignUp(uncompressedEnd, CHUNK_ALIGN), uncompressedSize: length };
         uncompressedEnd = info.uncompressedOffset + length;
         const ref: ChunkRef = { blobIndex: index, ciIndex: chunks.length, digest: d, ...info };
         chunks.push(info);
         chunkDigests.push(d);
         dict.set(key, ref);
         owner.node.chunks[owner.slot] = ref;
-        runEnd = at + storedSize;
       }
       at += storedSize;
     });

@@ -38,6 +38,8 @@ const SLOT_BUDGET = 32 << 20;
 export class ChunkBatcher<T> {
   private readonly batchBytes: number;
   private readonly slots: Slot[];
+  /** Only what a worker needs: everything in a job message is cloned into the worker. */
+  private readonly job: Pick<ChunkBatchJob, 'digester' | 'compressor'>;
   private seq = 0;
   private slot!: Slot;
   private filled = 0;
@@ -47,10 +49,11 @@ export class ChunkBatcher<T> {
   constructor(
     private readonly pool: ChunkPool,
     chunkSize: number,
-    private readonly job: Pick<ChunkBatchJob, 'digester' | 'compressor'>,
+    { digester, compressor }: Pick<ChunkBatchJob, 'digester' | 'compressor'>,
     /** Stores a batch's chunks; returns when the bytes it wrote from `output` may be overwritten. */
     private readonly place: (batch: PlacedBatch<T>) => Promise<void>,
   ) {
+    this.job = { digester, compressor };
     this.batchBytes = Math.max(chunkSize, MIN_BATCH);
     // Enough slots for one filling, one per worker computing and one being written.
     const count = Math.max(4, Math.min(8, Math.floor(SLOT_BUDGET / (2 * this.batchBytes))));
