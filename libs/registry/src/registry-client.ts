@@ -139,10 +139,7 @@ export class RegistryClient {
   async putBlob(loc: ManifestLocation, digest: string, data: Buffer | Readable, size: number): Promise<void> {
     const opts: RegistryRequestOptions = { access: 'pull,push' };
     if (await this.blobExists(loc, digest, opts)) return;
-    const start = await this.send(loc, 'POST', `${loc.scheme}://${loc.host}/v2/${loc.repository}/blobs/uploads/`, {}, opts);
-    await start.body.dump();
-    if (start.statusCode !== 202) throw this.statusError(start.statusCode, Buffer.alloc(0), 'blob upload', loc, opts);
-    const location = new URL(String(start.headers.location), `${loc.scheme}://${loc.host}`);
+    const location = await this.openUpload(loc, opts);
     location.searchParams.set('digest', digest);
     const put = await this.send(loc, 'PUT', location.toString(), {
       headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
@@ -155,14 +152,27 @@ export class RegistryClient {
   /** Opens an upload streamed while the blob is produced (its digest is given at the end). */
   async startBlobUpload(loc: ManifestLocation): Promise<StreamedBlobUpload> {
     const opts: RegistryRequestOptions = { access: 'pull,push' };
+    return new StreamedBlobUpload(
+      await this.openUpload(loc, opts),
+      (method, url, init) => this.send(loc, method, url, init, opts),
+      (url) => this.cancelUpload(loc, url),
+      (status, body, what) => this.statusError(status, body, what, loc, opts),
+    );
+  }
+
+  private async openUpload(loc: ManifestLocation, opts: RegistryRequestOptions): Promise<URL> {
     const start = await this.send(loc, 'POST', `${loc.scheme}://${loc.host}/v2/${loc.repository}/blobs/uploads/`, {}, opts);
     await start.body.dump();
     if (start.statusCode !== 202) throw this.statusError(start.statusCode, Buffer.alloc(0), 'blob upload', loc, opts);
-    return new StreamedBlobUpload(
-      new URL(String(start.headers.location), `${loc.scheme}://${loc.host}`),
-      (method, url, init) => this.send(loc, method, url, init, method === 'DELETE' ? { access: 'delete' } : opts),
-      (status, body, what) => this.statusError(status, body, what, loc, opts),
-    );
+    return new URL(String(start.headers.location), `${loc.scheme}://${loc.host}`);
+  }
+
+  /**
+   * Best effort: registries ask for a `delete`-scoped token to drop an upload; a robot account
+   * without that right leaves it to the registry's own purge of stale uploads.
+   */
+  private async cancelUpload(loc: ManifestLocation, url: string): Promise<void> {
+    await this.send(loc, 'DELETE', url, {}, { access: 'delete' }).then((r) => r.body.dump()).catch(() => undefined);
   }
 
   /** Cross-repository mount of a blob the registry already holds; false when it must be uploaded. */
@@ -175,7 +185,7 @@ export class RegistryClient {
     if (res.statusCode === 202) {
       // The registry opened an upload instead of mounting; cancel it.
       const location = res.headers.location;
-      if (location) await this.send(loc, 'DELETE', new URL(String(location), `${loc.scheme}://${loc.host}`).toString(), {}, { access: 'delete' }).then((r) => r.body.dump()).catch(() => undefined);
+      if (location) await this.cancelUpload(loc, new URL(String(location), `${loc.scheme}://${loc.host}`).toString());
       return false;
     }
     return false;

@@ -3,7 +3,8 @@ import { PassThrough, Readable, Writable } from 'node:stream';
 import { Dispatcher } from 'undici';
 import { readCapped } from './read-capped';
 
-type Send = (method: 'PATCH' | 'PUT' | 'DELETE', url: string, init: { headers?: Record<string, string>; body?: Readable }) => Promise<Dispatcher.ResponseData<unknown>>;
+type Send = (method: 'PATCH' | 'PUT', url: string, init: { headers?: Record<string, string>; body?: Readable }) => Promise<Dispatcher.ResponseData<unknown>>;
+type Cancel = (url: string) => Promise<void>;
 type Fail = (status: number, body: Buffer, what: string) => Error;
 
 /** Bytes queued for the registry before a write waits for the connection. */
@@ -23,6 +24,7 @@ export class StreamedBlobUpload {
   constructor(
     private readonly location: URL,
     private readonly send: Send,
+    private readonly cancel: Cancel,
     private readonly fail: Fail,
   ) {
     this.patch = send('PATCH', location.toString(), { headers: { 'content-type': 'application/octet-stream' }, body: this.body });
@@ -33,7 +35,6 @@ export class StreamedBlobUpload {
       },
       (e: Error) => (this.failed ??= e),
     );
-    this.patch.catch(() => undefined);
   }
 
   /** Queues a copy of `data` (the caller may reuse its memory as soon as this settles). */
@@ -82,7 +83,6 @@ export class StreamedBlobUpload {
     const res = await this.patch.catch(() => undefined);
     await res?.body.dump().catch(() => undefined);
     const current = res?.statusCode === 202 && res.headers.location ? new URL(String(res.headers.location), this.location) : this.location;
-    // Best effort: a robot account without delete rights leaves it to the registry's upload purge.
-    await this.send('DELETE', current.toString(), {}).then((r) => r.body.dump()).catch(() => undefined);
+    await this.cancel(current.toString());
   }
 }

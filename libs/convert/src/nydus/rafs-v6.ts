@@ -69,9 +69,22 @@ interface Placed {
   parent: FsInode;
 }
 
-/** Directory blocks: `.`/`..`/children sorted by name bytes, 12-byte dirents then names, per 4 KiB block. */
-function directoryData(entries: { name: Buffer; nid: number; type: number }[]): Buffer {
+interface DirEntry {
+  name: Buffer;
+  type: number;
+  /** Where the entry's nid goes in the directory data, filled in once inodes are placed. */
+  nidAt: number;
+  inode: FsInode;
+}
+
+/**
+ * Directory blocks: `.`/`..`/children sorted by name bytes, 12-byte dirents then names, per
+ * 4 KiB block. Its size depends only on the names, so it is laid out before the inodes are
+ * placed; the nids are written into it afterwards.
+ */
+function directoryData(entries: DirEntry[]): Buffer {
   const sorted = [...entries].sort((a, b) => Buffer.compare(a.name, b.name));
+  let base = 0;
   const blocks: Buffer[] = [];
   let i = 0;
   while (i < sorted.length) {
@@ -86,7 +99,7 @@ function directoryData(entries: { name: Buffer; nid: number; type: number }[]): 
     let nameoff = k * DIRENT_SIZE;
     for (let j = 0; j < k; j++) {
       const e = sorted[i + j];
-      block.writeBigUInt64LE(BigInt(e.nid), j * DIRENT_SIZE);
+      e.nidAt = base + j * DIRENT_SIZE;
       block.writeUInt16LE(nameoff, j * DIRENT_SIZE + 8);
       block.writeUInt8(e.type, j * DIRENT_SIZE + 10);
       e.name.copy(block, nameoff);
@@ -94,6 +107,7 @@ function directoryData(entries: { name: Buffer; nid: number; type: number }[]): 
     }
     i += k;
     blocks.push(i < sorted.length ? block : block.subarray(0, used));
+    base += BLOCK;
   }
   return Buffer.concat(blocks);
 }
@@ -137,15 +151,20 @@ export function writeRafsV6(tree: FsTree, blobs: NydusBlob[], opts: NydusOptions
   // One block before the first inode, so the root's nid is never 0.
   const metaBlkaddr = firstInodeBlock - 1;
 
-  // 3. Directory and symlink data; a directory's size does not depend on the nids it will hold.
-  const dirEntries = (p: Placed) => [
-    { name: Buffer.from('.'), nid: p.nid, type: FILE_TYPE.dir },
-    { name: Buffer.from('..'), nid: placed.get(p.parent)?.nid ?? 0, type: FILE_TYPE.dir },
-    ...[...p.inode.children!].map(([name, child]) => ({ name: Buffer.from(name, 'latin1'), nid: placed.get(child)?.nid ?? 0, type: FILE_TYPE[child.kind] })),
-  ];
+  // 3. Directory and symlink data (directory nids follow in step 5).
+  const dirEntries = new Map<Placed, DirEntry[]>();
   for (const p of order) {
-    if (p.inode.kind === 'dir') p.data = directoryData(dirEntries(p));
-    else if (p.inode.kind === 'symlink') p.data = p.inode.symlink ?? Buffer.alloc(0);
+    if (p.inode.kind === 'dir') {
+      const entries: DirEntry[] = [
+        { name: Buffer.from('.'), type: FILE_TYPE.dir, nidAt: 0, inode: p.inode },
+        { name: Buffer.from('..'), type: FILE_TYPE.dir, nidAt: 0, inode: p.parent },
+        ...[...p.inode.children!].map(([name, child]) => ({ name: Buffer.from(name, 'latin1'), type: FILE_TYPE[child.kind], nidAt: 0, inode: child })),
+      ];
+      p.data = directoryData(entries);
+      dirEntries.set(p, entries);
+    } else if (p.inode.kind === 'symlink') {
+      p.data = p.inode.symlink ?? Buffer.alloc(0);
+    }
   }
 
   // 4. Inode placement (32-byte slots; an inode core never straddles a block). A directory or
@@ -171,10 +190,10 @@ export function writeRafsV6(tree: FsTree, blobs: NydusBlob[], opts: NydusOptions
   const rootNid = placed.get(tree.root)!.nid;
   if (rootNid > 0xffff) throw new Error('root inode does not fit the superblock');
 
-  // 5. Whole data blocks of directories and symlinks, after the inodes.
+  // 5. Directory nids; whole data blocks of directories and symlinks, after the inodes.
   let block = alignUp(cursor, BLOCK) / BLOCK;
   for (const p of order) {
-    if (p.inode.kind === 'dir') p.data = directoryData(dirEntries(p));
+    for (const e of dirEntries.get(p) ?? []) p.data!.writeBigUInt64LE(BigInt(placed.get(e.inode)!.nid), e.nidAt);
     const whole = p.data ? (p.inline ? Math.floor(p.data.length / BLOCK) : Math.ceil(p.data.length / BLOCK)) : 0;
     if (whole > 0) {
       p.blkaddr = block;
