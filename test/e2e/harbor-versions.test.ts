@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { eventually } from '../support/env';
+import { ROOT_BASIC } from '../support/gateway';
 import { PreheatWorld } from '../support/fixture';
 import { Candidate, HarborSim, HarborVersion } from '../support/harbor';
 
@@ -8,7 +9,8 @@ describe('Harbor 2.1–2.11 (Dragonfly v1 dialect, auth NONE) and Kraken', () =>
   let w: PreheatWorld;
 
   before(async () => {
-    w = await PreheatWorld.start({ auth: { allowAnonymous: true } });
+    // Auth mode NONE for every Harbor that can use it: 2.1–2.11 (legacy routes) and 2.12+ (create and poll).
+    w = await PreheatWorld.start({ auth: { allowAnonymous: true, allowAnonymousJobApi: true } });
   });
   after(async () => w?.stop());
 
@@ -71,7 +73,8 @@ describe('Harbor 2.1–2.11 (Dragonfly v1 dialect, auth NONE) and Kraken', () =>
     assert.equal(out.status, 'Success', out.error);
     assert.equal(out.polls, 0);
     const job = await eventually(async () => {
-      const jobs = (await w.gateway.http<{ state: string; args: { url: string }; result: unknown }[]>('GET', '/oapi/v1/jobs?per_page=1')).json;
+      // Listing jobs is never anonymous.
+      const jobs = (await w.gateway.http<{ state: string; args: { url: string }; result: unknown }[]>('GET', '/oapi/v1/jobs?per_page=1', { headers: { authorization: ROOT_BASIC } })).json;
       return jobs[0]?.args.url.includes(w.registries.basic.host) && jobs[0].state !== 'PENDING' ? jobs[0] : undefined;
     }, 20_000, 'kraken preheat');
     assert.equal(job.state, 'SUCCESS', JSON.stringify(job.result));

@@ -15,12 +15,12 @@ describe('database migrations', () => {
 
   it('several processes starting at once migrate a fresh database exactly once', async () => {
     const results = await Promise.all([1, 2, 3].map(() => runMigrations(config.database)));
-    assert.deepEqual(results.map((r) => r.length).sort(), [0, 0, 3]);
+    assert.deepEqual(results.map((r) => r.length).sort(), [0, 0, 4]);
     const ds = new DataSource({ type: 'mysql', ...services.db, database: config.database.database });
     await ds.initialize();
     const tables = (await ds.query('SHOW TABLES')) as Record<string, string>[];
     await ds.destroy();
-    assert.deepEqual(tables.map((t) => Object.values(t)[0]).sort(), ['audit', 'conversion_task', 'converted_layer', 'job', 'migrations', 'personal_access_token', 'registry', 'scheduler', 'scheduler_cluster', 'seed_peer', 'user']);
+    assert.deepEqual(tables.map((t) => Object.values(t)[0]).sort(), ['audit', 'conversion_task', 'converted_layer', 'job', 'migrations', 'personal_access_token', 'registry', 'revoked_session', 'scheduler', 'scheduler_cluster', 'seed_peer', 'user']);
   });
 
   it('`npm run migration:run` uses the service configuration and reports an up-to-date database', async () => {

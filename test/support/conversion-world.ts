@@ -83,12 +83,13 @@ export class ConversionWorld {
     await w.registry.start();
     await w.guarded?.start();
     await Promise.all(w.seeds.map((s) => s.start()));
-    const auth = w.guarded ? { auth: Buffer.from('robot:robot-secret').toString('base64') } : {};
+    // The robot's credentials, and the token service they may go to (trusted for this registry only).
+    const auth = w.guarded && w.tokens ? { auth: Buffer.from('robot:robot-secret').toString('base64'), token_realm: new URL(w.tokens.realm).host } : {};
     w.gateway = await TestGateway.start(
       deepMerge(
         {
-          // Only the webhook's source registry, and its token service when it has one (no other fetches).
-          registry: { allowed: w.tokens ? [new URL(w.tokens.realm).host] : [] },
+          // Only the webhook's source registry and the token service configured for it (no other fetches).
+          registry: { allowed: [] },
           provider: { source: { [w.source.host]: { plain_http: true, ...auth, webhook: { auth_header: WEBHOOK_SECRET } } } },
           converter: { worker: 2, driver: { type: 'estargz', config: { chunk_size: String(64 * 1024) } }, rules: [{ tag_suffix: '-esgz' }] },
           preheat: { clusters: [{ id: 1, name: 'cluster-1', seedPeers: w.seeds.map((s) => ({ hostname: s.hostname, ip: s.ip, port: s.port })), schedulers: [] }] },

@@ -19,7 +19,7 @@ const program = new Command('accelctl')
   .option('-s, --server <url>', 'provider/admin API (env ACCEL_SERVER)', process.env.ACCEL_SERVER || stored.server || 'http://localhost:8080')
   .option('-u, --user <name>', 'gateway user (env ACCEL_USER)', process.env.ACCEL_USER || undefined)
   .option('-p, --password <password>', 'password (env ACCEL_PASSWORD)', process.env.ACCEL_PASSWORD || undefined)
-  .option('-t, --token <token>', `personal access token (env ACCEL_TOKEN; saved by login in ${settingsPath()})`, process.env.ACCEL_TOKEN || stored.token)
+  .option('-t, --token <token>', `personal access token (default: env ACCEL_TOKEN, else the one login saved in ${settingsPath()})`)
   .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']).default('table'))
   .showHelpAfterError();
 
@@ -28,8 +28,10 @@ interface Globals extends Connection {
 }
 const g = () => {
   const o = program.opts<Globals>();
-  // A user and password given on the command line win over a saved token.
-  return o.user ? { ...o, token: process.env.ACCEL_TOKEN } : o;
+  // A user and password given on the command line win over a saved token. The token is
+  // resolved here, not as an option default, so that --help never prints it.
+  if (o.user) return { ...o, token: o.token ?? process.env.ACCEL_TOKEN };
+  return { ...o, token: o.token ?? (process.env.ACCEL_TOKEN || stored.token) };
 };
 type Row = Record<string, unknown>;
 

@@ -11,6 +11,7 @@ import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { CONVERSION_ROUTE_PREFIXES } from './conversion/conversion-api.module';
 import { bodyErrorHandler } from './http/body-errors';
+import { bodyShapeGuard } from './http/body-shape';
 import { DragonflyExceptionFilter } from './http/exception.filter';
 import { portPartition } from './http/port-partition';
 import { validationPipe } from './http/validation';
@@ -41,7 +42,9 @@ export async function startManager(config: GatewayConfig): Promise<RunningManage
   app.use(portPartition(() => conversionPort, CONVERSION_ROUTE_PREFIXES));
   // Like gin's ShouldBindJSON, bodies are read as JSON whatever Content-Type says (or omits).
   app.use(express.json({ limit: config.server.bodyLimit, type: () => true }));
-  app.use(bodyErrorHandler(config.server.bodyLimit, (req) => req.socket.localPort === conversionPort));
+  const isConversionApi = (req: express.Request) => req.socket.localPort === conversionPort;
+  app.use(bodyErrorHandler(config.server.bodyLimit, isConversionApi));
+  app.use(bodyShapeGuard(isConversionApi));
   app.use(cookieParser());
   app.use(app.get(AuditRecorder).middleware());
   app.useGlobalPipes(validationPipe);

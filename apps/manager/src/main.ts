@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
+import { logUnhandledRejections } from '@accel/common';
 import { ConfigError, loadConfig } from '@accel/config';
 import { startManager } from './bootstrap';
 
 const configArg = process.argv.indexOf('--config');
 const file = configArg > -1 ? process.argv[configArg + 1] : process.env.ACCEL_CONFIG;
+
+logUnhandledRejections();
 
 Promise.resolve()
   .then(() => startManager(loadConfig(file)))

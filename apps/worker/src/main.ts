@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
-import { logLevels } from '@accel/common';
+import { logLevels, logUnhandledRejections } from '@accel/common';
 import { ConfigError, loadConfig } from '@accel/config';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -13,6 +13,8 @@ async function main(): Promise<void> {
   app.enableShutdownHooks();
   new Logger('Worker').log('queue processors running');
 }
+
+logUnhandledRejections();
 
 main().catch((e: Error) => {
   console.error(e instanceof ConfigError ? e.message : `worker failed to start: ${e.stack ?? e.message}`);

@@ -7,10 +7,11 @@ import { PersonalAccessTokenStrategy } from './bearer.strategy';
 import { TokensService } from './tokens.service';
 import { UsersService } from './users.service';
 import { ConsoleSessions } from './console-session.service';
+import { LoginLimiter } from './login-limiter';
 
 @Module({
   imports: [DbModule, PassportModule],
-  providers: [UsersService, TokensService, ConsoleSessions, PersonalAccessTokenStrategy, { provide: APP_GUARD, useClass: GatewayAuthGuard }],
-  exports: [UsersService, TokensService, ConsoleSessions],
+  providers: [LoginLimiter, UsersService, TokensService, ConsoleSessions, PersonalAccessTokenStrategy, { provide: APP_GUARD, useClass: GatewayAuthGuard }],
+  exports: [LoginLimiter, UsersService, TokensService, ConsoleSessions],
 })
 export class AuthModule {}

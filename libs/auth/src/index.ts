@@ -5,3 +5,4 @@ export * from './tokens.service';
 export * from './auth.guard';
 export * from './auth.module';
 export * from './console-session.service';
+export * from './login-limiter';

@@ -7,6 +7,16 @@ import { Actor } from './actor';
 
 export const TOKEN_PREFIX = 'acc_';
 
+/** A known token that may not be used: 403, naming the token so the audit trail can. */
+export class TokenRefused extends ForbiddenException {
+  constructor(
+    readonly actor: Actor,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 export const hashToken = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');
 
 export interface NewToken {
@@ -25,15 +35,16 @@ export class TokensService {
     @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
   ) {}
 
-  /** The actor behind a token; false when unknown (401), ForbiddenException when inactive or expired (403). */
+  /** The actor behind a token; false when unknown (401), TokenRefused when inactive, expired or its owner is disabled (403). */
   async authenticate(token: string): Promise<Actor | false> {
     const pat = await this.findByToken(token);
     if (!pat) return false;
-    if (pat.state !== 'active') throw new ForbiddenException('Token is inactive');
-    if (pat.expiredAt.getTime() < Date.now()) throw new ForbiddenException('Token has expired');
     const owner = await this.users.findOneBy({ id: pat.userId, isDel: 0 });
-    if (!owner || owner.state !== 'enable') throw new ForbiddenException('Token owner is disabled');
-    return { kind: 'token', name: pat.name, userId: pat.userId, role: owner.role, scopes: pat.scopes };
+    const actor: Actor = { kind: 'token', name: pat.name, userId: pat.userId, role: owner?.role ?? 'none', scopes: pat.scopes };
+    if (pat.state !== 'active') throw new TokenRefused(actor, 'Token is inactive');
+    if (pat.expiredAt.getTime() < Date.now()) throw new TokenRefused(actor, 'Token has expired');
+    if (!owner || owner.state !== 'enable') throw new TokenRefused(actor, 'Token owner is disabled');
+    return actor;
   }
 
   async create(input: NewToken): Promise<{ entity: PersonalAccessTokenEntity; token: string }> {
@@ -66,7 +77,7 @@ export class TokensService {
   async update(id: number, patch: { bio?: string; scopes?: TokenScope[]; state?: 'active' | 'inactive'; expiredAt?: Date }): Promise<PersonalAccessTokenEntity | null> {
     const token = await this.get(id);
     if (!token) return null;
-    Object.assign(token, Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)));
+    Object.assign(token, Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined && v !== null)));
     return this.tokens.save(token);
   }
 

@@ -4,6 +4,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { createHash, randomBytes } from 'node:crypto';
 import { Repository } from 'typeorm';
+import { LoginLimiter } from './login-limiter';
 import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from './password-hasher';
 
 /** How long a verified user/password pair skips the KDF (Harbor's BASIC mode sends it on every 10 s poll). */
@@ -18,6 +19,7 @@ export class UsersService {
 
   constructor(
     private readonly config: GatewayConfig,
+    private readonly limiter: LoginLimiter,
     @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
   ) {}
 
@@ -40,8 +42,12 @@ export class UsersService {
     }
   }
 
-  /** The enabled user with these credentials, or null. Takes the same time whether or not the user exists. */
-  async authenticate(name: string, password: string): Promise<UserEntity | null> {
+  /**
+   * The enabled user with these credentials, or null. Takes the same time whether or not the
+   * user exists. Throws TooManyFailedLogins (429) once `source` or `name` failed too often.
+   */
+  async authenticate(name: string, password: string, source: string): Promise<UserEntity | null> {
+    this.limiter.check(name, source);
     const key = createHash('sha256').update(name).update('\0').update(password).digest('hex');
     const user = await this.users.findOneBy({ name, isDel: 0 });
     const hit = this.verified.get(key);
@@ -50,8 +56,10 @@ export class UsersService {
       (await verifyPassword(password, user?.encryptedPassword ?? (await DUMMY_HASH_PROMISE)));
     if (!ok || !user || user.state !== 'enable') {
       this.verified.delete(key);
+      this.limiter.failed(name, source);
       return null;
     }
+    this.limiter.succeeded(name, source);
     if (!hit) {
       if (this.verified.size >= VERIFIED_MAX) this.verified.delete(this.verified.keys().next().value as string);
       this.verified.set(key, { userId: user.id, at: Date.now() });
@@ -68,19 +76,23 @@ export class UsersService {
   }
 
   async create(input: { name: string; password: string; email?: string; role: UserRole }): Promise<UserEntity> {
-    return this.users.save(this.users.create({ name: input.name, email: input.email ?? '', role: input.role, state: 'enable', encryptedPassword: await hashPassword(input.password) }));
+    return this.users.save(this.users.create({ name: input.name, email: input.email ?? '', sessionVersion: 0, role: input.role, state: 'enable', encryptedPassword: await hashPassword(input.password) }));
   }
 
   async update(id: number, patch: { email?: string; role?: UserRole; state?: UserState }): Promise<UserEntity | null> {
     const user = await this.findById(id);
     if (!user) return null;
-    Object.assign(user, Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)));
+    const disabling = patch.state === 'disable' && user.state !== 'disable';
+    Object.assign(user, Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined && v !== null)));
+    if (disabling) user.sessionVersion++;
     this.forget(user.id);
     return this.users.save(user);
   }
 
+  /** Sets a new password and ends every console session the user had. */
   async setPassword(id: number, password: string): Promise<void> {
-    await this.users.update(id, { encryptedPassword: await hashPassword(password) });
+    const encryptedPassword = await hashPassword(password);
+    await this.users.update(id, { encryptedPassword, sessionVersion: () => 'session_version + 1' });
     this.forget(id);
   }
 

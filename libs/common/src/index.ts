@@ -4,3 +4,4 @@ export * from './errors';
 export * from './common.module';
 export * from './log-levels';
 export * from './semaphore';
+export * from './process-guards';

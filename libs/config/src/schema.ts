@@ -51,9 +51,27 @@ export class CustomHeaderAuthConfig {
   @IsString() value = '';
 }
 
+/** Failed password checks (Basic auth, console sign-in) allowed per window before 429. */
+export class FailedLoginConfig {
+  /** Per user name, from sources that have not signed in as that user before. */
+  @IsInt() @Min(1) perUser = 10;
+  /** Per client address, whatever the user names. */
+  @IsInt() @Min(1) perSource = 30;
+  @IsInt() @Min(1) windowSeconds = 300;
+}
+
 export class AuthConfig {
-  /** Auth mode NONE: accept provider calls that carry no credentials (Harbor 2.1–2.11 can send nothing else). */
+  /**
+   * Auth mode NONE for what Harbor 2.1–2.11 calls (they can send nothing else): `/preheats`,
+   * `/preheats/:id` and the Kraken notification. Nothing else is ever anonymous.
+   */
   @IsBoolean() allowAnonymous = false;
+  /**
+   * Auth mode NONE for Harbor 2.12+'s two job calls too (`POST /oapi/v1/jobs`,
+   * `GET /oapi/v1/jobs/:id`); listing and deleting jobs always need a token.
+   */
+  @IsBoolean() allowAnonymousJobApi = false;
+  @ValidateNested() @Type(() => FailedLoginConfig) failedLogins = new FailedLoginConfig();
   /** Auth mode OAUTH: personal access tokens as `Authorization: Bearer` or `?access_token=`. */
   @IsBoolean() bearer = true;
   /** Auth mode BASIC: gateway users and their passwords. */
@@ -76,6 +94,12 @@ export class RegistryCredentialConfig {
   @IsOptional() @IsString() password?: string;
   /** Talk plain HTTP (or skip TLS verification) to this registry. */
   @IsBoolean() insecure = false;
+  /**
+   * host[:port] of the token service these credentials may be sent to when the registry's
+   * challenge names it (empty: the registry's own host and port). Its token requests are
+   * allowed for this registry even when the host is not in `registry.allowed`.
+   */
+  @IsOptional() @IsString() tokenRealm?: string;
 }
 
 export class RegistryConfig {
@@ -142,6 +166,8 @@ export class SourceRegistryConfig {
   @IsBoolean() insecure = false;
   /** Talk plain HTTP to this registry (acceld guesses; the gateway is told). */
   @IsBoolean() plain_http = false;
+  /** host[:port] of the token service `auth` may be sent to (empty: this registry itself). */
+  @IsString() token_realm = '';
   @ValidateNested() @Type(() => WebhookSourceConfig) webhook = new WebhookSourceConfig();
 }
 

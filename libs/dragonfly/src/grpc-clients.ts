@@ -98,10 +98,9 @@ export class DragonflyClients implements OnModuleDestroy {
 
   /** Calls dfdaemon.v2.DfdaemonUpload/DownloadTask and follows the stream to its end. */
   downloadTask(node: NodeAddress, download: DownloadMessage, deadlineMs: number): Promise<DownloadOutcome> {
-    const client = this.client('dfdaemon.v2.DfdaemonUpload', node) as grpc.Client & {
-      DownloadTask(req: unknown, opts: grpc.CallOptions): grpc.ClientReadableStream<DownloadTaskResponseMessage>;
-    };
+    type Upload = grpc.Client & { DownloadTask(req: unknown, opts: grpc.CallOptions): grpc.ClientReadableStream<DownloadTaskResponseMessage> };
     return new Promise((resolve, reject) => {
+      const client = this.client('dfdaemon.v2.DfdaemonUpload', node) as Upload;
       const outcome: DownloadOutcome = { taskId: '', hostId: '', peerId: '', contentLength: 0, pieces: 0, cached: false };
       const call = client.DownloadTask({ download }, { deadline: new Date(Date.now() + deadlineMs) });
       call.on('data', (msg: DownloadTaskResponseMessage) => {
@@ -125,10 +124,15 @@ export class DragonflyClients implements OnModuleDestroy {
 
   /** grpc.health.v1 Check with service "" (what the scheduler asks seed peers). */
   checkHealth(node: NodeAddress, timeoutMs: number): Promise<boolean> {
-    const client = this.client('grpc.health.v1.Health', node) as grpc.Client & {
-      Check(req: unknown, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: { status: string }) => void): void;
-    };
+    type Health = grpc.Client & { Check(req: unknown, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: { status: string }) => void): void };
     return new Promise((resolve) => {
+      let client: Health;
+      try {
+        client = this.client('grpc.health.v1.Health', node) as Health;
+      } catch {
+        // An address grpc cannot even parse is simply not healthy.
+        return resolve(false);
+      }
       client.Check({ service: '' }, { deadline: new Date(Date.now() + timeoutMs) }, (err, res) => {
         if (err) this.forget(node);
         resolve(!err && res?.status === 'SERVING');
@@ -138,10 +142,9 @@ export class DragonflyClients implements OnModuleDestroy {
 
   /** scheduler.v2.Scheduler/ListHosts: every host the scheduler knows. */
   listHosts(node: NodeAddress, timeoutMs: number): Promise<HostMessage[]> {
-    const client = this.client('scheduler.v2.Scheduler', node) as grpc.Client & {
-      ListHosts(req: unknown, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: { hosts: HostMessage[] }) => void): void;
-    };
+    type Scheduler = grpc.Client & { ListHosts(req: unknown, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: { hosts: HostMessage[] }) => void): void };
     return new Promise((resolve, reject) => {
+      const client = this.client('scheduler.v2.Scheduler', node) as Scheduler;
       client.ListHosts({}, { deadline: new Date(Date.now() + timeoutMs) }, (err, res) => {
         if (err) {
           if (err.code === grpc.status.UNAVAILABLE) this.forget(node);

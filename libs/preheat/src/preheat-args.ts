@@ -9,6 +9,8 @@ export const DEFAULT_CONCURRENT_TASK_COUNT = 8;
 export const DEFAULT_CONCURRENT_PEER_COUNT = 500;
 /** 60 minutes, in nanoseconds as Dragonfly's JSON carries durations. */
 export const DEFAULT_TIMEOUT_NS = 60 * 60 * 1e9;
+/** The longest timeout a timer holds (2^31 − 1 ms), in nanoseconds. */
+export const MAX_TIMEOUT_NS = (2 ** 31 - 1) * 1e6;
 
 /** A preheat request from any dialect, before defaults. */
 export interface PreheatRequest {
@@ -54,7 +56,8 @@ export interface PreheatArgs {
   timeout: number;
 }
 
-const SENSITIVE = /^(authorization|proxy-authorization|cookie)$/i;
+/** What an echoed header value reads: every value is sealed apart, whatever its name. */
+export const REDACTED = '[redacted]';
 
 export function normalizeScope(scope: RequestedScope | undefined): Scope {
   // Harbor 2.12's single_peer meant "one seed peer", as Dragonfly 2.1.57–2.1.65 ran it.
@@ -64,7 +67,8 @@ export function normalizeScope(scope: RequestedScope | undefined): Scope {
 
 export function buildArgs(req: PreheatRequest): PreheatArgs {
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers ?? {})) headers[k] = SENSITIVE.test(k) ? '[redacted]' : v;
+  // Any header may carry a secret (X-Registry-Token, Private-Token, X-Api-Key, …): echo names only.
+  for (const k of Object.keys(req.headers ?? {})) headers[k] = REDACTED;
   return {
     type: req.type,
     url: req.url ?? '',

@@ -10,7 +10,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Queue } from 'bullmq';
 import { createHash, randomUUID } from 'node:crypto';
 import { MoreThan, Repository } from 'typeorm';
-import { PreheatArgs, PreheatRequest, buildArgs } from './preheat-args';
+import { MAX_TIMEOUT_NS, PreheatArgs, PreheatRequest, buildArgs } from './preheat-args';
 import { groupState, stateEntry } from './result';
 
 export interface JobQuery {
@@ -42,6 +42,9 @@ export class PreheatService {
   /** Checks what can be checked without the registry; throws UserFacingError for the caller. */
   validate(req: PreheatRequest): PreheatArgs {
     const args = buildArgs(req);
+    if (!Number.isSafeInteger(args.timeout) || args.timeout < 0 || args.timeout > MAX_TIMEOUT_NS) {
+      throw new UserFacingError(`invalid params: timeout must be at most ${MAX_TIMEOUT_NS} nanoseconds (about 24.8 days)`);
+    }
     if (args.type === 'image') {
       if (!args.url) throw new UserFacingError('invalid params: url is required');
       parseManifestUrl(args.url);
@@ -133,15 +136,14 @@ export class PreheatService {
     return this.get(id);
   }
 
-  /** A new job with the same arguments (the original caller's registry token is not kept: gateway credentials apply). */
+  /** A new job with the same arguments; the original caller's headers are not kept (gateway credentials apply). */
   async retry(id: number, userId: number): Promise<JobEntity | null> {
     const job = await this.get(id);
     if (!job) return null;
     const a = job.args as unknown as PreheatArgs;
-    const headers = Object.fromEntries(Object.entries(a.headers ?? {}).filter(([, v]) => v !== '[redacted]'));
     return this.create(
       {
-        type: a.type, url: a.url || undefined, urls: a.urls, tag: a.tag, application: a.application, filteredQueryParams: a.filtered_query_params, headers,
+        type: a.type, url: a.url || undefined, urls: a.urls, tag: a.tag, application: a.application, filteredQueryParams: a.filtered_query_params,
         platform: a.platform, scope: a.scope, ips: a.ips, count: a.count, percentage: a.percentage, concurrentTaskCount: a.concurrent_task_count,
         concurrentPeerCount: a.concurrent_peer_count, pieceLength: a.piece_length, timeout: a.timeout, schedulerClusterIds: job.schedulerClusterIds, bio: `retry of job ${id}`,
       },

@@ -6,6 +6,9 @@ import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { Queue, QueueEvents } from 'bullmq';
 import { createHash } from 'node:crypto';
 
+/** setTimeout fires at once for delays of 2^31 ms and more. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Queue id of one (Dragonfly task, host) download: identical requests from any job share it. */
 export const seedDownloadJobId = (taskId: string, target: NodeAddress): string =>
   `dl-${createHash('sha256').update(`${taskId}|${target.ip}:${target.port}`).digest('hex').slice(0, 48)}`;
@@ -37,7 +40,7 @@ export class SeedDownloadDispatcher implements OnModuleDestroy {
     // Our own timer, unref'd: a wait abandoned at shutdown must not keep the process alive.
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`peer ${payload.target.hostname} (${payload.target.ip}:${payload.target.port}) did not finish before the job timeout`)), waitMs);
+      timer = setTimeout(() => reject(new Error(`peer ${payload.target.hostname} (${payload.target.ip}:${payload.target.port}) did not finish before the job timeout`)), Math.min(waitMs, MAX_TIMER_MS));
       timer.unref();
     });
     try {

@@ -4,13 +4,17 @@ import { Injectable, Optional } from '@nestjs/common';
 import { RegistryStore } from './registry-store';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { Agent, Dispatcher, interceptors, request } from 'undici';
+import { Agent, Dispatcher, request } from 'undici';
 import { RegistryAllowList } from './allow-list';
 import { parseChallenge } from './auth-challenge';
 import { ManifestLocation, manifestUrl } from './reference';
 import { MANIFEST_ACCEPT } from './media-types';
 import { readCapped } from './read-capped';
 import { StreamedBlobUpload } from './streamed-upload';
+
+const USER_AGENT = 'accel-gateway';
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 3;
 
 /** Largest manifest the gateway reads; real ones are a few KiB. */
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
@@ -47,9 +51,6 @@ type Method = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
 export class RegistryClient {
   private readonly secure: Agent;
   private readonly insecure: Agent;
-  /** Blob GETs may be redirected to object storage; manifest and token requests never follow redirects. */
-  private readonly secureFollow: Dispatcher;
-  private readonly insecureFollow: Dispatcher;
   private readonly tokens = new Map<string, CachedToken>();
 
   constructor(
@@ -65,8 +66,6 @@ export class RegistryClient {
       bodyTimeout: timeout,
       connect: { rejectUnauthorized: false },
     });
-    this.secureFollow = this.secure.compose(interceptors.redirect({ maxRedirections: 3 }));
-    this.insecureFollow = this.insecure.compose(interceptors.redirect({ maxRedirections: 3 }));
   }
 
   /** `registry.credentials` first, then acceld's `provider.source.<host>.auth` (base64 of user:password). */
@@ -75,7 +74,7 @@ export class RegistryClient {
     const listed = this.config.registry.credentials.find((c) => c.host.toLowerCase() === key);
     if (listed) return listed;
     const stored = this.store?.get(key);
-    if (stored) return { host: key, username: stored.username, password: stored.password, insecure: stored.insecure };
+    if (stored) return { host: key, username: stored.username, password: stored.password, insecure: stored.insecure, tokenRealm: stored.tokenRealm || undefined };
     const source = this.config.provider.source[key];
     if (!source) return undefined;
     const decoded = source.auth ? Buffer.from(source.auth, 'base64').toString('utf8') : '';
@@ -85,6 +84,7 @@ export class RegistryClient {
       username: colon > 0 ? decoded.slice(0, colon) : undefined,
       password: colon > 0 ? decoded.slice(colon + 1) : undefined,
       insecure: source.insecure,
+      tokenRealm: source.token_realm || undefined,
     };
   }
 
@@ -199,22 +199,37 @@ export class RegistryClient {
     return `sha256:${createHash('sha256').update(body).digest('hex')}`;
   }
 
-  private dispatcher(loc: ManifestLocation, follow = false): Dispatcher {
-    const insecure = this.credentialsFor(loc.host)?.insecure;
-    if (follow) return insecure ? this.insecureFollow : this.secureFollow;
-    return insecure ? this.insecure : this.secure;
+  private dispatcher(loc: ManifestLocation): Dispatcher {
+    return this.credentialsFor(loc.host)?.insecure ? this.insecure : this.secure;
   }
 
   private scopeKey(loc: ManifestLocation, access: Access): string {
     return `${loc.scheme}://${loc.host}|repository:${loc.repository}:${access}`;
   }
 
-  /** Sends one request, answering a 401 challenge once with a token (or basic credentials). */
+  /**
+   * Sends one request, answering a 401 challenge once with a token (or basic credentials).
+   * With `followRedirects` (blob GETs, which registries may send to object storage), up to
+   * MAX_REDIRECTS hops are followed, each checked against the allow-list; the registry's
+   * Authorization goes only to the registry's own origin.
+   */
   private async send(
     loc: ManifestLocation,
     method: Method,
     url: string,
     init: { headers?: Record<string, string>; body?: Buffer | Readable; followRedirects?: boolean },
+    opts: RegistryRequestOptions,
+  ): Promise<Dispatcher.ResponseData<unknown>> {
+    const res = await this.sendAuthorized(loc, method, url, init, opts);
+    if (!init.followRedirects) return res;
+    return this.followRedirects(loc, url, res, init.headers ?? {});
+  }
+
+  private async sendAuthorized(
+    loc: ManifestLocation,
+    method: Method,
+    url: string,
+    init: { headers?: Record<string, string>; body?: Buffer | Readable },
     opts: RegistryRequestOptions,
   ): Promise<Dispatcher.ResponseData<unknown>> {
     this.allowList.assertAllowed(url);
@@ -224,11 +239,11 @@ export class RegistryClient {
     let authorization = opts.authorization ?? (cached && cached.expiresAt > Date.now() ? cached.header : undefined);
     const retryable = !(init.body instanceof Readable);
     for (let attempt = 0; ; attempt++) {
-      const headers: Record<string, string> = { 'user-agent': 'accel-gateway', ...init.headers };
+      const headers: Record<string, string> = { 'user-agent': USER_AGENT, ...init.headers };
       if (authorization) headers.authorization = authorization;
       let res: Dispatcher.ResponseData<unknown>;
       try {
-        res = await request(url, { method, headers, body: init.body, dispatcher: this.dispatcher(loc, init.followRedirects) });
+        res = await request(url, { method, headers, body: init.body, dispatcher: this.dispatcher(loc) });
       } catch (e) {
         throw new UserFacingError(`registry ${loc.host} is unreachable: ${describeError(e)}`);
       }
@@ -239,6 +254,35 @@ export class RegistryClient {
       if (!authorization) return res;
       // A 401 whose answer is refused again is reported by the caller with the registry's own text.
     }
+  }
+
+  private async followRedirects(loc: ManifestLocation, url: string, first: Dispatcher.ResponseData<unknown>, headers: Record<string, string>): Promise<Dispatcher.ResponseData<unknown>> {
+    let res = first;
+    let current = new URL(url);
+    for (let hop = 0; REDIRECT_STATUSES.has(res.statusCode); hop++) {
+      const location = res.headers.location;
+      await res.body.dump();
+      if (typeof location !== 'string' || !location) throw new UserFacingError(`registry ${loc.host} redirected without a Location`);
+      if (hop === MAX_REDIRECTS) throw new UserFacingError(`registry ${loc.host} redirected more than ${MAX_REDIRECTS} times`);
+      const next = new URL(location, current);
+      try {
+        this.allowList.assertAllowed(next.toString());
+      } catch (e) {
+        throw new UserFacingError(`registry ${loc.host} redirected a blob to ${next.host}, which is not in the gateway's allowed registries (registry.allowed): ${describeError(e)}`);
+      }
+      // Object storage URLs are signed; the registry's credentials are for the registry only.
+      const sameOrigin = next.origin === new URL(url).origin;
+      const hopHeaders: Record<string, string> = { 'user-agent': USER_AGENT, ...headers };
+      const auth = sameOrigin ? await this.authorizationFor(loc) : undefined;
+      if (auth) hopHeaders.authorization = auth;
+      try {
+        res = await request(next, { method: 'GET', headers: hopHeaders, dispatcher: sameOrigin ? this.dispatcher(loc) : this.secure });
+      } catch (e) {
+        throw new UserFacingError(`blob storage ${next.host} of registry ${loc.host} is unreachable: ${describeError(e)}`);
+      }
+      current = next;
+    }
+    return res;
   }
 
   private async answerChallenge(
@@ -255,15 +299,25 @@ export class RegistryClient {
       return basic;
     }
     if (challenge.scheme !== 'bearer' || !challenge.params.realm) return undefined;
-    const realm = new URL(challenge.params.realm);
-    this.allowList.assertAllowed(realm.toString());
+    let realm: URL;
+    try {
+      realm = new URL(challenge.params.realm);
+    } catch {
+      throw new UserFacingError(`registry ${loc.host} named a token service that is not a URL: ${JSON.stringify(challenge.params.realm.slice(0, 200))}`);
+    }
+    // Credentials go only to the token service configured for them (by default the registry itself).
+    const trusted = sameEndpoint(realm, creds?.tokenRealm || `${loc.scheme}://${loc.host}`);
+    if (!trusted && !this.allowList.isAllowed(realm.protocol.replace(':', ''), realm.host)) {
+      throw new UserFacingError(`token service ${realm.host} of registry ${loc.host} is not in the gateway's allowed registries (registry.allowed), nor the token realm configured for it`);
+    }
+    const sendCredentials = trusted ? basic : undefined;
     if (challenge.params.service) realm.searchParams.set('service', challenge.params.service);
     realm.searchParams.set('scope', `repository:${loc.repository}:${access}`);
     let res: Dispatcher.ResponseData<unknown>;
     try {
       res = await request(realm, {
         method: 'GET',
-        headers: { 'user-agent': 'accel-gateway', ...(basic ? { authorization: basic } : {}) },
+        headers: { 'user-agent': USER_AGENT, ...(sendCredentials ? { authorization: sendCredentials } : {}) },
         dispatcher: this.dispatcher(loc),
       });
     } catch (e) {
@@ -271,9 +325,15 @@ export class RegistryClient {
     }
     const body = await readCapped(res.body, 1024 * 1024, realm.toString());
     if (res.statusCode !== 200) {
-      throw new UserFacingError(`token service of registry ${loc.host} refused ${basic ? `user ${creds?.username}` : 'anonymous access'} to ${loc.repository}: HTTP ${res.statusCode}`);
+      const withheld = basic && !sendCredentials ? ` (the credentials for ${loc.host} were not sent: ${realm.host} is not its configured token realm)` : '';
+      throw new UserFacingError(`token service of registry ${loc.host} refused ${sendCredentials ? `user ${creds?.username}` : 'anonymous access'} to ${loc.repository}: HTTP ${res.statusCode}${withheld}`);
     }
-    const parsed = JSON.parse(body.toString('utf8')) as { token?: string; access_token?: string; expires_in?: number };
+    let parsed: { token?: string; access_token?: string; expires_in?: number };
+    try {
+      parsed = JSON.parse(body.toString('utf8')) as typeof parsed;
+    } catch {
+      throw new UserFacingError(`token service ${realm.host} of registry ${loc.host} answered something that is not JSON`);
+    }
     const token = parsed.token ?? parsed.access_token;
     if (!token) throw new UserFacingError(`token service of registry ${loc.host} answered without a token`);
     const header = `Bearer ${token}`;
@@ -303,4 +363,16 @@ function registryErrorText(body: Buffer): string {
     /* not a registry error body */
   }
   return '';
+}
+
+/** Whether `url` is served by `endpoint` (`host[:port]` or a URL; ports default by scheme). */
+export function sameEndpoint(url: URL, endpoint: string): boolean {
+  let target: URL;
+  try {
+    target = new URL(endpoint.includes('://') ? endpoint : `${url.protocol}//${endpoint}`);
+  } catch {
+    return false;
+  }
+  const port = (u: URL) => u.port || (u.protocol === 'http:' ? '80' : '443');
+  return url.hostname.toLowerCase() === target.hostname.toLowerCase() && port(url) === port(target);
 }

@@ -10,6 +10,8 @@ export interface StoredRegistry {
   password?: string;
   insecure: boolean;
   plainHttp: boolean;
+  /** host[:port] of the token service its credentials may go to; empty = the registry itself. */
+  tokenRealm: string;
 }
 
 const REFRESH_MS = 10_000;
@@ -53,7 +55,7 @@ export class RegistryStore implements OnModuleInit, OnModuleDestroy {
       this.entries = new Map(
         rows.map((r) => [
           r.host.toLowerCase(),
-          { host: r.host, username: r.username || undefined, password: r.sealedPassword ? this.secrets.open<string>(r.sealedPassword) : undefined, insecure: r.insecure, plainHttp: r.plainHttp },
+          { host: r.host, username: r.username || undefined, password: r.sealedPassword ? this.secrets.open<string>(r.sealedPassword) : undefined, insecure: r.insecure, plainHttp: r.plainHttp, tokenRealm: r.tokenRealm },
         ]),
       );
     } catch (e) {

@@ -1,5 +1,6 @@
 import { TOKEN_SCOPES, TokenScope } from '@accel/db';
-import { ArrayUnique, IsArray, IsDateString, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { ArrayUnique, IsArray, IsDateString, IsIP, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { MAX_ID } from '../http/validators';
 
 export class CreateTokenDto {
   @IsString() @MinLength(1) @MaxLength(256) name: string;
@@ -9,16 +10,19 @@ export class CreateTokenDto {
   @IsOptional() @IsDateString() expired_at?: string;
 }
 
+/** A DNS host name (RFC 1123 labels), as Dragonfly hosts report theirs. */
+export const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9_-]{0,62}))*$/;
+
 export class CreateClusterDto {
-  @IsOptional() @IsInt() @Min(1) id?: number;
+  @IsOptional() @IsInt() @Min(1) @Max(MAX_ID) id?: number;
   @IsString() @Matches(/^[A-Za-z0-9][A-Za-z0-9._-]{0,255}$/) name: string;
   @IsOptional() @IsString() @MaxLength(1024) bio?: string;
 }
 
 export class CreateNodeDto {
-  @IsString() @MinLength(1) @MaxLength(256) host_name: string;
-  @IsString() @MinLength(1) @MaxLength(256) ip: string;
+  @IsString() @Matches(HOSTNAME, { message: 'host_name must be a host name' }) host_name: string;
+  @IsIP() ip: string;
   @IsInt() @Min(1) @Max(65535) port: number;
   @IsOptional() @IsInt() @Min(1) @Max(65535) download_port?: number;
-  @IsInt() @Min(1) scheduler_cluster_id: number;
+  @IsInt() @Min(1) @Max(MAX_ID) scheduler_cluster_id: number;
 }

@@ -6,6 +6,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { NextFunction, Request, Response } from 'express';
+import { MAX_PAGE } from '../http/validators';
 import { Repository } from 'typeorm';
 import { paged } from '../provider/pagination';
 
@@ -19,6 +20,24 @@ export class AuditRecorder {
 
   constructor(@InjectRepository(AuditEntity) private readonly audits: Repository<AuditEntity>) {}
 
+  private record(req: Request, res: Response, event: AuditEventType, target: string): void {
+    const actor = (req as Request & { user?: Actor }).user;
+    // A refused sign-in names who tried, when the body named anyone.
+    const signinName = (req.body as { name?: unknown } | undefined)?.name;
+    const row = this.audits.create({
+      actorType: actor ? ACTOR_TYPE[actor.kind] : 'UNKNOWN',
+      actorName: (actor?.name ?? (req.path.endsWith('/signin') && typeof signinName === 'string' ? signinName : '')).slice(0, 256),
+      eventType: event,
+      operation: req.method.slice(0, 16),
+      path: req.path.slice(0, 1024),
+      target: target.slice(0, 1024),
+      state: res.statusCode < 400 ? 'SUCCESS' : 'FAILURE',
+      statusCode: res.statusCode,
+      remoteIp: (req.socket.remoteAddress ?? '').slice(0, 64),
+    });
+    this.audits.save(row).catch((e: Error) => this.log.warn(`audit write failed: ${e.message}`));
+  }
+
   middleware() {
     return (req: Request, res: Response, next: NextFunction): void => {
       const path = req.path;
@@ -27,29 +46,28 @@ export class AuditRecorder {
       let target = '';
       const json = res.json.bind(res);
       res.json = (body: unknown) => {
-        const b = body as Record<string, unknown> | null;
-        // Ids and names only: a created token's value is never recorded.
-        if (b && typeof b === 'object' && !Array.isArray(b)) target = String(b.id ?? b.ID ?? b.name ?? b.host ?? '');
+        target = auditTarget(body);
         return json(body);
       };
+      // Runs after the answer is sent: whatever goes wrong here is logged, never thrown.
       res.on('finish', () => {
-        const actor = (req as Request & { user?: Actor }).user;
-        const row = this.audits.create({
-          actorType: actor ? ACTOR_TYPE[actor.kind] : 'UNKNOWN',
-          actorName: actor?.name ?? (req.path.endsWith('/signin') ? String((req.body as { name?: unknown })?.name ?? '').slice(0, 256) : ''),
-          eventType: event,
-          operation: req.method,
-          path: path.slice(0, 1024),
-          target: target.slice(0, 1024),
-          state: res.statusCode < 400 ? 'SUCCESS' : 'FAILURE',
-          statusCode: res.statusCode,
-          remoteIp: (req.socket.remoteAddress ?? '').slice(0, 64),
-        });
-        this.audits.save(row).catch((e: Error) => this.log.warn(`audit write failed: ${e.message}`));
+        try {
+          this.record(req, res, event, target);
+        } catch (e) {
+          this.log.warn(`audit record failed: ${(e as Error).message}`);
+        }
       });
       next();
     };
   }
+}
+
+/** Ids and names only: a created token's value is never recorded. */
+function auditTarget(body: unknown): string {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return '';
+  const b = body as Record<string, unknown>;
+  const v = [b.id, b.ID, b.name, b.host].find((x) => typeof x === 'string' || typeof x === 'number');
+  return v === undefined ? '' : String(v);
 }
 
 export class AuditQueryDto {
@@ -59,8 +77,8 @@ export class AuditQueryDto {
   @IsOptional() @IsString() operation?: string;
   @IsOptional() @IsIn(['SUCCESS', 'FAILURE']) state?: 'SUCCESS' | 'FAILURE';
   @IsOptional() @IsString() path?: string;
-  @IsOptional() @Type(() => Number) @IsInt() status_code?: number;
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) page?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(100) @Max(599) status_code?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(MAX_PAGE) page?: number;
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000) per_page?: number;
 }
 

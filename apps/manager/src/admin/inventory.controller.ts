@@ -1,7 +1,7 @@
 import { AdminRead, AdminWrite } from '@accel/auth';
 import { GatewayConfig } from '@accel/config';
 import { ClusterInventory, DragonflyClients } from '@accel/dragonfly';
-import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, ParseIntPipe, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, ParseIntPipe, Post, ServiceUnavailableException } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { CreateClusterDto, CreateNodeDto } from './admin.dto';
 import { InventoryAdminService } from './admin.service';
@@ -93,7 +93,9 @@ export class InventoryController {
   async hosts(@Param('id', ParseIntPipe) id: number) {
     const s = (await this.inventory.listSchedulers()).find((x) => x.id === id);
     if (!s) throw new NotFoundException('record not found');
-    const hosts = await this.clients.listHosts({ hostname: s.hostName, ip: s.ip, port: s.port }, this.config.preheat.healthTimeoutMs * 5);
+    const hosts = await this.clients.listHosts({ hostname: s.hostName, ip: s.ip, port: s.port }, this.config.preheat.healthTimeoutMs * 5).catch((e: Error) => {
+      throw new ServiceUnavailableException(e.message);
+    });
     return hosts.map((h) => ({ id: h.id, type: h.type === 1 ? 'super' : 'normal', hostname: h.hostname, ip: h.ip, port: h.port, download_port: h.download_port, scheduler_cluster_id: h.scheduler_cluster_id }));
   }
 

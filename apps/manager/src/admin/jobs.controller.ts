@@ -6,6 +6,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDateString, IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { Request, Response } from 'express';
+import { MAX_PAGE } from '../http/validators';
 import { paged } from '../provider/pagination';
 
 export class AdminJobQueryDto {
@@ -15,14 +16,14 @@ export class AdminJobQueryDto {
   @IsOptional() @IsString() image?: string;
   @IsOptional() @IsDateString() created_after?: string;
   @IsOptional() @IsDateString() created_before?: string;
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) page?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(MAX_PAGE) page?: number;
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000) per_page?: number;
 }
 
 export class AdminConversionQueryDto {
   @IsOptional() @IsIn(['PROCESSING', 'COMPLETED', 'FAILED']) status?: 'PROCESSING' | 'COMPLETED' | 'FAILED';
   @IsOptional() @IsString() source?: string;
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) page?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(MAX_PAGE) page?: number;
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000) per_page?: number;
 }
 

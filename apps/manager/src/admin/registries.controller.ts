@@ -8,13 +8,17 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { IsBoolean, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { Repository } from 'typeorm';
 
+const HOST_PORT = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(:\d{1,5})?$/i;
+
 export class RegistryDto {
   /** host[:port], exactly as it appears in manifest URLs. */
-  @IsString() @Matches(/^[a-z0-9.-]+(:\d{1,5})?$/i) host: string;
+  @IsString() @MaxLength(256) @Matches(HOST_PORT, { message: 'host must be host[:port]' }) host: string;
   @IsOptional() @IsString() @MaxLength(256) username?: string;
   @IsOptional() @IsString() @MaxLength(4096) password?: string;
   @IsOptional() @IsBoolean() insecure?: boolean;
   @IsOptional() @IsBoolean() plain_http?: boolean;
+  /** host[:port] of the registry's token service, when it is not the registry itself: the only place its credentials are sent. */
+  @IsOptional() @IsString() @MaxLength(256) @Matches(HOST_PORT, { message: 'token_realm must be host[:port]' }) token_realm?: string;
 }
 
 export class UpdateRegistryDto {
@@ -23,6 +27,7 @@ export class UpdateRegistryDto {
   @IsOptional() @IsString() @MaxLength(4096) password?: string;
   @IsOptional() @IsBoolean() insecure?: boolean;
   @IsOptional() @IsBoolean() plain_http?: boolean;
+  @IsOptional() @IsString() @MaxLength(256) @Matches(new RegExp(`${HOST_PORT.source}|^$`, 'i'), { message: 'token_realm must be host[:port] or empty' }) token_realm?: string;
 }
 
 /** Secrets are sealed at rest and never echoed: a response says only whether one is set. */
@@ -36,6 +41,7 @@ const registryView = (r: RegistryEntity) => ({
   password_set: r.sealedPassword !== null,
   insecure: r.insecure,
   plain_http: r.plainHttp,
+  token_realm: r.tokenRealm,
 });
 
 /** The registry allow-list and per-registry credentials, changed at runtime. */
@@ -65,6 +71,7 @@ export class RegistriesController {
         sealedPassword: dto.password ? this.secrets.seal(dto.password) : null,
         insecure: dto.insecure ?? false,
         plainHttp: dto.plain_http ?? false,
+        tokenRealm: dto.token_realm?.toLowerCase() ?? '',
       }),
     );
     await this.store.reload();
@@ -80,6 +87,7 @@ export class RegistriesController {
     if (dto.password !== undefined) r.sealedPassword = dto.password ? this.secrets.seal(dto.password) : null;
     if (dto.insecure !== undefined) r.insecure = dto.insecure;
     if (dto.plain_http !== undefined) r.plainHttp = dto.plain_http;
+    if (dto.token_realm !== undefined) r.tokenRealm = dto.token_realm.toLowerCase();
     const saved = await this.registries.save(r);
     await this.store.reload();
     return registryView(saved);

@@ -28,7 +28,8 @@ export class TokensController {
     const { entity, token } = await this.tokens.create({
       name: dto.name,
       bio: dto.bio,
-      scopes: dto.scopes?.length ? dto.scopes : TOKEN_SCOPES.filter((s) => s !== 'admin'),
+      // Omitted: every scope but `admin`. An explicit empty list is a token that may do nothing.
+      scopes: dto.scopes ?? TOKEN_SCOPES.filter((s) => s !== 'admin'),
       expiredAt: dto.expired_at ? new Date(dto.expired_at) : new Date(Date.now() + YEAR_MS),
       userId: actor.userId,
     });

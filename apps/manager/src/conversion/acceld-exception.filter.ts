@@ -1,12 +1,14 @@
 import { UserFacingError } from '@accel/common';
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import { Response } from 'express';
+import { retryAfterOf, toHttpException } from '../http/http-errors';
 
 const CODES: Record<number, string> = {
   400: 'ERR_ILLEGAL_PARAMETER',
   401: 'ERR_UNAUTHORIZED',
   403: 'ERR_UNAUTHORIZED',
   404: 'ERR_INVALID_ENDPOINT',
+  409: 'ERR_ILLEGAL_PARAMETER',
   413: 'ERR_ILLEGAL_PARAMETER',
   422: 'ERR_ILLEGAL_PARAMETER',
 };
@@ -21,14 +23,17 @@ export class AcceldExceptionFilter implements ExceptionFilter {
   catch(err: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
     if (res.headersSent) return;
-    if (err instanceof HttpException) {
-      const body = err.getResponse();
-      const message = typeof body === 'string' ? body : String((body as { message?: unknown; errors?: unknown }).message ?? (body as { errors?: unknown }).errors ?? err.message);
-      res.status(err.getStatus()).json(acceldError(err.getStatus(), message));
-      return;
-    }
     if (err instanceof UserFacingError) {
       res.status(400).json(acceldError(400, err.message));
+      return;
+    }
+    const http = toHttpException(err);
+    if (http) {
+      const body = http.getResponse();
+      const message = typeof body === 'string' ? body : String((body as { message?: unknown; errors?: unknown }).message ?? (body as { errors?: unknown }).errors ?? http.message);
+      const retryAfter = retryAfterOf(http);
+      if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
+      res.status(http.getStatus()).json(acceldError(http.getStatus(), message));
       return;
     }
     this.log.error(err instanceof Error ? (err.stack ?? err.message) : String(err));

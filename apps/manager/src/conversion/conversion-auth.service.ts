@@ -1,4 +1,4 @@
-import { Actor, TokensService, UsersService, hasScope, safeEqual } from '@accel/auth';
+import { Actor, TokensService, UsersService, hasScope, mayWrite, parseBasic, safeEqual } from '@accel/auth';
 import { GatewayConfig } from '@accel/config';
 import { ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
 
@@ -19,23 +19,29 @@ export class ConversionAuth {
     private readonly users: UsersService,
   ) {}
 
-  /** For POST: every named host's webhook header matches, or the caller is a gateway identity. */
-  async authorizeWebhook(authorization: string | undefined, hosts: string[]): Promise<Actor> {
+  /** For POST: every named host's webhook header matches, or the caller is a gateway identity that may write. */
+  async authorizeWebhook(authorization: string | undefined, hosts: string[], source: string): Promise<Actor> {
     if (!authorization || hosts.length === 0) throw new UnauthorizedException(INVALID);
     const expected = hosts.map((h) => this.config.provider.source[h.toLowerCase()]?.webhook.auth_header ?? '');
     if (expected.every((e) => e !== '' && safeEqual(authorization, e))) return webhookActor(hosts[0]);
-    return this.gatewayIdentity(authorization);
+    return this.writer(await this.gatewayIdentity(authorization, source));
   }
 
   /** For events the gateway ignores: any configured webhook header, or a gateway identity. */
-  async authorizeAnyWebhook(authorization: string | undefined): Promise<Actor> {
+  async authorizeAnyWebhook(authorization: string | undefined, source: string): Promise<Actor> {
     if (!authorization) throw new UnauthorizedException(INVALID);
     const host = Object.entries(this.config.provider.source).find(([, s]) => s.webhook.auth_header && safeEqual(authorization, s.webhook.auth_header))?.[0];
-    return host ? webhookActor(host) : this.gatewayIdentity(authorization);
+    return host ? webhookActor(host) : this.writer(await this.gatewayIdentity(authorization, source));
+  }
+
+  /** Guests (and their tokens) read conversions; they never create them. */
+  private writer(actor: Actor): Actor {
+    if (!mayWrite(actor)) throw new ForbiddenException('permission deny');
+    return actor;
   }
 
   /** For the task list and sync mode: a gateway identity. */
-  async gatewayIdentity(authorization: string | undefined): Promise<Actor> {
+  async gatewayIdentity(authorization: string | undefined, source: string): Promise<Actor> {
     if (!authorization) throw new UnauthorizedException(INVALID);
     const bearer = /^bearer\s+(.+)$/i.exec(authorization);
     if (bearer && this.config.auth.bearer) {
@@ -44,11 +50,9 @@ export class ConversionAuth {
       if (!hasScope(actor, 'conversion')) throw new ForbiddenException("Token doesn't have permission to access this resource. Required permission: conversion");
       return actor;
     }
-    const basic = /^basic\s+(.+)$/i.exec(authorization);
+    const basic = /^basic\s/i.test(authorization) ? parseBasic(authorization) : undefined;
     if (basic && this.config.auth.basic) {
-      const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
-      const colon = decoded.indexOf(':');
-      const user = colon > 0 && decoded.slice(0, colon) !== 'username' ? await this.users.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1)) : null;
+      const user = await this.users.authenticate(basic.name, basic.password, source);
       if (user) return { kind: 'user', name: user.name, userId: user.id, role: user.role, scopes: 'all' };
     }
     throw new UnauthorizedException(INVALID);

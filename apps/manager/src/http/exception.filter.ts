@@ -1,7 +1,7 @@
-import { UserFacingError } from '@accel/common';
 import { UnknownClusterError } from '@accel/dragonfly';
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import { Response } from 'express';
+import { retryAfterOf, toHttpException } from './http-errors';
 
 /**
  * Errors in the Dragonfly manager's shapes: 422 `{"errors"}` for bad input, `{"message"}`
@@ -15,23 +15,22 @@ export class DragonflyExceptionFilter implements ExceptionFilter {
   catch(err: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
     if (res.headersSent) return;
-    if (err instanceof HttpException) {
-      const body = err.getResponse();
-      const status = err.getStatus();
+    if (err instanceof UnknownClusterError) {
+      res.status(404).json({ message: err.message });
+      return;
+    }
+    const http = toHttpException(err);
+    if (http) {
+      const body = http.getResponse();
+      const status = http.getStatus();
+      const retryAfter = retryAfterOf(http);
+      if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
       if (typeof body === 'object' && body !== null && 'errors' in body) {
         res.status(status).json({ errors: (body as { errors: unknown }).errors });
       } else {
-        const message = typeof body === 'string' ? body : ((body as { message?: unknown }).message ?? err.message);
+        const message = typeof body === 'string' ? body : ((body as { message?: unknown }).message ?? http.message);
         res.status(status).json({ message: Array.isArray(message) ? message.join('; ') : message });
       }
-      return;
-    }
-    if (err instanceof UserFacingError) {
-      res.status(422).json({ errors: err.message });
-      return;
-    }
-    if (err instanceof UnknownClusterError) {
-      res.status(404).json({ message: err.message });
       return;
     }
     this.log.error(err instanceof Error ? (err.stack ?? err.message) : String(err));

@@ -1,26 +1,27 @@
 import { Actor, CurrentActor, RequireAuth } from '@accel/auth';
 import { PreheatRequest, PreheatService, v1StatusView } from '@accel/preheat';
 import { Body, Controller, Get, HttpCode, NotFoundException, Param, Post, Res } from '@nestjs/common';
-import { IsIn, IsObject, IsOptional, IsString } from 'class-validator';
+import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsHeaderMap } from '../http/validators';
 import { Response } from 'express';
 
 /** Harbor 2.1–2.11 PreheatImage body (Dragonfly 1.x supernode / Dragonfly2 compatibility API). */
 export class V1PreheatDto {
   @IsIn(['image', 'file']) type: 'image' | 'file';
-  @IsString() url: string;
-  @IsOptional() @IsObject() headers?: Record<string, string>;
-  @IsOptional() @IsString() image?: string;
-  @IsOptional() @IsString() tag?: string;
-  @IsOptional() @IsString() digest?: string;
-  @IsOptional() @IsString() filteredQueryParams?: string;
-  @IsOptional() @IsString() filter?: string;
+  @IsString() @MaxLength(4096) url: string;
+  @IsOptional() @IsHeaderMap() headers?: Record<string, string>;
+  @IsOptional() @IsString() @MaxLength(1024) image?: string;
+  @IsOptional() @IsString() @MaxLength(1024) tag?: string;
+  @IsOptional() @IsString() @MaxLength(1024) digest?: string;
+  @IsOptional() @IsString() @MaxLength(4096) filteredQueryParams?: string;
+  @IsOptional() @IsString() @MaxLength(4096) filter?: string;
   /** Sent by Harbor 2.12's leftover v1 model; ignored here. */
-  @IsOptional() @IsString() scope?: string;
+  @IsOptional() @IsString() @MaxLength(256) scope?: string;
 }
 
 /** Dragonfly v1 preheat API: `POST /preheats`, `GET /preheats/:id` (IDs are JSON strings). */
 @Controller('preheats')
-@RequireAuth('job', { anonymous: true })
+@RequireAuth('job', { anonymous: 'legacy' })
 export class DragonflyV1Controller {
   constructor(private readonly preheat: PreheatService) {}
 

@@ -10,12 +10,14 @@ const idPipe = new ParseIntPipe({ exceptionFactory: () => new UnprocessableEntit
 
 /** Dragonfly manager job API (Harbor 2.12+ "Dragonfly" provider): `/oapi/v1/jobs`. */
 @Controller('oapi/v1/jobs')
-@RequireAuth('job', { anonymous: true })
+@RequireAuth('job')
 export class DragonflyV2Controller {
   constructor(private readonly preheat: PreheatService) {}
 
+  /** Harbor 2.12+ creates and polls; with auth mode NONE (`auth.allowAnonymousJobApi`) these two calls need no token. */
   @Post()
   @HttpCode(200)
+  @RequireAuth('job', { anonymous: 'job-api' })
   async create(@Body() body: CreateJobDto, @CurrentActor() actor: Actor) {
     if (!JOB_TYPES.includes(body.type)) throw new UnprocessableEntityException({ errors: 'Unknow type' });
     if (body.type !== 'preheat') throw new UnprocessableEntityException({ errors: `job type ${body.type} is not supported by this gateway; only preheat is` });
@@ -40,7 +42,7 @@ export class DragonflyV2Controller {
       schedulerClusterIds: body.scheduler_cluster_ids,
       bio: body.bio,
     };
-    return jobView(await this.preheat.create(req, 'dragonfly-v2', body.user_id ?? actor.userId));
+    return jobView(await this.preheat.create(req, 'dragonfly-v2', actor.userId));
   }
 
   @Get()
@@ -50,6 +52,7 @@ export class DragonflyV2Controller {
   }
 
   @Get(':id')
+  @RequireAuth('job', { anonymous: 'job-api' })
   async get(@Param('id', idPipe) id: number) {
     const job = await this.preheat.get(id);
     if (!job) throw new NotFoundException('record not found');

@@ -2,21 +2,21 @@ import { Actor, CurrentActor, RequireAuth } from '@accel/auth';
 import { PreheatService } from '@accel/preheat';
 import { Body, Controller, HttpCode, Logger, Post } from '@nestjs/common';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsOptional, IsString, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsDefined, IsObject, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
 
 export class KrakenTargetDto {
-  @IsOptional() @IsString() MediaType?: string;
-  @IsOptional() @IsString() Digest?: string;
-  @IsOptional() @IsString() Repository?: string;
-  @IsString() Url: string;
-  @IsOptional() @IsString() Tag?: string;
+  @IsOptional() @IsString() @MaxLength(256) MediaType?: string;
+  @IsOptional() @IsString() @MaxLength(1024) Digest?: string;
+  @IsOptional() @IsString() @MaxLength(1024) Repository?: string;
+  @IsString() @MaxLength(4096) Url: string;
+  @IsOptional() @IsString() @MaxLength(1024) Tag?: string;
 }
 
 export class KrakenEventDto {
   @IsOptional() @IsString() Id?: string;
   @IsOptional() @IsString() TimeStamp?: string;
   @IsOptional() @IsString() Action?: string;
-  @ValidateNested() @Type(() => KrakenTargetDto) Target: KrakenTargetDto;
+  @IsDefined() @IsObject() @ValidateNested() @Type(() => KrakenTargetDto) Target: KrakenTargetDto;
 }
 
 /** Docker-registry notification envelope Harbor's Kraken driver sends. */
@@ -30,7 +30,7 @@ export class KrakenNotificationDto {
  * registry token, so the gateway's own registry credentials read the image.
  */
 @Controller('registry/notifications')
-@RequireAuth('job', { anonymous: true })
+@RequireAuth('job', { anonymous: 'legacy' })
 export class KrakenController {
   private readonly log = new Logger(KrakenController.name);
 

@@ -1,5 +1,8 @@
 import { Request, Response } from 'express';
 
+/** Largest page any list answers: one request never dumps a table. */
+export const MAX_PER_PAGE = 1000;
+
 /** Dragonfly's Link header: prev, next, first, last; comma-separated, unquoted rel. */
 export function paginationLink(req: Request, page: number, perPage: number, total: number): string {
   const last = Math.ceil(total / perPage);
@@ -18,7 +21,7 @@ export function paginationLink(req: Request, page: number, perPage: number, tota
  */
 export async function paged<T>(req: Request, res: Response, page: number | undefined, perPage: number | undefined, defaultPerPage: number, fetch: (page: number, perPage: number) => Promise<[T[], number]>): Promise<T[]> {
   const p = page ?? 1;
-  const pp = perPage ?? defaultPerPage;
+  const pp = Math.min(perPage ?? defaultPerPage, MAX_PER_PAGE);
   const [rows, total] = await fetch(p, pp);
   res.setHeader('Link', paginationLink(req, p, pp, total));
   return rows;

@@ -56,4 +56,8 @@ export class RegistryEntity extends BaseModel {
 
   @Column({ name: 'plain_http', type: 'boolean', default: false })
   plainHttp: boolean;
+
+  /** host[:port] of the token service its credentials may be sent to; empty = the registry itself. */
+  @Column({ name: 'token_realm', type: 'varchar', length: 512, default: '' })
+  tokenRealm: string;
 }

@@ -6,7 +6,7 @@ export * from './job.entity';
 export * from './conversion.entity';
 export * from './console.entity';
 
-import { UserEntity } from './user.entity';
+import { RevokedSessionEntity, UserEntity } from './user.entity';
 import { PersonalAccessTokenEntity } from './personal-access-token.entity';
 import { SchedulerClusterEntity, SchedulerEntity, SeedPeerEntity } from './cluster.entity';
 import { JobEntity } from './job.entity';
@@ -15,6 +15,7 @@ import { AuditEntity, RegistryEntity } from './console.entity';
 
 export const ENTITIES = [
   UserEntity,
+  RevokedSessionEntity,
   PersonalAccessTokenEntity,
   SchedulerClusterEntity,
   SchedulerEntity,

@@ -1,4 +1,4 @@
-import { Column, Entity, Index } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { BaseModel } from './base.entity';
 
 export type UserRole = 'root' | 'guest';
@@ -22,4 +22,19 @@ export class UserEntity extends BaseModel {
 
   @Column({ type: 'varchar', length: 32, default: 'enable' })
   state: UserState;
+
+  /** Console sessions carry it; a password change or a disable bumps it, ending every older session. */
+  @Column({ name: 'session_version', type: 'int', unsigned: true, default: 0 })
+  sessionVersion: number;
+}
+
+/** A console session ended by sign-out before its expiry; kept until then. */
+@Entity('revoked_session')
+export class RevokedSessionEntity {
+  @PrimaryColumn({ type: 'varchar', length: 64 })
+  jti: string;
+
+  @Index('idx_revoked_session_expires_at')
+  @Column({ name: 'expires_at', type: 'datetime', precision: 3 })
+  expiresAt: Date;
 }
