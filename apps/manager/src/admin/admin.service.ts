@@ -17,8 +17,10 @@ export class InventoryAdminService {
     return this.clusters.find({ where: { isDel: 0 }, order: { id: 'ASC' } });
   }
 
-  createCluster(dto: CreateClusterDto) {
-    return this.clusters.save(this.clusters.create({ id: dto.id, name: dto.name, bio: dto.bio ?? '' }));
+  /** Inserts, never updates: a taken id or name is a 409, not an overwrite of that cluster. */
+  async createCluster(dto: CreateClusterDto) {
+    const { identifiers } = await this.clusters.insert(this.clusters.create({ id: dto.id, name: dto.name, bio: dto.bio ?? '' }));
+    return this.clusters.findOneByOrFail({ id: Number(identifiers[0].id) });
   }
 
   /** Removes an empty cluster; one that still has seed peers or schedulers is refused. */

@@ -4,7 +4,7 @@ import { Controller, Get, Injectable, Logger, Query, Req, Res } from '@nestjs/co
 import { ApiTags } from '@nestjs/swagger';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { NextFunction, Request, Response } from 'express';
 import { MAX_PAGE } from '../http/validators';
 import { Repository } from 'typeorm';
@@ -72,11 +72,11 @@ function auditTarget(body: unknown): string {
 
 export class AuditQueryDto {
   @IsOptional() @IsIn(['USER', 'PAT', 'CUSTOM', 'ANONYMOUS', 'UNKNOWN']) actor_type?: AuditActorType;
-  @IsOptional() @IsString() actor_name?: string;
+  @IsOptional() @IsString() @MaxLength(1024) actor_name?: string;
   @IsOptional() @IsIn(['API', 'PROVIDER', 'WEBHOOK']) event_type?: AuditEventType;
-  @IsOptional() @IsString() operation?: string;
+  @IsOptional() @IsString() @MaxLength(1024) operation?: string;
   @IsOptional() @IsIn(['SUCCESS', 'FAILURE']) state?: 'SUCCESS' | 'FAILURE';
-  @IsOptional() @IsString() path?: string;
+  @IsOptional() @IsString() @MaxLength(1024) path?: string;
   @IsOptional() @Type(() => Number) @IsInt() @Min(100) @Max(599) status_code?: number;
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(MAX_PAGE) page?: number;
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000) per_page?: number;

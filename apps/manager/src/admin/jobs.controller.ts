@@ -4,16 +4,16 @@ import { PreheatService, jobView } from '@accel/preheat';
 import { Controller, Get, HttpCode, NotFoundException, Param, ParseIntPipe, ParseUUIDPipe, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDateString, IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsDateString, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { Request, Response } from 'express';
 import { MAX_PAGE } from '../http/validators';
 import { paged } from '../provider/pagination';
 
 export class AdminJobQueryDto {
-  @IsOptional() @IsString() type?: string;
+  @IsOptional() @IsString() @MaxLength(1024) type?: string;
   @IsOptional() @IsIn(['PENDING', 'SUCCESS', 'FAILURE']) state?: string;
   /** Substring of the preheated URL. */
-  @IsOptional() @IsString() image?: string;
+  @IsOptional() @IsString() @MaxLength(1024) image?: string;
   @IsOptional() @IsDateString() created_after?: string;
   @IsOptional() @IsDateString() created_before?: string;
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(MAX_PAGE) page?: number;
@@ -22,7 +22,7 @@ export class AdminJobQueryDto {
 
 export class AdminConversionQueryDto {
   @IsOptional() @IsIn(['PROCESSING', 'COMPLETED', 'FAILED']) status?: 'PROCESSING' | 'COMPLETED' | 'FAILED';
-  @IsOptional() @IsString() source?: string;
+  @IsOptional() @IsString() @MaxLength(1024) source?: string;
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(MAX_PAGE) page?: number;
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000) per_page?: number;
 }

@@ -11,6 +11,7 @@ const CODES: Record<number, string> = {
   409: 'ERR_ILLEGAL_PARAMETER',
   413: 'ERR_ILLEGAL_PARAMETER',
   422: 'ERR_ILLEGAL_PARAMETER',
+  429: 'ERR_UNAUTHORIZED',
 };
 
 export const acceldError = (status: number, message: string) => ({ code: CODES[status] ?? 'ERR_CONVERT_FAILED', message });

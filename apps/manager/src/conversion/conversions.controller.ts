@@ -2,7 +2,7 @@ import { Actor, TokenRefused, clientAddress } from '@accel/auth';
 import { ConversionService, conversionTaskView, parseWebhook } from '@accel/convert';
 import { Body, Controller, Get, Header, Headers, HttpCode, HttpException, Logger, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { Request, Response } from 'express';
 import { MAX_PAGE } from '../http/validators';
 import { paged } from '../provider/pagination';
@@ -11,7 +11,7 @@ import { ConversionAuth } from './conversion-auth.service';
 
 export class ConversionListQueryDto {
   @IsOptional() @IsIn(['PROCESSING', 'COMPLETED', 'FAILED']) status?: 'PROCESSING' | 'COMPLETED' | 'FAILED';
-  @IsOptional() @IsString() source?: string;
+  @IsOptional() @IsString() @MaxLength(1024) source?: string;
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(MAX_PAGE) page?: number;
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000) per_page?: number;
 }

@@ -44,7 +44,7 @@ export class PreheatArgsDto {
 }
 
 export class JobListQueryDto {
-  @IsOptional() @IsString() type?: string;
+  @IsOptional() @IsString() @MaxLength(1024) type?: string;
   @IsOptional() @IsIn(['PENDING', 'RECEIVED', 'STARTED', 'RETRY', 'SUCCESS', 'FAILURE']) state?: string;
   @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(MAX_ID) user_id?: number;
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(MAX_PAGE) page?: number;

@@ -7,8 +7,11 @@ export const MAX_PER_PAGE = 1000;
 export function paginationLink(req: Request, page: number, perPage: number, total: number): string {
   const last = Math.ceil(total / perPage);
   const base = `${req.protocol}://${req.get('host')}${req.path}`;
+  // Filters are carried over, unless echoing them four times would make the header unwieldy.
+  const carried = new URLSearchParams(req.query as Record<string, string>);
+  const filters = carried.toString().length <= 1024 ? carried : new URLSearchParams();
   const link = (p: number, rel: string) => {
-    const q = new URLSearchParams(req.query as Record<string, string>);
+    const q = new URLSearchParams(filters);
     q.set('page', String(p));
     q.set('per_page', String(perPage));
     return `<${base}?${q.toString()}>;rel=${rel}`;
