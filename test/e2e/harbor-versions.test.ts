@@ -60,6 +60,25 @@ describe('Harbor 2.1–2.11 (Dragonfly v1 dialect, auth NONE) and Kraken', () =>
     assert.ok(old.polls >= 1);
   });
 
+  it('a tag pushed again within the dedupe window is preheated again: 208 only for the same digest', async () => {
+    const { image, push } = await import('../support/images');
+    const repo = 'v1/moving';
+    const before = await image();
+    await push(w.registries.open.host, repo, 'v1', before);
+    const first = await v1('2.8').preheat({ ...candidate(repo), digest: before.digest });
+    assert.equal(first.status, 'Success', first.error);
+    const same = await v1('2.8').preheat({ ...candidate(repo), digest: before.digest });
+    assert.equal(same.taskId, first.taskId, 'same digest: the earlier job');
+    const after = await image();
+    await push(w.registries.open.host, repo, 'v1', after);
+    const moved = await v1('2.8').preheat({ ...candidate(repo), digest: after.digest });
+    assert.equal(moved.status, 'Success', moved.error);
+    assert.notEqual(moved.taskId, first.taskId, 'new content under the tag is a new job');
+    assert.ok(moved.polls >= 1);
+    const fetched = new Set(w.seeds.flatMap((s) => w.fetchedDigests(s)));
+    for (const d of after.pulled) assert.ok(fetched.has(d), `blob ${d} of the new content preheated`);
+  });
+
   it('reports a missing image as FAIL (never FAILED, which Harbor < 2.8 polls for 30 minutes)', async () => {
     const out = await v1('2.3').preheat({ ...candidate('library/app'), tag: 'no-such-tag' });
     assert.equal(out.status, 'Error');

@@ -33,6 +33,8 @@ export interface PreheatRequest {
   timeout?: number;
   schedulerClusterIds?: number[] | null;
   bio?: string;
+  /** The manifest digest the caller says `url` names now (Harbor's v1 body and Kraken event carry it): part of what a repeat must match. */
+  digest?: string;
 }
 
 /** Dragonfly's `args` for a preheat job, defaults filled in, as returned to callers. */

@@ -58,9 +58,10 @@ export class PreheatService {
     return args;
   }
 
-  imageKey(args: PreheatArgs, clusterIds: number[]): string {
+  /** What makes two preheats the same: what is fetched (the digest, when the caller names it), where, and how. */
+  imageKey(args: PreheatArgs, clusterIds: number[], digest = ''): string {
     const platforms = args.platform || this.config.preheat.defaultPlatforms.join(',');
-    const identity = [args.type, args.url, args.urls, platforms, args.scope, args.ips, args.count, args.percentage, args.tag, args.application, [...clusterIds].sort()];
+    const identity = [args.type, args.url, args.urls, platforms, args.scope, args.ips, args.count, args.percentage, args.tag, args.application, [...clusterIds].sort(), digest];
     return createHash('sha256').update(JSON.stringify(identity)).digest('hex');
   }
 
@@ -80,7 +81,7 @@ export class PreheatService {
         result: null,
         userId,
         dialect,
-        imageKey: this.imageKey(args, clusterIds),
+        imageKey: this.imageKey(args, clusterIds, req.digest),
         sealedHeaders: Object.keys(headers).length ? this.secrets.seal(headers) : null,
         schedulerClusterIds: clusterIds,
         finishedAt: null,

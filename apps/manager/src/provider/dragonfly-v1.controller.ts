@@ -33,10 +33,11 @@ export class DragonflyV1Controller {
       url: body.url,
       headers: body.headers,
       filteredQueryParams: body.filteredQueryParams ?? body.filter,
+      digest: body.digest,
     };
     const args = this.preheat.validate(req);
-    // Already preheated: 208 with the earlier job, which every Harbor version reads as done (2.3+) or polls to SUCCESS (2.1–2.2).
-    const earlier = await this.preheat.recentSuccess(this.preheat.imageKey(args, []));
+    // Already preheated (the same digest, when Harbor names it): 208 with the earlier job, which every Harbor version reads as done (2.3+) or polls to SUCCESS (2.1–2.2).
+    const earlier = await this.preheat.recentSuccess(this.preheat.imageKey(args, [], req.digest));
     if (earlier) {
       res.status(208);
       return { ID: String(earlier.id) };
