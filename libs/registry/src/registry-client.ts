@@ -222,7 +222,7 @@ export class RegistryClient {
   ): Promise<Dispatcher.ResponseData<unknown>> {
     const res = await this.sendAuthorized(loc, method, url, init, opts);
     if (!init.followRedirects) return res;
-    return this.followRedirects(loc, url, res, init.headers ?? {});
+    return this.followRedirects(loc, url, res, init.headers ?? {}, opts);
   }
 
   private async sendAuthorized(
@@ -256,7 +256,13 @@ export class RegistryClient {
     }
   }
 
-  private async followRedirects(loc: ManifestLocation, url: string, first: Dispatcher.ResponseData<unknown>, headers: Record<string, string>): Promise<Dispatcher.ResponseData<unknown>> {
+  private async followRedirects(
+    loc: ManifestLocation,
+    url: string,
+    first: Dispatcher.ResponseData<unknown>,
+    headers: Record<string, string>,
+    opts: RegistryRequestOptions,
+  ): Promise<Dispatcher.ResponseData<unknown>> {
     let res = first;
     let current = new URL(url);
     for (let hop = 0; REDIRECT_STATUSES.has(res.statusCode); hop++) {
@@ -264,16 +270,20 @@ export class RegistryClient {
       await res.body.dump();
       if (typeof location !== 'string' || !location) throw new UserFacingError(`registry ${loc.host} redirected without a Location`);
       if (hop === MAX_REDIRECTS) throw new UserFacingError(`registry ${loc.host} redirected more than ${MAX_REDIRECTS} times`);
-      const next = new URL(location, current);
+      let next: URL;
       try {
-        this.allowList.assertAllowed(next.toString());
-      } catch (e) {
-        throw new UserFacingError(`registry ${loc.host} redirected a blob to ${next.host}, which is not in the gateway's allowed registries (registry.allowed): ${describeError(e)}`);
+        next = new URL(location, current);
+      } catch {
+        throw new UserFacingError(`registry ${loc.host} redirected to ${JSON.stringify(location.slice(0, 200))}, which is not a URL`);
+      }
+      const scheme = next.protocol.replace(':', '');
+      if ((scheme !== 'http' && scheme !== 'https') || !this.allowList.isAllowed(scheme, next.host)) {
+        throw new UserFacingError(`registry ${loc.host} redirected a blob to ${next.host || next.protocol}, which is not in the gateway's allowed registries (registry.allowed)`);
       }
       // Object storage URLs are signed; the registry's credentials are for the registry only.
       const sameOrigin = next.origin === new URL(url).origin;
       const hopHeaders: Record<string, string> = { 'user-agent': USER_AGENT, ...headers };
-      const auth = sameOrigin ? await this.authorizationFor(loc) : undefined;
+      const auth = sameOrigin ? await this.authorizationFor(loc, opts) : undefined;
       if (auth) hopHeaders.authorization = auth;
       try {
         res = await request(next, { method: 'GET', headers: hopHeaders, dispatcher: sameOrigin ? this.dispatcher(loc) : this.secure });
