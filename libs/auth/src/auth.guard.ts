@@ -13,6 +13,9 @@ const PatGuard = AuthGuard('pat');
 
 type AuthedRequest = Request & { user?: Actor; cookies?: Record<string, unknown> };
 
+/** The token of an `Authorization: Bearer …` header, if that is what it is. */
+export const bearerOf = (authorization: string | undefined): string | undefined => /^bearer\s+(.+)$/i.exec(authorization ?? '')?.[1]?.trim();
+
 /** The client address failed sign-ins are counted against. */
 export const clientAddress = (req: Request): string => req.socket.remoteAddress ?? '';
 
@@ -61,7 +64,7 @@ export class GatewayAuthGuard implements CanActivate {
       }
     }
     const query = req.query as Record<string, unknown>;
-    const bearer = /^bearer\s+(.+)$/i.exec(authorization ?? '')?.[1]?.trim();
+    const bearer = bearerOf(authorization);
     if (!authorization && (query.token !== undefined || query.access_token !== undefined)) {
       if (typeof query.token !== 'string' && typeof query.access_token !== 'string') throw new UnauthorizedException();
     }

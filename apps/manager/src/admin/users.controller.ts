@@ -1,4 +1,4 @@
-import { Actor, AdminRead, AdminWrite, ConsoleSessions, CurrentActor, SignedIn, UsersService, clientAddress, isAdmin, looksLikeJwt, verifyPassword } from '@accel/auth';
+import { Actor, AdminRead, AdminWrite, ConsoleSessions, CurrentActor, SignedIn, UsersService, bearerOf, clientAddress, isAdmin, looksLikeJwt, verifyPassword } from '@accel/auth';
 import { UserEntity } from '@accel/db';
 import { Body, Controller, ForbiddenException, Get, HttpCode, NotFoundException, Param, ParseIntPipe, Patch, Post, Req, Res, UnauthorizedException, UseGuards } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
@@ -66,7 +66,7 @@ export class UsersController {
   @Post('signout')
   @HttpCode(200)
   async signout(@Req() req: Request & { cookies?: Record<string, unknown> }, @Res({ passthrough: true }) res: Response) {
-    const bearer = /^bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1]?.trim();
+    const bearer = bearerOf(req.headers.authorization);
     const cookie = req.cookies?.jwt;
     for (const token of [bearer, typeof cookie === 'string' ? cookie : undefined]) {
       if (token && looksLikeJwt(token)) await this.sessions.revoke(token);

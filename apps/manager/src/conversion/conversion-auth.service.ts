@@ -1,4 +1,4 @@
-import { Actor, TokensService, UsersService, hasScope, mayWrite, parseBasic, safeEqual } from '@accel/auth';
+import { Actor, TokensService, UsersService, bearerOf, hasScope, mayWrite, parseBasic, safeEqual } from '@accel/auth';
 import { GatewayConfig } from '@accel/config';
 import { ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
 
@@ -43,9 +43,9 @@ export class ConversionAuth {
   /** For the task list and sync mode: a gateway identity. */
   async gatewayIdentity(authorization: string | undefined, source: string): Promise<Actor> {
     if (!authorization) throw new UnauthorizedException(INVALID);
-    const bearer = /^bearer\s+(.+)$/i.exec(authorization);
+    const bearer = bearerOf(authorization);
     if (bearer && this.config.auth.bearer) {
-      const actor = await this.tokens.authenticate(bearer[1].trim());
+      const actor = await this.tokens.authenticate(bearer);
       if (!actor) throw new UnauthorizedException(INVALID);
       if (!hasScope(actor, 'conversion')) throw new ForbiddenException("Token doesn't have permission to access this resource. Required permission: conversion");
       return actor;
