@@ -41,7 +41,7 @@ async function main(): Promise<void> {
             clients.downloadTask(
               { hostname: s.hostname, ip: s.ip, port: s.port },
               { url: `http://${w.registries.open.host}/v2/${repo}/blobs/${d}`, type: 'STANDARD', priority: 'LEVEL0', filtered_query_params: DEFAULT_FILTERED_QUERY_PARAMS, request_header: {} },
-              60_000,
+              { deadlineMs: 60_000, connectMs: 10_000, idleMs: 60_000 },
             ),
           ),
         ),

@@ -55,7 +55,9 @@ export class ReferenceSeedPeer {
     return `${this.ip}-${this.hostname}-seed`;
   }
 
+  /** Starts (or restarts) the peer; a restarted peer has an empty cache, as a real one without persistent storage. */
   async start(port = 0): Promise<void> {
+    this.cached.clear();
     const server = new grpc.Server();
     const p = protos();
     server.addService(p.dfdaemon.v2.DfdaemonUpload.service, {

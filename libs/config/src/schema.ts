@@ -148,6 +148,10 @@ export class PreheatConfig {
   @IsInt() @Min(0) healthCacheSeconds = 5;
   /** Timeout of a gRPC health check, ms. */
   @IsInt() @Min(50) healthTimeoutMs = 2000;
+  /** A peer must accept the gRPC connection within this many ms, or the download fails naming it. */
+  @IsInt() @Min(50) peerConnectTimeoutMs = 10_000;
+  /** A download stream that sends nothing (no start, no piece) for this many ms has frozen and fails. */
+  @IsInt() @Min(100) peerIdleTimeoutMs = 120_000;
   @IsArray() @ValidateNested({ each: true }) @Type(() => ConfiguredClusterConfig)
   clusters: ConfiguredClusterConfig[] = [];
 }

@@ -19,6 +19,15 @@ export interface DownloadOutcome {
   cached: boolean;
 }
 
+export interface DownloadLimits {
+  /** The whole call (the job's remaining time). */
+  deadlineMs: number;
+  /** Establishing the channel. */
+  connectMs: number;
+  /** Longest silence between two stream messages. */
+  idleMs: number;
+}
+
 /** A DownloadTask or health failure, with a message a person can act on. */
 export class PeerError extends Error {
   constructor(
@@ -96,14 +105,44 @@ export class DragonflyClients implements OnModuleDestroy {
     }
   }
 
-  /** Calls dfdaemon.v2.DfdaemonUpload/DownloadTask and follows the stream to its end. */
-  downloadTask(node: NodeAddress, download: DownloadMessage, deadlineMs: number): Promise<DownloadOutcome> {
+  /** Resolves once the channel to `node` is connected; a peer that does not accept within `timeoutMs` is named. */
+  private connected(client: grpc.Client, node: NodeAddress, timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) =>
+      client.waitForReady(new Date(Date.now() + timeoutMs), (err) => {
+        if (!err) return resolve();
+        this.forget(node);
+        reject(new PeerError(`peer ${node.hostname} (${addressOf(node)}) did not accept a gRPC connection within ${timeoutMs} ms`, grpc.status.UNAVAILABLE));
+      }),
+    );
+  }
+
+  /**
+   * Calls dfdaemon.v2.DfdaemonUpload/DownloadTask and follows the stream to its end. Three
+   * deadlines: connecting, the whole call, and silence between two messages — a peer that
+   * accepts TCP but never answers must not hold a job until its timeout.
+   */
+  async downloadTask(node: NodeAddress, download: DownloadMessage, limits: DownloadLimits): Promise<DownloadOutcome> {
     type Upload = grpc.Client & { DownloadTask(req: unknown, opts: grpc.CallOptions): grpc.ClientReadableStream<DownloadTaskResponseMessage> };
+    const client = this.client('dfdaemon.v2.DfdaemonUpload', node) as Upload;
+    await this.connected(client, node, Math.min(limits.connectMs, limits.deadlineMs));
     return new Promise((resolve, reject) => {
-      const client = this.client('dfdaemon.v2.DfdaemonUpload', node) as Upload;
       const outcome: DownloadOutcome = { taskId: '', hostId: '', peerId: '', contentLength: 0, pieces: 0, cached: false };
-      const call = client.DownloadTask({ download }, { deadline: new Date(Date.now() + deadlineMs) });
+      const call = client.DownloadTask({ download }, { deadline: new Date(Date.now() + limits.deadlineMs) });
+      let frozen = false;
+      let idle: NodeJS.Timeout | undefined;
+      const arm = () => {
+        clearTimeout(idle);
+        idle = setTimeout(() => {
+          frozen = true;
+          call.cancel();
+          const what = outcome.taskId ? `after ${outcome.pieces} piece(s)` : 'since the request';
+          reject(new PeerError(`peer ${node.hostname} (${addressOf(node)}) sent nothing for ${limits.idleMs} ms ${what}; the download was abandoned`, grpc.status.DEADLINE_EXCEEDED));
+        }, limits.idleMs);
+        idle.unref();
+      };
+      arm();
       call.on('data', (msg: DownloadTaskResponseMessage) => {
+        arm();
         outcome.taskId ||= msg.task_id;
         outcome.hostId = msg.host_id || outcome.hostId;
         outcome.peerId ||= msg.peer_id;
@@ -115,10 +154,15 @@ export class DragonflyClients implements OnModuleDestroy {
         }
       });
       call.on('error', (err: grpc.ServiceError) => {
+        clearTimeout(idle);
+        if (frozen) return;
         if (err.code === grpc.status.UNAVAILABLE) this.forget(node);
         reject(describePeerError(node, err));
       });
-      call.on('end', () => resolve(outcome));
+      call.on('end', () => {
+        clearTimeout(idle);
+        resolve(outcome);
+      });
     });
   }
 

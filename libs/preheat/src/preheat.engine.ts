@@ -1,6 +1,6 @@
 import { SecretBox, describeError, mapLimit, UserFacingError } from '@accel/common';
 import { GatewayConfig } from '@accel/config';
-import { JobEntity, JobStateEntry, PreheatFailureOutcome, PreheatProgress, PreheatTaskOutcome } from '@accel/db';
+import { GroupJobState, JobEntity, JobStateEntry, SkippedCluster, PreheatFailureOutcome, PreheatProgress, PreheatTaskOutcome } from '@accel/db';
 import { ClusterInventory, ClusterView, computeTaskId, splitFilteredQueryParams } from '@accel/dragonfly';
 import { ImageResolver, parseManifestUrl, platformSelection } from '@accel/registry';
 import { Injectable, Logger } from '@nestjs/common';
@@ -9,11 +9,32 @@ import { Repository } from 'typeorm';
 import { PreheatArgs } from './preheat-args';
 import { groupState, stateEntry, summarizeFailures } from './result';
 import { SeedDownloadDispatcher } from './seed-download.dispatcher';
-import { TargetPlanner } from './target-planner';
+import { ClusterCannotServe, TargetPlan, TargetPlanner } from './target-planner';
 
 interface BlobSet {
   urls: string[];
   headers: Record<string, string>;
+}
+
+interface ClusterOutcome {
+  cluster: ClusterView;
+  entry: JobStateEntry;
+  /** Planning found nothing in the cluster to preheat into. */
+  cannotServe: boolean;
+}
+
+/**
+ * Which clusters count. Clusters the caller named all count. With none named (every cluster),
+ * one that cannot serve — no seed peers, none healthy — is reported as skipped and does not fail
+ * the job, as Dragonfly's manager leaves clusters without candidates out; at least one cluster
+ * must have served.
+ */
+export function countedClusters(job: Pick<JobEntity, 'schedulerClusterIds'>, outcomes: ClusterOutcome[]): { entries: JobStateEntry[]; skipped: SkippedCluster[] } {
+  if (job.schedulerClusterIds.length > 0 || outcomes.every((o) => o.cannotServe)) return { entries: outcomes.map((o) => o.entry), skipped: [] };
+  return {
+    entries: outcomes.filter((o) => !o.cannotServe).map((o) => o.entry),
+    skipped: outcomes.filter((o) => o.cannotServe).map((o) => ({ scheduler_cluster_id: o.cluster.id, name: o.cluster.name, reason: o.entry.error })),
+  };
 }
 
 const headerValue = (h: Record<string, string>, name: string): string | undefined =>
@@ -42,6 +63,7 @@ export class PreheatEngine {
     // A result (even empty) tells v1 pollers the job is RUNNING rather than WAITING.
     await this.jobs.update(job.id, { result: groupState(job, [], false) });
     let entries: JobStateEntry[];
+    let skipped: SkippedCluster[] = [];
     const progress: PreheatProgress = { total: 0, succeeded: 0, failed: 0, bytes: 0 };
     const report = this.progressReporter(job, progress);
     try {
@@ -50,12 +72,13 @@ export class PreheatEngine {
       const blobs = await this.blobs(args, headers);
       const clusters = await this.inventory.clusters(job.schedulerClusterIds);
       if (clusters.length === 0) throw new UserFacingError('no scheduler cluster is configured (preheat.clusters or the admin API)');
-      entries = await Promise.all(clusters.map((c, i) => this.runCluster(job, c, blobs, args, deadline, i, progress, report)));
+      const outcomes = await Promise.all(clusters.map((c, i) => this.runCluster(job, c, blobs, args, deadline, i, progress, report)));
+      ({ entries, skipped } = countedClusters(job, outcomes));
     } catch (e) {
       entries = [stateEntry(job, 'FAILURE', describeError(e), [])];
     }
     report.stop();
-    const result = { ...groupState(job, entries, true), progress };
+    const result: GroupJobState = { ...groupState(job, entries, true), progress, ...(skipped.length ? { skipped_scheduler_clusters: skipped } : {}) };
     // Only a job still PENDING takes the outcome: a cancelled one stays cancelled.
     await this.jobs.update({ id: job.id, state: 'PENDING' }, { state: result.state, result, finishedAt: new Date(), sealedHeaders: null });
     const failures = entries.filter((e) => e.error).map((e) => e.error);
@@ -101,11 +124,17 @@ export class PreheatEngine {
     index: number,
     progress: PreheatProgress,
     report: { tick(): void },
-  ): Promise<JobStateEntry> {
+  ): Promise<ClusterOutcome> {
     const success: PreheatTaskOutcome[] = [];
     const failure: PreheatFailureOutcome[] = [];
+    let plan: TargetPlan;
     try {
-      const plan = await this.planner.plan(cluster, args);
+      plan = await this.planner.plan(cluster, args);
+    } catch (e) {
+      const entry = stateEntry(job, 'FAILURE', describeError(e), [{ success_tasks: [], failure_tasks: [], scheduler_cluster_id: cluster.id }], index);
+      return { cluster, entry, cannotServe: e instanceof ClusterCannotServe };
+    }
+    try {
       const filtered = splitFilteredQueryParams(args.filtered_query_params);
       const sealedHeaders = this.secrets.seal(blobs.headers);
       let total = 0;
@@ -147,10 +176,10 @@ export class PreheatEngine {
         });
       });
       const result = { success_tasks: success, failure_tasks: failure, scheduler_cluster_id: cluster.id };
-      return stateEntry(job, failure.length ? 'FAILURE' : 'SUCCESS', summarizeFailures(total, failure), [result], index);
+      return { cluster, entry: stateEntry(job, failure.length ? 'FAILURE' : 'SUCCESS', summarizeFailures(total, failure), [result], index), cannotServe: false };
     } catch (e) {
       const result = { success_tasks: success, failure_tasks: failure, scheduler_cluster_id: cluster.id };
-      return stateEntry(job, 'FAILURE', describeError(e), [result], index);
+      return { cluster, entry: stateEntry(job, 'FAILURE', describeError(e), [result], index), cannotServe: false };
     }
   }
 }

@@ -52,7 +52,8 @@ export class SeedDownloadProcessor extends GatewayWorkerHost {
       piece_length: download.pieceLength,
       timeout: durationFromMs(download.timeoutMs),
     };
-    const outcome = await this.clients.downloadTask(target, message, download.timeoutMs);
+    const { peerConnectTimeoutMs: connectMs, peerIdleTimeoutMs: idleMs } = this.config.preheat;
+    const outcome = await this.clients.downloadTask(target, message, { deadlineMs: download.timeoutMs, connectMs, idleMs });
     return { taskId: outcome.taskId, hostId: outcome.hostId, contentLength: outcome.contentLength, pieces: outcome.pieces, cached: outcome.cached };
   }
 }

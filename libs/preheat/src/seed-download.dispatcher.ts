@@ -30,8 +30,10 @@ export class SeedDownloadDispatcher implements OnModuleDestroy {
 
   async run(payload: SeedDownloadPayload, waitMs: number): Promise<SeedDownloadResult> {
     await this.events.waitUntilReady();
+    const jobId = seedDownloadJobId(payload.taskId, payload.target);
+    await this.dropStale(jobId);
     const job = await this.queue.add('download', payload, {
-      jobId: seedDownloadJobId(payload.taskId, payload.target),
+      jobId,
       attempts: 1,
       removeOnComplete: { age: Math.max(1, this.config.preheat.downloadShareSeconds) },
       // A failure is shared with whoever waits now; the next request tries again.
@@ -48,6 +50,19 @@ export class SeedDownloadDispatcher implements OnModuleDestroy {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * BullMQ prunes completed jobs by age only when another job completes, so after an idle spell
+   * a finished download would be shared long after the window (and after the peer lost its
+   * cache). A result older than the window is removed before it can be joined.
+   */
+  private async dropStale(jobId: string): Promise<void> {
+    const existing = await this.queue.getJob(jobId);
+    if (!existing?.finishedOn) return;
+    if (Date.now() - existing.finishedOn < this.config.preheat.downloadShareSeconds * 1000) return;
+    // Another caller may remove it at the same moment; either way it is gone.
+    await existing.remove().catch(() => undefined);
   }
 
   async onModuleDestroy(): Promise<void> {

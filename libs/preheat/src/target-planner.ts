@@ -4,6 +4,9 @@ import { UserFacingError } from '@accel/common';
 import { Injectable } from '@nestjs/common';
 import { PreheatArgs } from './preheat-args';
 
+/** The cluster has nothing to preheat into (no seed peers, none healthy, no matching peers): it cannot serve. */
+export class ClusterCannotServe extends UserFacingError {}
+
 /** Picks, per blob, the hosts that must hold it after the preheat. */
 export interface TargetPlan {
   /** Hosts for a task id. */
@@ -37,7 +40,7 @@ export class TargetPlanner {
         const healthy = checks.filter((p): p is NodeAddress => p !== undefined);
         if (healthy.length === 0) {
           const names = cluster.seedPeers.map((p) => `${p.hostname} (${key(p)})`).join(', ');
-          throw new UserFacingError(
+          throw new ClusterCannotServe(
             cluster.seedPeers.length
               ? `no healthy seed peer in scheduler cluster ${cluster.id} (${cluster.name}): ${names} failed the gRPC health check`
               : `scheduler cluster ${cluster.id} (${cluster.name}) has no seed peers`,
@@ -49,12 +52,12 @@ export class TargetPlanner {
       case 'all_seed_peers': {
         // Every seed peer is required, healthy or not: one that is down must show up as a failure.
         const hosts = filterHosts(cluster.seedPeers, args);
-        if (hosts.length === 0) throw new UserFacingError(`no seed peer of scheduler cluster ${cluster.id} (${cluster.name}) matches the request`);
+        if (hosts.length === 0) throw new ClusterCannotServe(`no seed peer of scheduler cluster ${cluster.id} (${cluster.name}) matches the request`);
         return { hosts, targetsFor: () => hosts };
       }
       case 'all_peers': {
         const hosts = filterHosts(await this.listPeers(cluster), args);
-        if (hosts.length === 0) throw new UserFacingError(`no peer of scheduler cluster ${cluster.id} (${cluster.name}) matches the request`);
+        if (hosts.length === 0) throw new ClusterCannotServe(`no peer of scheduler cluster ${cluster.id} (${cluster.name}) matches the request`);
         return { hosts, targetsFor: () => hosts };
       }
     }
@@ -62,7 +65,7 @@ export class TargetPlanner {
 
   /** Normal (non-seed) hosts the cluster's first reachable scheduler lists. */
   private async listPeers(cluster: ClusterView): Promise<NodeAddress[]> {
-    if (cluster.schedulers.length === 0) throw new UserFacingError(`scheduler cluster ${cluster.id} (${cluster.name}) has no schedulers to list peers from`);
+    if (cluster.schedulers.length === 0) throw new ClusterCannotServe(`scheduler cluster ${cluster.id} (${cluster.name}) has no schedulers to list peers from`);
     const errors: string[] = [];
     for (const s of cluster.schedulers) {
       try {
@@ -72,6 +75,6 @@ export class TargetPlanner {
         errors.push((e as Error).message);
       }
     }
-    throw new UserFacingError(errors.join('; '));
+    throw new ClusterCannotServe(errors.join('; '));
   }
 }

@@ -50,6 +50,14 @@ export interface GroupJobState {
   updated_at: string;
   job_states: JobStateEntry[];
   progress?: PreheatProgress;
+  /** Clusters of a default-scope job that could not serve (no seed peers, none healthy): not run, not counted. */
+  skipped_scheduler_clusters?: SkippedCluster[];
+}
+
+export interface SkippedCluster {
+  scheduler_cluster_id: number;
+  name: string;
+  reason: string;
 }
 
 @Entity('job')
