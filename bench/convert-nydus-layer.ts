@@ -6,7 +6,7 @@
  *   node dist/bench/convert-nydus-layer.js <layer.tar.gz> <out.blob | registry-host> [chunkSize]
  */
 // Imported module by module: the figures are the converter's, not the whole gateway's.
-import { tarStreamOf } from '../libs/convert/src/estargz/layer-converter';
+import { tarStreamOf } from '../libs/convert/src/tar/layer-stream';
 import { BlobSink, fileSink, writeLayerBlob } from '../libs/convert/src/nydus/blob-writer';
 import { FsTree } from '../libs/convert/src/nydus/fs-tree';
 import { writeRafsV6 } from '../libs/convert/src/nydus/rafs-v6';

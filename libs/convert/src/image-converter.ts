@@ -13,7 +13,8 @@ import { gzipSync } from 'node:zlib';
 import { finished } from 'node:stream/promises';
 import { Repository } from 'typeorm';
 import { EstargzDriverSettings, estargzSettings } from './estargz/estargz-settings';
-import { LayerFormatError, asLayerError, convertLayerToEstargz, tarStreamOf } from './estargz/layer-converter';
+import { convertLayerToEstargz } from './estargz/layer-converter';
+import { LayerFormatError, asLayerError, withLayerTar } from './tar/layer-stream';
 import { ChunkDictionary, NydusBlob, writeLayerBlob } from './nydus/blob-writer';
 import { bootstrapLayer } from './nydus/bootstrap-layer';
 import { FsTree } from './nydus/fs-tree';
@@ -229,7 +230,7 @@ export class ImageConverter {
         this.uploadConverted(
           loc,
           layer,
-          async (source, upload) => writeLayerBlob(await tarStreamOf(source), tree, index, dict, upload, { ...settings, lowerBlobs: blobs }),
+          (source, upload) => withLayerTar(source, (tar) => writeLayerBlob(tar, tree, index, dict, upload, { ...settings, lowerBlobs: blobs })),
           (b) => `sha256:${b.id}`,
         ),
       );

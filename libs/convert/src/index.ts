@@ -1,5 +1,6 @@
 export * from './tar/tar-header';
 export * from './tar/tar-reader';
+export * from './tar/layer-stream';
 export * from './estargz/toc';
 export * from './estargz/gzip-member';
 export * from './estargz/estargz-writer';

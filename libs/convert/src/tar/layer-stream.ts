@@ -1,0 +1,125 @@
+import { PassThrough, Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { TarFormatError } from './tar-reader';
+
+/** The source layer cannot be read as a layer: what is wrong and where. */
+export class LayerFormatError extends Error {}
+
+/** After a tar error in a gzip layer, read at most this much more to learn whether the gzip itself is damaged. */
+const DIAGNOSE_MAX_BYTES = 64 << 20;
+const DIAGNOSE_MAX_MS = 10_000;
+
+/** Byte counts of a gzip layer as it is read: where a failure happened. */
+interface GzipProgress {
+  compressed: number;
+  decompressed: number;
+  failure?: { error: Error; atCompressed: number; atDecompressed: number };
+  ended: Promise<void>;
+}
+
+const progressOf = new WeakMap<Readable, GzipProgress>();
+
+/** Yields the stream's chunks after looking at its first bytes. */
+async function sniff(source: Readable): Promise<{ head: Buffer; stream: Readable }> {
+  const it = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  let head = Buffer.alloc(0);
+  const first: Buffer[] = [];
+  while (head.length < 4) {
+    const r = await it.next();
+    if (r.done) break;
+    first.push(r.value);
+    head = Buffer.concat([head, r.value]);
+  }
+  async function* rest() {
+    yield* first;
+    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+  }
+  return { head, stream: Readable.from(rest(), { objectMode: false }) };
+}
+
+/** The tar stream inside a layer blob (gzip or plain; zstd layers are refused). */
+export async function tarStreamOf(source: Readable): Promise<Readable> {
+  const { head, stream } = await sniff(source);
+  let tar: Readable;
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
+    // Large output chunks and a deep buffer let gunzip run ahead of the converter on the thread pool.
+    const gunzip = createGunzip({ chunkSize: 1 << 20 });
+    const ahead = new PassThrough({ highWaterMark: 4 << 20 });
+    let settle!: () => void;
+    const progress: GzipProgress = { compressed: 0, decompressed: 0, ended: new Promise<void>((r) => (settle = r)) };
+    stream.on('data', (c: Buffer) => (progress.compressed += c.length));
+    gunzip.on('data', (c: Buffer) => (progress.decompressed += c.length));
+    gunzip.on('end', settle);
+    // pipe() does not forward errors: a corrupt gzip must fail the reader, not stall it.
+    gunzip.on('error', (e) => {
+      progress.failure = { error: e, atCompressed: progress.compressed, atDecompressed: progress.decompressed };
+      settle();
+      ahead.destroy(e);
+    });
+    tar = stream.pipe(gunzip).pipe(ahead);
+    progressOf.set(tar, progress);
+  } else if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) throw new LayerFormatError('zstd-compressed source layers are not supported yet');
+  else tar = stream;
+  stream.on('error', (e) => tar.destroy(e));
+  return tar;
+}
+
+const isZlibError = (e: unknown): boolean => String((e as { code?: string })?.code ?? '').startsWith('Z_');
+const looksLikeTarDamage = (message: string): boolean => /Invalid tar header|truncated|ends early|unknown format|Unexpected end of data/i.test(message);
+/** tar-stream's advice ("Maybe … needs to be gunzipped?") is wrong for a layer that was gunzipped. */
+const plain = (message: string): string => message.replace(/\s*Maybe the tar is corrupted or it needs to be gunzipped\?/i, '').replace(/\.$/, '');
+
+/** Readable classification of what went wrong while reading a layer (without positions). */
+export function asLayerError(e: unknown): unknown {
+  if (e instanceof LayerFormatError) return e;
+  const message = (e as Error).message;
+  if (isZlibError(e) || e instanceof TarFormatError || looksLikeTarDamage(message)) return new LayerFormatError(`source layer is corrupt: ${plain(message)}`);
+  return e;
+}
+
+function gzipDamage(f: NonNullable<GzipProgress['failure']>): LayerFormatError {
+  return new LayerFormatError(
+    `source layer is corrupt: its gzip stream is damaged at about byte ${f.atCompressed} of the blob (${f.atDecompressed} bytes decompressed): ${f.error.message}`,
+  );
+}
+
+/**
+ * Why reading a layer's tar failed, and where. Garbage from a damaged deflate stream usually
+ * reaches the tar parser before zlib notices, so a tar error in a gzip layer reads on (bounded)
+ * to learn whether the gzip is at fault.
+ */
+export async function explainLayerFailure(tar: Readable, e: unknown): Promise<unknown> {
+  if (e instanceof LayerFormatError) return e;
+  const progress = progressOf.get(tar);
+  if (!progress) return asLayerError(e);
+  if (progress.failure) return gzipDamage(progress.failure);
+  const message = (e as Error)?.message ?? String(e);
+  if (!(e instanceof TarFormatError) && !looksLikeTarDamage(message)) return e;
+  const tarAt = progress.decompressed;
+  if (!tar.destroyed) {
+    const limit = progress.compressed + DIAGNOSE_MAX_BYTES;
+    const onData = () => {
+      if (progress.compressed > limit) tar.destroy();
+    };
+    tar.on('data', onData);
+    tar.on('error', () => undefined);
+    tar.resume();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([progress.ended, new Promise<void>((r) => (timer = setTimeout(r, DIAGNOSE_MAX_MS)))]);
+    clearTimeout(timer);
+    tar.off('data', onData);
+    tar.destroy();
+  }
+  if (progress.failure) return gzipDamage(progress.failure);
+  return new LayerFormatError(`source layer is corrupt: its tar stream is invalid within the first ${tarAt} decompressed bytes: ${plain(message)}`);
+}
+
+/** Runs `use` on the tar inside a layer blob; a failure to read it says what is corrupt and where. */
+export async function withLayerTar<T>(source: Readable, use: (tar: Readable) => Promise<T>): Promise<T> {
+  const tar = await tarStreamOf(source);
+  try {
+    return await use(tar);
+  } catch (e) {
+    throw await explainLayerFailure(tar, e);
+  }
+}
