@@ -11,3 +11,27 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   await Promise.all(lanes);
   return results;
 }
+
+/**
+ * mapLimit for work that is all-or-nothing: the first failure aborts `signal` for the items
+ * still running, starts no more, and is thrown only once every running item has settled — so
+ * nothing an item does can land after the caller has seen the failure.
+ */
+export async function mapLimitOrCancel<T, R>(items: readonly T[], limit: number, fn: (item: T, signal: AbortSignal, index: number) => Promise<R>): Promise<R[]> {
+  const abort = new AbortController();
+  let failure: { error: unknown } | undefined;
+  const results = await mapLimit(items, limit, async (item, i) => {
+    if (failure) return undefined as R;
+    try {
+      return await fn(item, abort.signal, i);
+    } catch (e) {
+      if (!failure) {
+        failure = { error: e };
+        abort.abort(e);
+      }
+      return undefined as R;
+    }
+  });
+  if (failure) throw failure.error;
+  return results;
+}

@@ -1,4 +1,4 @@
-import { Semaphore, UserFacingError, describeError, mapLimit } from '@accel/common';
+import { Semaphore, UserFacingError, describeError, mapLimitOrCancel } from '@accel/common';
 import { GatewayConfig } from '@accel/config';
 import { ConvertedLayerEntity } from '@accel/db';
 import { Descriptor, ImageIndex, ImageManifest, ManifestLocation, MediaType, RegistryClient, RegistryStore, StreamedBlobUpload, isIndexType } from '@accel/registry';
@@ -34,6 +34,8 @@ export interface ConvertedImage {
   targetSize: number;
   /** Set when the source needed no conversion. */
   skipped?: string;
+  /** Set when the source tag moved on before this conversion could publish: the target was left alone. */
+  superseded?: string;
 }
 
 interface ConvertedLayer {
@@ -86,6 +88,8 @@ export function alreadyAccelerated(m: ImageManifest): string | undefined {
 @Injectable()
 export class ImageConverter {
   private readonly layerSlots: Semaphore;
+  /** The last publish of each target tag, so check-then-write runs one at a time per tag. */
+  private readonly publishing = new Map<string, Promise<void>>();
 
   constructor(
     private readonly config: GatewayConfig,
@@ -104,7 +108,12 @@ export class ImageConverter {
     return this.store.get(host)?.plainHttp || this.config.provider.source[host.toLowerCase()]?.plain_http ? 'http' : 'https';
   }
 
-  async convert(source: ManifestLocation, targetTag: string, sourceReference = ''): Promise<ConvertedImage> {
+  /**
+   * `sourceTag`: the tag the pushed image came under. A conversion publishes only while that tag
+   * still names what was converted, so a slow conversion of an older push never overwrites the
+   * conversion of a newer one.
+   */
+  async convert(source: ManifestLocation, targetTag: string, sourceReference = '', sourceTag?: string): Promise<ConvertedImage> {
     const top = await this.registry.getManifest(source, source.reference);
     const platforms = this.config.converter.platforms.split(',').map((p) => p.trim().toLowerCase()).filter(Boolean);
     const isIndex = isIndexType(top.mediaType) || (!top.json.config && Array.isArray(top.json.manifests));
@@ -128,9 +137,10 @@ export class ImageConverter {
     for (const { d, m } of sources) pushed.push(await this.convertManifest(source, m, d, sourceReference, outputMediaTypes(m.mediaType ?? d.mediaType, toOci), merge));
     const sourceSize = sum(pushed.map((p) => p.sourceSize));
     const targetSize = sum(pushed.map((p) => p.targetSize));
+    const publish = (mediaType: string, body: Buffer) => this.publish(source, targetTag, mediaType, body, top.digest, sourceTag);
     if (!isIndex && !merge) {
-      const digest = await this.registry.putManifest(source, targetTag, pushed[0].descriptor.mediaType, pushed[0].body);
-      return { digest, sourceDigest: top.digest, sourceSize, targetSize };
+      const out = await publish(pushed[0].descriptor.mediaType, pushed[0].body);
+      return { ...out, sourceDigest: top.digest, sourceSize, targetSize };
     }
     const entries: Descriptor[] = [];
     for (const [i, p] of pushed.entries()) {
@@ -141,8 +151,27 @@ export class ImageConverter {
     // acceld's merged index is always OCI (it carries artifactType); otherwise a Docker list stays one unless docker2oci.
     const indexType = merge ? MediaType.OciIndex : outputMediaTypes(top.mediaType, toOci).index;
     const body = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: indexType, manifests: entries } satisfies ImageIndex));
-    const digest = await this.registry.putManifest(source, targetTag, indexType, body);
-    return { digest, sourceDigest: top.digest, sourceSize, targetSize };
+    const out = await publish(indexType, body);
+    return { ...out, sourceDigest: top.digest, sourceSize, targetSize };
+  }
+
+  /** Writes the target tag, unless the source tag has moved on; one writer per target tag at a time in this process. */
+  private async publish(loc: ManifestLocation, targetTag: string, mediaType: string, body: Buffer, sourceDigest: string, sourceTag?: string): Promise<{ digest: string; superseded?: string }> {
+    const key = `${loc.host}/${loc.repository}:${targetTag}`;
+    const previous = this.publishing.get(key) ?? Promise.resolve();
+    const mine = previous.then(async () => {
+      if (sourceTag && sourceTag !== sourceDigest) {
+        const now = await this.registry.getManifest(loc, sourceTag);
+        if (now.digest !== sourceDigest) {
+          return { digest: '', superseded: `superseded: ${loc.repository}:${sourceTag} now holds ${now.digest}, whose conversion publishes ${targetTag}; ${sourceDigest} was converted but not published` };
+        }
+      }
+      return { digest: await this.registry.putManifest(loc, targetTag, mediaType, body) };
+    });
+    const settled = mine.then(() => undefined, () => undefined);
+    this.publishing.set(key, settled);
+    void settled.then(() => this.publishing.get(key) === settled && this.publishing.delete(key));
+    return mine;
   }
 
   private async convertManifest(loc: ManifestLocation, m: ImageManifest, self: Descriptor, sourceReference: string, types: OutputMediaTypes, merged: boolean): Promise<PushedManifest> {
@@ -207,7 +236,10 @@ export class ImageConverter {
   }
 
   private async estargzLayers(loc: ManifestLocation, m: ImageManifest, settings: EstargzDriverSettings, layerType: string): Promise<DriverOutput> {
-    const layers = await mapLimit(m.layers ?? [], this.config.converter.worker, (l) => this.layerSlots.use(() => this.convertLayer(loc, l, settings, layerType)));
+    // One failed layer fails the image: its siblings stop, and none commits after the failure is reported.
+    const layers = await mapLimitOrCancel(m.layers ?? [], this.config.converter.worker, (l, signal) =>
+      this.layerSlots.use(() => this.convertLayer(loc, l, settings, layerType, signal)),
+    );
     return {
       layers: layers.map((l) => l.descriptor),
       diffIds: layers.map((l) => l.diffId),
@@ -283,20 +315,33 @@ export class ImageConverter {
    * its digest once read, the output is uploaded while it is written and committed under the
    * digest the writer computed on the way; on failure the upload is cancelled.
    */
-  private async uploadConverted<T>(loc: ManifestLocation, layer: Descriptor, write: (source: Readable, upload: StreamedBlobUpload) => Promise<T>, digestOf: (result: T) => string): Promise<T> {
+  private async uploadConverted<T>(
+    loc: ManifestLocation,
+    layer: Descriptor,
+    write: (source: Readable, upload: StreamedBlobUpload) => Promise<T>,
+    digestOf: (result: T) => string,
+    signal?: AbortSignal,
+  ): Promise<T> {
     const source = await this.openSourceLayer(loc, layer);
     const upload = await this.registry.startBlobUpload(loc);
+    // A sibling's failure stops this layer where it is: its read ends and its upload is given up.
+    const cancel = () => source.stream.destroy(new Error('cancelled: another layer of the image failed'));
+    signal?.addEventListener('abort', cancel, { once: true });
     try {
       const result = await write(source.stream, upload).catch((e) => {
+        signal?.throwIfAborted();
         throw this.layerError(layer, asLayerError(e));
       });
       source.verify();
+      signal?.throwIfAborted();
       await upload.finish(digestOf(result));
       return result;
     } catch (e) {
       source.stream.destroy();
       await upload.abort();
       throw e;
+    } finally {
+      signal?.removeEventListener('abort', cancel);
     }
   }
 
@@ -316,7 +361,8 @@ export class ImageConverter {
   }
 
   /** One layer: reused when converted before and still in the registry, else streamed through the writer. */
-  private async convertLayer(loc: ManifestLocation, layer: Descriptor, settings: EstargzDriverSettings, mediaType: string): Promise<ConvertedLayer> {
+  private async convertLayer(loc: ManifestLocation, layer: Descriptor, settings: EstargzDriverSettings, mediaType: string, signal?: AbortSignal): Promise<ConvertedLayer> {
+    signal?.throwIfAborted();
     const known = await this.converted.findOneBy({ sourceDigest: layer.digest, settingsKey: settings.key });
     if (known && (await this.reuse(loc, known))) {
       return { descriptor: this.layerDescriptor(mediaType, known.targetDigest, known.targetSize, known.tocDigest, known.uncompressedSize), diffId: known.diffId };
@@ -333,6 +379,7 @@ export class ImageConverter {
         return r;
       },
       (r) => r.digest,
+      signal,
     );
     await this.converted.upsert(
       { sourceDigest: layer.digest, settingsKey: settings.key, registry: loc.host, repository: loc.repository, targetDigest: result.digest, targetSize: result.size, diffId: result.diffId, tocDigest: result.tocDigest, uncompressedSize: result.uncompressedSize },
