@@ -2,6 +2,7 @@ import { Init1764000000000 } from './1764000000000-Init';
 import { Conversions1764100000000 } from './1764100000000-Conversions';
 import { Console1764200000000 } from './1764200000000-Console';
 import { Security1764300000000 } from './1764300000000-Security';
+import { LiveJobKey1764400000000 } from './1764400000000-LiveJobKey';
 
 /** Every migration, oldest first. */
-export const MIGRATIONS = [Init1764000000000, Conversions1764100000000, Console1764200000000, Security1764300000000];
+export const MIGRATIONS = [Init1764000000000, Conversions1764100000000, Console1764200000000, Security1764300000000, LiveJobKey1764400000000];

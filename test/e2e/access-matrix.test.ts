@@ -23,7 +23,7 @@ type Policy =
 
 function policyOf(r: Route): Policy | undefined {
   const key = `${r.method} ${r.path}`;
-  if (r.path.startsWith('/api/docs') || ['GET /healthy', 'GET /_ping', 'GET /health', 'GET /api/v1/health', 'POST /api/v1/users/signin', 'POST /api/v1/users/signout'].includes(key)) return 'public';
+  if (r.path.startsWith('/api/docs') || ['GET /healthy', 'GET /_ping', 'GET /health', 'GET /livez', 'GET /readyz', 'GET /api/v1/health', 'POST /api/v1/users/signin', 'POST /api/v1/users/signout'].includes(key)) return 'public';
   if (['POST /preheats', 'GET /preheats/:id', 'POST /registry/notifications'].includes(key)) return 'legacy';
   if (['POST /oapi/v1/jobs', 'GET /oapi/v1/jobs/:id'].includes(key)) return 'job-api';
   if (['GET /oapi/v1/jobs', 'DELETE /oapi/v1/jobs/:id'].includes(key)) return 'jobs';

@@ -9,6 +9,7 @@ import { QueueRootModule } from '@accel/queue';
 import { DynamicModule, Injectable, Module, OnApplicationBootstrap } from '@nestjs/common';
 import { AdminModule } from './admin/admin.module';
 import { ConversionApiModule } from './conversion/conversion-api.module';
+import { HealthModule } from './health/health.module';
 import { ProviderModule } from './provider/provider.module';
 
 @Injectable()
@@ -38,6 +39,7 @@ export class ManagerModule {
         AuthModule,
         PreheatModule,
         ProviderModule,
+        HealthModule,
         AdminModule,
         ConversionApiModule,
         ...(config.server.runWorkers ? [PreheatWorkerModule, ConvertWorkerModule] : []),

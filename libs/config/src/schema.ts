@@ -43,6 +43,11 @@ export class RedisConfig {
   @IsInt() @Min(0) db = 0;
   /** Key prefix of every BullMQ queue, so several gateways can share one Redis. */
   @IsString() @Matches(/^[A-Za-z0-9_-]+$/) prefix = 'accel';
+  /**
+   * How long a request waits to queue its saved row (ms). Past it the caller is answered and the
+   * reconciler queues the row once Redis is back: a Redis outage never holds an answer.
+   */
+  @IsInt() @Min(50) enqueueTimeoutMs = 2000;
 }
 
 export class CustomHeaderAuthConfig {

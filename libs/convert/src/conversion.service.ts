@@ -1,6 +1,6 @@
 import { GatewayConfig } from '@accel/config';
 import { ConversionStatus, ConversionTaskEntity } from '@accel/db';
-import { QueueName } from '@accel/queue';
+import { QueueName, addWithin } from '@accel/queue';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
@@ -78,7 +78,7 @@ export class ConversionService {
 
   async enqueue(task: ConversionTaskEntity): Promise<void> {
     try {
-      await this.queue.add('convert', { taskId: task.id }, {
+      const outcome = await addWithin(this.queue, this.config.redis.enqueueTimeoutMs, 'convert', { taskId: task.id }, {
         jobId: conversionQueueJobId(task.activeKey!),
         attempts: 3,
         backoff: { type: 'exponential', delay: 5000 },
@@ -86,6 +86,7 @@ export class ConversionService {
         removeOnComplete: true,
         removeOnFail: true,
       });
+      if (outcome === 'deferred') this.log.warn(`task ${task.uuid} saved; Redis did not answer in time, the reconciler will queue it`);
     } catch (e) {
       this.log.warn(`task ${task.uuid} saved but not queued yet (${(e as Error).message}); the reconciler will queue it`);
     }

@@ -80,7 +80,7 @@ export class PreheatEngine {
     report.stop();
     const result: GroupJobState = { ...groupState(job, entries, true), progress, ...(skipped.length ? { skipped_scheduler_clusters: skipped } : {}) };
     // Only a job still PENDING takes the outcome: a cancelled one stays cancelled.
-    await this.jobs.update({ id: job.id, state: 'PENDING' }, { state: result.state, result, finishedAt: new Date(), sealedHeaders: null });
+    await this.jobs.update({ id: job.id, state: 'PENDING' }, { state: result.state, result, finishedAt: new Date(), sealedHeaders: null, activeKey: null });
     const failures = entries.filter((e) => e.error).map((e) => e.error);
     this.log.log(`job ${job.id} ${result.state}${failures.length ? `: ${failures.join(' | ')}` : ''}`);
   }

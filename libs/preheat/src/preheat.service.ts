@@ -2,7 +2,7 @@ import { SecretBox, UserFacingError } from '@accel/common';
 import { GatewayConfig } from '@accel/config';
 import { JobDialect, JobEntity, JobState } from '@accel/db';
 import { ClusterInventory } from '@accel/dragonfly';
-import { PreheatQueuePayload, QueueName, preheatQueueJobId } from '@accel/queue';
+import { PreheatQueuePayload, QueueName, addWithin, preheatQueueJobId } from '@accel/queue';
 import { RegistryAllowList, parseManifestUrl, parsePlatform } from '@accel/registry';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
@@ -71,8 +71,13 @@ export class PreheatService {
     if (clusterIds.length) await this.inventory.clusters(clusterIds);
     // Headers carry Harbor's pull token: sealed apart from the echoed args, dropped when the job ends.
     const headers = req.headers ?? {};
-    const job = await this.jobs.save(
-      this.jobs.create({
+    const imageKey = this.imageKey(args, clusterIds, req.digest);
+    const activeKey = createHash('sha256').update(`${userId}|${imageKey}`).digest('hex');
+    const live = await this.jobs.findOneBy({ activeKey });
+    if (live) return this.joined(live);
+    let job: JobEntity;
+    try {
+      job = await this.insert({
         taskId: `group_${randomUUID()}`,
         bio: req.bio ?? '',
         type: 'preheat',
@@ -81,20 +86,43 @@ export class PreheatService {
         result: null,
         userId,
         dialect,
-        imageKey: this.imageKey(args, clusterIds, req.digest),
+        imageKey,
+        activeKey,
         sealedHeaders: Object.keys(headers).length ? this.secrets.seal(headers) : null,
         schedulerClusterIds: clusterIds,
         finishedAt: null,
-      }),
-    );
+      });
+    } catch (e) {
+      // Two identical creates at once (a client retrying one whose answer was lost): one row wins.
+      if ((e as { code?: string }).code !== 'ER_DUP_ENTRY') throw e;
+      const winner = await this.jobs.findOneBy({ activeKey });
+      if (!winner) throw e;
+      return this.joined(winner);
+    }
     await this.enqueue(job.id);
     return job;
+  }
+
+  private insert(row: Partial<JobEntity>): Promise<JobEntity> {
+    return this.jobs.save(this.jobs.create(row));
+  }
+
+  private joined(live: JobEntity): JobEntity {
+    this.log.log(`identical create joins live job ${live.id}`);
+    return live;
   }
 
   /** Queues a job row; a Redis failure is logged, not thrown: the row is durable and the reconciler retries. */
   async enqueue(id: number): Promise<void> {
     try {
-      await this.queue.add('preheat', { jobId: id }, { jobId: preheatQueueJobId(id), attempts: 3, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: { age: 3600 }, removeOnFail: { age: 24 * 3600 } });
+      const outcome = await addWithin(this.queue, this.config.redis.enqueueTimeoutMs, 'preheat', { jobId: id }, {
+        jobId: preheatQueueJobId(id),
+        attempts: 3,
+        backoff: { type: 'exponential', delay: 2000 },
+        removeOnComplete: { age: 3600 },
+        removeOnFail: { age: 24 * 3600 },
+      });
+      if (outcome === 'deferred') this.log.warn(`job ${id} saved; Redis did not answer within ${this.config.redis.enqueueTimeoutMs} ms, the reconciler will queue it`);
     } catch (e) {
       this.log.warn(`job ${id} saved but not queued yet (${(e as Error).message}); the reconciler will queue it`);
     }
@@ -132,7 +160,7 @@ export class PreheatService {
     if (job.state !== 'PENDING') return job;
     const entry = stateEntry(job, 'FAILURE', `cancelled by ${by}`, []);
     const result = groupState(job, [entry], true);
-    await this.jobs.update({ id, state: 'PENDING' }, { state: 'FAILURE', result, finishedAt: new Date(), sealedHeaders: null });
+    await this.jobs.update({ id, state: 'PENDING' }, { state: 'FAILURE', result, finishedAt: new Date(), sealedHeaders: null, activeKey: null });
     await this.queue.remove(preheatQueueJobId(id)).catch(() => 0);
     return this.get(id);
   }

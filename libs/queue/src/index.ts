@@ -42,3 +42,4 @@ export const preheatQueueJobId = (jobId: number): string => `job-${jobId}`;
 export * from './queue.module';
 export * from './row-reconciler';
 export * from './gateway-worker-host';
+export * from './bounded-add';

@@ -40,7 +40,12 @@ export abstract class RowQueueReconciler implements OnApplicationBootstrap, OnMo
     clearInterval(this.timer);
   }
 
+  private running = false;
+
   async reconcile(): Promise<number> {
+    // While Redis is down a pass waits for it; the next timer ticks must not pile up behind it.
+    if (this.running) return 0;
+    this.running = true;
     let requeued = 0;
     try {
       for (const row of await this.pending(new Date(Date.now() - this.graceSeconds * 1000))) {
@@ -55,6 +60,8 @@ export abstract class RowQueueReconciler implements OnApplicationBootstrap, OnMo
       if (requeued) this.log.warn(`re-queued ${requeued} unfinished row(s) that had no queue entry`);
     } catch (e) {
       this.log.warn(`reconcile failed: ${(e as Error).message}`);
+    } finally {
+      this.running = false;
     }
     return requeued;
   }

@@ -93,6 +93,11 @@ export class JobEntity extends BaseModel {
   @Column({ name: 'image_key', type: 'char', length: 64 })
   imageKey: string;
 
+  /** Held while PENDING: sha256 of (caller, image key). A retried create joins the live job holding it. */
+  @Index('uk_job_active_key', { unique: true })
+  @Column({ name: 'active_key', type: 'char', length: 64, nullable: true })
+  activeKey: string | null;
+
   /** AES-GCM sealed request headers (Harbor's pull token, registry credentials). */
   @Column({ name: 'sealed_headers', type: 'text', nullable: true })
   sealedHeaders: string | null;

@@ -1,0 +1,11 @@
+import { DragonflyModule } from '@accel/dragonfly';
+import { Module } from '@nestjs/common';
+import { OperationsHealthController } from './operations-health.controller';
+import { ReadinessService } from './readiness.service';
+
+@Module({
+  imports: [DragonflyModule],
+  providers: [ReadinessService],
+  controllers: [OperationsHealthController],
+})
+export class HealthModule {}

@@ -1,0 +1,24 @@
+import { Queue } from 'bullmq';
+
+export type EnqueueOutcome = 'queued' | 'deferred';
+
+/**
+ * Queue.add that gives up waiting after `timeoutMs`: BullMQ's connection retries for ever while
+ * Redis is down. The add may still land when Redis returns; the queue job id is derived from
+ * the row, so that and the reconciler's re-queue are one entry.
+ */
+export async function addWithin<T>(queue: Queue<T>, timeoutMs: number, ...args: Parameters<Queue<T>['add']>): Promise<EnqueueOutcome> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<EnqueueOutcome>((resolve) => {
+    timer = setTimeout(() => resolve('deferred'), timeoutMs);
+    timer.unref();
+  });
+  const added = queue.add(...args).then(() => 'queued' as const);
+  // A late rejection (Redis gone for good) has nobody left to hear it.
+  added.catch(() => undefined);
+  try {
+    return await Promise.race([added, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
