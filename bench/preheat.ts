@@ -49,7 +49,7 @@ async function main(): Promise<void> {
       return Date.now() - start;
     });
     const directTotal = Date.now() - t0;
-    clients.onModuleDestroy();
+    clients.onApplicationShutdown();
 
     const t1 = Date.now();
     const gatewayLatency = await mapLimit(viaGateway, CONCURRENCY, async ({ repo }) => {

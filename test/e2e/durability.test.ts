@@ -89,8 +89,8 @@ describe('durability: conversion tasks survive a lost queue', () => {
 });
 
 describe('shutdown with work in flight', () => {
-  it('stops promptly while a preheat waits on slow seed peers (the job stays PENDING for another worker)', async () => {
-    const w = await PreheatWorld.start();
+  it('stops within its grace period while a preheat waits on slow seed peers (the job stays PENDING for another worker)', async () => {
+    const w = await PreheatWorld.start({ server: { shutdownGraceSeconds: 2 } });
     let stopped = false;
     try {
       for (const s of w.seeds) s.delayMs = 8_000;
@@ -99,7 +99,7 @@ describe('shutdown with work in flight', () => {
       const started = Date.now();
       await w.gateway.manager.close();
       stopped = true;
-      assert.ok(Date.now() - started < 5_000, `stopped in ${Date.now() - started} ms`);
+      assert.ok(Date.now() - started < 5_000, `stopped in ${Date.now() - started} ms (grace 2 s, downloads take 8 s)`);
       const { DataSource } = await import('typeorm');
       const { services } = await import('../support/env');
       const ds = new DataSource({ type: 'mysql', ...services.db, database: w.gateway.config.database.database });
@@ -119,6 +119,72 @@ describe('shutdown with work in flight', () => {
       } else {
         await w.stop();
       }
+    }
+  });
+});
+
+describe('SIGTERM drains downloads in flight and hands the rest straight back', () => {
+  const { startManager } = require('../../apps/manager/src/bootstrap') as typeof import('../../apps/manager/src/bootstrap');
+  const { TestGateway } = require('../support/gateway') as typeof import('../support/gateway');
+
+  it('lets running downloads finish within the grace period: each blob is read from the registry once, the job ends SUCCESS', async () => {
+    const w = await PreheatWorld.start({ server: { shutdownGraceSeconds: 20 } });
+    let restarted: InstanceType<typeof TestGateway> | undefined;
+    try {
+      for (const s of w.seeds) s.delayMs = 3_000;
+      const created = await w.gateway.http<{ id: number }>('POST', '/oapi/v1/jobs', { body: { type: 'preheat', args: { type: 'image', url: w.url('open', 'library/app'), scope: 'all_seed_peers', concurrent_task_count: 10 } }, headers: { authorization: ROOT_BASIC } });
+      await eventually(async () => (w.seeds.every((s) => s.inFlight > 0) ? true : undefined), 10_000, 'downloads started');
+      const started = Date.now();
+      await w.gateway.manager.close();
+      const took = Date.now() - started;
+      assert.ok(took >= 1_500 && took < 15_000, `drained in ${took} ms`);
+      for (const s of w.seeds) s.delayMs = 0;
+      // The next gateway finds the job done: nothing is fetched twice.
+      restarted = new TestGateway(w.gateway.config);
+      restarted.manager = await startManager(w.gateway.config);
+      const job = await restarted.http<{ state: string }>('GET', `/oapi/v1/jobs/${created.json.id}`, { headers: { authorization: ROOT_BASIC } });
+      assert.equal(job.json.state, 'SUCCESS');
+      for (const s of w.seeds) {
+        const fetched = w.fetchedDigests(s);
+        assert.equal(fetched.length, new Set(fetched).size, `${s.hostname} read each blob once`);
+        assert.deepEqual(new Set(fetched), new Set(w.images.single.pulled));
+      }
+    } finally {
+      for (const s of w.seeds) s.delayMs = 0;
+      if (restarted) {
+        w.gateway = restarted;
+        await w.stop();
+      } else await w.gateway.manager.close().catch(() => undefined).then(() => w.stop());
+    }
+  });
+
+  it('past the grace period, running jobs go back to the queue: the restarted gateway resumes them at once, not after the stall check', async () => {
+    const w = await PreheatWorld.start({ server: { shutdownGraceSeconds: 1 } });
+    let restarted: InstanceType<typeof TestGateway> | undefined;
+    try {
+      for (const s of w.seeds) s.delayMs = 6_000;
+      const created = await w.gateway.http<{ id: number }>('POST', '/oapi/v1/jobs', { body: { type: 'preheat', args: { type: 'image', url: w.url('open', 'library/app'), scope: 'all_seed_peers', concurrent_task_count: 10 } }, headers: { authorization: ROOT_BASIC } });
+      await eventually(async () => (w.seeds.every((s) => s.inFlight > 0) ? true : undefined), 10_000, 'downloads started');
+      await w.gateway.manager.close();
+      for (const s of w.seeds) s.delayMs = 0;
+      const before = w.seeds.map((s) => s.requests.length);
+      const started = Date.now();
+      restarted = new TestGateway(w.gateway.config);
+      restarted.manager = await startManager(w.gateway.config);
+      await eventually(async () => (w.seeds.some((s, i) => s.requests.length > before[i]) ? true : undefined), 10_000, 'downloads resumed by the restarted gateway');
+      const resumedMs = Date.now() - started;
+      const done = await eventually(async () => {
+        const r = await restarted!.http<{ state: string }>('GET', `/oapi/v1/jobs/${created.json.id}`, { headers: { authorization: ROOT_BASIC } });
+        return r.json.state === 'PENDING' ? undefined : r.json;
+      }, 30_000, 'resumed job finished');
+      assert.equal(done.state, 'SUCCESS');
+      console.log(`restart: downloads resumed ${resumedMs} ms after the new gateway started`);
+    } finally {
+      for (const s of w.seeds) s.delayMs = 0;
+      if (restarted) {
+        w.gateway = restarted;
+        await w.stop();
+      } else await w.stop();
     }
   });
 });

@@ -3,6 +3,7 @@ import { Server, Socket, createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { eventually, sleep } from '../support/env';
 import { ROOT_BASIC } from '../support/gateway';
+import { LoopbackServer } from '../support/hostile';
 import { PreheatWorld } from '../support/fixture';
 
 interface JobBody {
@@ -36,21 +37,28 @@ describe('preheat results stay true under faults', () => {
   let w: PreheatWorld;
 
   before(async () => {
-    w = await PreheatWorld.start({ preheat: { downloadShareSeconds: 2, peerConnectTimeoutMs: 1000, peerIdleTimeoutMs: 1500 } });
+    w = await PreheatWorld.start({ registry: { timeoutMs: 3000 }, preheat: { downloadShareSeconds: 2, peerConnectTimeoutMs: 1000, peerIdleTimeoutMs: 1500 } });
   });
   after(async () => w?.stop());
 
-  async function preheat(args: Record<string, unknown>, clusterIds?: number[]): Promise<{ job: JobBody; ms: number }> {
-    const started = Date.now();
+  async function create(args: Record<string, unknown>, clusterIds?: number[]): Promise<number> {
     const created = await w.gateway.http<JobBody>('POST', '/oapi/v1/jobs', {
       body: { type: 'preheat', args: { type: 'image', url: w.url('open', 'library/app'), ...args }, ...(clusterIds ? { scheduler_cluster_ids: clusterIds } : {}) },
       headers: { authorization: ROOT_BASIC },
     });
     assert.equal(created.status, 200, created.text);
-    const job = await eventually(async () => {
-      const r = await w.gateway.http<JobBody>('GET', `/oapi/v1/jobs/${created.json.id}`, { headers: { authorization: ROOT_BASIC } });
+    return created.json.id;
+  }
+
+  const finished = (id: number, timeoutMs = 60_000) =>
+    eventually(async () => {
+      const r = await w.gateway.http<JobBody>('GET', `/oapi/v1/jobs/${id}`, { headers: { authorization: ROOT_BASIC } });
       return r.json.state === 'PENDING' ? undefined : r.json;
-    }, 60_000, `job ${created.json.id}`);
+    }, timeoutMs, `job ${id}`);
+
+  async function preheat(args: Record<string, unknown>, clusterIds?: number[]): Promise<{ job: JobBody; ms: number }> {
+    const started = Date.now();
+    const job = await finished(await create(args, clusterIds));
     return { job, ms: Date.now() - started };
   }
 
@@ -117,6 +125,32 @@ describe('preheat results stay true under faults', () => {
       assert.equal(ok.length, w.images.single.pulled.length * 2, 'the working seed peers still got every blob');
     } finally {
       await frozen.close();
+    }
+  });
+
+  it('5. a registry that trickles its manifest holds no job past registry.timeoutMs, and leaves slots for other registries', async () => {
+    const timers = new Set<NodeJS.Timeout>();
+    const trickle = await new LoopbackServer((_, res) => {
+      res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'content-length': '400' });
+      const t = setInterval(() => res.write('{'), 1000);
+      timers.add(t);
+      res.on('close', () => (clearInterval(t), timers.delete(t)));
+    }).start();
+    try {
+      const slow = await Promise.all(Array.from({ length: 40 }, (_, i) => create({ url: `http://${trickle.host}/v2/slow/app-${i}/manifests/v1` })));
+      await sleep(500);
+      const started = Date.now();
+      const other = await finished(await create({ tag: 'unrelated' }), 20_000);
+      const otherMs = Date.now() - started;
+      assert.equal(other.state, 'SUCCESS', JSON.stringify(other.result));
+      assert.ok(otherMs < 5_000, `an unrelated preheat took ${otherMs} ms behind 40 trickled ones`);
+      const ends = await Promise.all(slow.map((id) => finished(id, 90_000)));
+      assert.ok(ends.every((j) => j.state === 'FAILURE'));
+      for (const j of ends) assert.match(j.result!.job_states[0].error, /did not finish \(too slow or stalled\)/);
+      console.log(`trickling registry: unrelated preheat SUCCESS in ${otherMs} ms; 40 trickled jobs FAILURE within ${Date.now() - started} ms`);
+    } finally {
+      timers.forEach(clearInterval);
+      await trickle.stop();
     }
   });
 });

@@ -24,6 +24,8 @@ export class ServerConfig {
   @IsInt() @Min(1024) bodyLimit = 1024 * 1024;
   /** Run the queue processors inside the manager process (single-node mode). */
   @IsBoolean() runWorkers = true;
+  /** On SIGTERM, how long running jobs (seed-peer downloads, conversions) may finish before they go back to the queue. */
+  @IsInt() @Min(0) shutdownGraceSeconds = 20;
 }
 
 export class DatabaseConfig {
@@ -115,8 +117,13 @@ export class RegistryConfig {
   @IsArray() @IsString({ each: true }) allowed: string[] = [];
   @IsArray() @ValidateNested({ each: true }) @Type(() => RegistryCredentialConfig)
   credentials: RegistryCredentialConfig[] = [];
-  /** Per request timeout when reading manifests, ms. */
+  /**
+   * Longest wait for a registry's response headers, and for the whole of a small document
+   * (manifest, token, upload answer), ms: a registry that trickles cannot hold a job.
+   */
   @IsInt() @Min(100) timeoutMs = 30_000;
+  /** Longest silence inside a streamed blob, ms. */
+  @IsInt() @Min(100) idleTimeoutMs = 30_000;
 }
 
 export class ConfiguredNodeConfig {
@@ -153,6 +160,11 @@ export class PreheatConfig {
   @IsInt() @Min(0) healthCacheSeconds = 5;
   /** Timeout of a gRPC health check, ms. */
   @IsInt() @Min(50) healthTimeoutMs = 2000;
+  /**
+   * Preheat jobs that may read one registry's manifests at once in a worker process; jobs past
+   * it wait off their worker slot, so a slow registry cannot take every slot from the others.
+   */
+  @IsInt() @Min(1) registrySlots = 8;
   /** A peer must accept the gRPC connection within this many ms, or the download fails naming it. */
   @IsInt() @Min(50) peerConnectTimeoutMs = 10_000;
   /** A download stream that sends nothing (no start, no piece) for this many ms has frozen and fails. */

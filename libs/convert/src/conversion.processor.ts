@@ -7,6 +7,10 @@ import { ConversionQueuePayload } from './conversion.service';
 
 @Processor(QueueName.Convert, { lockDuration: 120_000 })
 export class ConversionProcessor extends GatewayWorkerHost {
+  protected get drainMs(): number {
+    return this.config.server.shutdownGraceSeconds * 1000;
+  }
+
   protected get concurrency(): number {
     return this.config.converter.worker;
   }
@@ -18,7 +22,7 @@ export class ConversionProcessor extends GatewayWorkerHost {
     super();
   }
 
-  async process(job: Job<ConversionQueuePayload>): Promise<void> {
+  async handle(job: Job<ConversionQueuePayload>): Promise<void> {
     await this.engine.run(job.data.taskId);
   }
 }

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { DownloadMessage, DownloadTaskResponseMessage, HostMessage } from './messages';
 import { serviceCtor } from './proto';
 
@@ -72,7 +72,7 @@ export function describePeerError(node: NodeAddress, err: grpc.ServiceError): Pe
 
 /** One grpc-js channel per address, shared by every call to it. */
 @Injectable()
-export class DragonflyClients implements OnModuleDestroy {
+export class DragonflyClients implements OnApplicationShutdown {
   private readonly clients = new Map<string, grpc.Client>();
 
   private client(service: string, node: NodeAddress): grpc.Client {
@@ -105,15 +105,31 @@ export class DragonflyClients implements OnModuleDestroy {
     }
   }
 
-  /** Resolves once the channel to `node` is connected; a peer that does not accept within `timeoutMs` is named. */
+  /**
+   * Resolves once the channel to `node` is connected. A refused connection fails at once (as
+   * unreachable); one that neither connects nor fails — a peer that accepts TCP and never
+   * speaks HTTP/2 — fails after `timeoutMs`.
+   */
   private connected(client: grpc.Client, node: NodeAddress, timeoutMs: number): Promise<void> {
-    return new Promise((resolve, reject) =>
-      client.waitForReady(new Date(Date.now() + timeoutMs), (err) => {
-        if (!err) return resolve();
-        this.forget(node);
-        reject(new PeerError(`peer ${node.hostname} (${addressOf(node)}) did not accept a gRPC connection within ${timeoutMs} ms`, grpc.status.UNAVAILABLE));
-      }),
-    );
+    const channel = client.getChannel();
+    const deadline = Date.now() + timeoutMs;
+    const who = `${node.hostname} (${addressOf(node)})`;
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const state = channel.getConnectivityState(true);
+        if (state === grpc.connectivityState.READY) return resolve();
+        if (state === grpc.connectivityState.TRANSIENT_FAILURE || state === grpc.connectivityState.SHUTDOWN) {
+          this.forget(node);
+          return reject(new PeerError(`peer ${who} is unreachable: the gRPC connection failed`, grpc.status.UNAVAILABLE));
+        }
+        channel.watchConnectivityState(state, deadline, (err) => {
+          if (!err) return check();
+          this.forget(node);
+          reject(new PeerError(`peer ${who} did not accept a gRPC connection within ${timeoutMs} ms`, grpc.status.UNAVAILABLE));
+        });
+      };
+      check();
+    });
   }
 
   /**
@@ -198,7 +214,8 @@ export class DragonflyClients implements OnModuleDestroy {
     });
   }
 
-  onModuleDestroy(): void {
+  /** After the processors have drained: downloads in flight keep their channels. */
+  onApplicationShutdown(): void {
     for (const c of this.clients.values()) c.close();
     this.clients.clear();
   }

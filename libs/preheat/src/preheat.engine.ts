@@ -8,6 +8,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { PreheatArgs } from './preheat-args';
 import { groupState, stateEntry, summarizeFailures } from './result';
+import { RegistrySlots } from './registry-slots';
 import { SeedDownloadDispatcher } from './seed-download.dispatcher';
 import { ClusterCannotServe, TargetPlan, TargetPlanner } from './target-planner';
 
@@ -37,6 +38,14 @@ export function countedClusters(job: Pick<JobEntity, 'schedulerClusterIds'>, out
   };
 }
 
+const registryHostOf = (url: string): string | undefined => {
+  try {
+    return new URL(url).host;
+  } catch {
+    return undefined;
+  }
+};
+
 const headerValue = (h: Record<string, string>, name: string): string | undefined =>
   Object.entries(h).find(([k]) => k.toLowerCase() === name)?.[1];
 
@@ -52,14 +61,28 @@ export class PreheatEngine {
     private readonly inventory: ClusterInventory,
     private readonly planner: TargetPlanner,
     private readonly downloads: SeedDownloadDispatcher,
+    private readonly registrySlots: RegistrySlots,
     @InjectRepository(JobEntity) private readonly jobs: Repository<JobEntity>,
   ) {}
 
-  async run(jobId: number): Promise<void> {
+  /** `registry-busy`: the image's registry has every slot of this process; try again later, off a worker slot. */
+  async run(jobId: number): Promise<'done' | 'registry-busy'> {
     const job = await this.jobs.findOneBy({ id: jobId, isDel: 0 });
-    if (!job || job.state !== 'PENDING') return;
+    if (!job || job.state !== 'PENDING') return 'done';
     const args = job.args as unknown as PreheatArgs;
     const deadline = job.createdAt.getTime() + args.timeout / 1e6;
+    const registry = args.type === 'image' ? registryHostOf(args.url) : undefined;
+    const releaseRegistry = registry ? this.registrySlots.tryTake(registry) : () => undefined;
+    if (!releaseRegistry && Date.now() < deadline) return 'registry-busy';
+    try {
+      await this.runHolding(job, args, deadline, releaseRegistry ?? (() => undefined), registry && !releaseRegistry ? registry : undefined);
+    } finally {
+      releaseRegistry?.();
+    }
+    return 'done';
+  }
+
+  private async runHolding(job: JobEntity, args: PreheatArgs, deadline: number, releaseRegistry: () => void, busyRegistry?: string): Promise<void> {
     // A result (even empty) tells v1 pollers the job is RUNNING rather than WAITING.
     await this.jobs.update(job.id, { result: groupState(job, [], false) });
     let entries: JobStateEntry[];
@@ -67,9 +90,14 @@ export class PreheatEngine {
     const progress: PreheatProgress = { total: 0, succeeded: 0, failed: 0, bytes: 0 };
     const report = this.progressReporter(job, progress);
     try {
-      if (Date.now() >= deadline) throw new UserFacingError('the job timed out before a worker could start it');
+      if (Date.now() >= deadline) {
+        const why = busyRegistry ? ` (every slot for registry ${busyRegistry} was taken by jobs still reading it)` : '';
+        throw new UserFacingError(`the job timed out before a worker could start it${why}`);
+      }
       const headers = job.sealedHeaders ? this.secrets.open<Record<string, string>>(job.sealedHeaders) : {};
       const blobs = await this.blobs(args, headers);
+      // The registry is read; what follows waits on peers, not on it.
+      releaseRegistry();
       const clusters = await this.inventory.clusters(job.schedulerClusterIds);
       if (clusters.length === 0) throw new UserFacingError('no scheduler cluster is configured (preheat.clusters or the admin API)');
       const outcomes = await Promise.all(clusters.map((c, i) => this.runCluster(job, c, blobs, args, deadline, i, progress, report)));

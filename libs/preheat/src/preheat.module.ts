@@ -8,6 +8,7 @@ import { PreheatEngine } from './preheat.engine';
 import { PreheatService } from './preheat.service';
 import { PreheatProcessor, SeedDownloadProcessor } from './processors';
 import { PreheatReconciler } from './reconciler';
+import { RegistrySlots } from './registry-slots';
 import { SeedDownloadDispatcher } from './seed-download.dispatcher';
 import { TargetPlanner } from './target-planner';
 
@@ -24,6 +25,6 @@ export class PreheatModule {}
 /** The queue processors: imported by the worker app, and by the manager in single-node mode. */
 @Module({
   imports: [PreheatModule, DbModule, RegistryModule, DragonflyModule, queues],
-  providers: [PreheatEngine, TargetPlanner, SeedDownloadDispatcher, PreheatProcessor, SeedDownloadProcessor, PreheatReconciler],
+  providers: [PreheatEngine, RegistrySlots, TargetPlanner, SeedDownloadDispatcher, PreheatProcessor, SeedDownloadProcessor, PreheatReconciler],
 })
 export class PreheatWorkerModule {}

@@ -3,11 +3,18 @@ import { GatewayConfig } from '@accel/config';
 import { DownloadMessage, DragonflyClients, PRIORITIES, durationFromMs } from '@accel/dragonfly';
 import { GatewayWorkerHost, PreheatQueuePayload, QueueName, SeedDownloadPayload, SeedDownloadResult } from '@accel/queue';
 import { Processor } from '@nestjs/bullmq';
-import { Job } from 'bullmq';
+import { DelayedError, Job } from 'bullmq';
+
+/** How soon a job turned away by a busy registry asks again. */
+const REGISTRY_BUSY_RETRY_MS = 500;
 import { PreheatEngine } from './preheat.engine';
 
 @Processor(QueueName.Preheat)
 export class PreheatProcessor extends GatewayWorkerHost {
+  protected get drainMs(): number {
+    return this.config.server.shutdownGraceSeconds * 1000;
+  }
+
   protected get concurrency(): number {
     return this.config.preheat.jobConcurrency;
   }
@@ -19,14 +26,22 @@ export class PreheatProcessor extends GatewayWorkerHost {
     super();
   }
 
-  async process(job: Job<PreheatQueuePayload>): Promise<void> {
-    await this.engine.run(job.data.jobId);
+  async handle(job: Job<PreheatQueuePayload>, token?: string): Promise<void> {
+    if ((await this.engine.run(job.data.jobId)) === 'registry-busy') {
+      // Off the worker slot until then: jobs of other registries run meanwhile.
+      await job.moveToDelayed(Date.now() + REGISTRY_BUSY_RETRY_MS, token);
+      throw new DelayedError();
+    }
   }
 }
 
 /** One DownloadTask call on one seed peer or peer, followed to the end of its stream. */
 @Processor(QueueName.SeedDownload)
 export class SeedDownloadProcessor extends GatewayWorkerHost {
+  protected get drainMs(): number {
+    return this.config.server.shutdownGraceSeconds * 1000;
+  }
+
   protected get concurrency(): number {
     return this.config.preheat.downloadConcurrency;
   }
@@ -39,7 +54,7 @@ export class SeedDownloadProcessor extends GatewayWorkerHost {
     super();
   }
 
-  async process(job: Job<SeedDownloadPayload>): Promise<SeedDownloadResult> {
+  async handle(job: Job<SeedDownloadPayload>): Promise<SeedDownloadResult> {
     const { download, target } = job.data;
     const message: DownloadMessage = {
       url: download.url,

@@ -2,7 +2,7 @@ import { GatewayConfig } from '@accel/config';
 import { NodeAddress } from '@accel/dragonfly';
 import { QueueName, SeedDownloadPayload, SeedDownloadResult, redisConnection } from '@accel/queue';
 import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Queue, QueueEvents } from 'bullmq';
 import { createHash } from 'node:crypto';
 
@@ -15,7 +15,7 @@ export const seedDownloadJobId = (taskId: string, target: NodeAddress): string =
 
 /** Hands (task, host) downloads to the seed-download queue and waits for their outcome. */
 @Injectable()
-export class SeedDownloadDispatcher implements OnModuleDestroy {
+export class SeedDownloadDispatcher implements OnApplicationShutdown {
   private readonly events: QueueEvents;
 
   constructor(
@@ -65,7 +65,8 @@ export class SeedDownloadDispatcher implements OnModuleDestroy {
     await existing.remove().catch(() => undefined);
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** After the processors have drained: a preheat job finishing in the grace period still hears its downloads. */
+  async onApplicationShutdown(): Promise<void> {
     await this.events.close();
   }
 }

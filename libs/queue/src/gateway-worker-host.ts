@@ -1,16 +1,32 @@
 import { WorkerHost } from '@nestjs/bullmq';
 import { Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Job } from 'bullmq';
 
 /**
- * A queue processor with its concurrency from the configuration, stopped at shutdown without
- * waiting for its active jobs: a job waiting on children could otherwise hold shutdown for its
- * whole timeout. Its row stays unfinished in MySQL and the stalled job runs again on the next
- * worker.
+ * A queue processor with its concurrency from the configuration and a bounded drain at
+ * shutdown: it stops taking jobs, lets running ones finish for `drainMs` (a seed peer's download
+ * in flight is not thrown away by a rolling restart), then hands whatever still runs back to
+ * the queue at once — the next worker starts it without waiting for BullMQ's stall check, and
+ * its row stays unfinished in MySQL meanwhile.
  */
 export abstract class GatewayWorkerHost extends WorkerHost implements OnApplicationBootstrap, OnModuleDestroy {
   protected abstract readonly concurrency: number;
-
+  /** How long shutdown waits for running jobs (ms). */
+  protected abstract readonly drainMs: number;
   private readonly workerLog = new Logger(this.constructor.name);
+  private readonly running = new Map<string, Job>();
+
+  /** The job's work; the host keeps track of what runs, for the drain. */
+  protected abstract handle(job: Job, token?: string): Promise<unknown>;
+
+  async process(job: Job, token?: string): Promise<unknown> {
+    this.running.set(job.id!, job);
+    try {
+      return await this.handle(job, token);
+    } finally {
+      this.running.delete(job.id!);
+    }
+  }
 
   onApplicationBootstrap(): void {
     this.worker.concurrency = this.concurrency;
@@ -20,10 +36,23 @@ export abstract class GatewayWorkerHost extends WorkerHost implements OnApplicat
   }
 
   async onModuleDestroy(): Promise<void> {
+    let worker;
     try {
-      await this.worker.close(true);
+      worker = this.worker;
     } catch {
-      /* never started */
+      return; // never started
     }
+    if (this.running.size > 0 && this.drainMs > 0) {
+      this.workerLog.log(`draining ${this.running.size} running job(s) for up to ${this.drainMs} ms`);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([worker.pause(false).catch(() => undefined), new Promise((r) => (timer = setTimeout(r, this.drainMs)))]);
+      clearTimeout(timer);
+    }
+    // Paused, so nothing new is fetched; handed back while the worker's connection is still open.
+    await worker.pause(true).catch(() => undefined);
+    const left = [...this.running.values()];
+    if (left.length) this.workerLog.warn(`${left.length} job(s) still running at shutdown go back to the queue`);
+    await Promise.all(left.map((job) => (job.token ? job.moveToWait(job.token).catch((e: Error) => this.workerLog.warn(`could not hand job ${job.id} back: ${e.message}`)) : undefined)));
+    await worker.close(true).catch(() => undefined);
   }
 }

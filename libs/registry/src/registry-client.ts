@@ -58,12 +58,12 @@ export class RegistryClient {
     private readonly allowList: RegistryAllowList,
     @Optional() private readonly store?: RegistryStore,
   ) {
-    const timeout = config.registry.timeoutMs;
-    this.secure = new Agent({ connectTimeout: Math.min(timeout, 10_000), headersTimeout: timeout, bodyTimeout: timeout });
+    const { timeoutMs: timeout, idleTimeoutMs } = config.registry;
+    this.secure = new Agent({ connectTimeout: Math.min(timeout, 10_000), headersTimeout: timeout, bodyTimeout: idleTimeoutMs });
     this.insecure = new Agent({
       connectTimeout: Math.min(timeout, 10_000),
       headersTimeout: timeout,
-      bodyTimeout: timeout,
+      bodyTimeout: idleTimeoutMs,
       connect: { rejectUnauthorized: false },
     });
   }
@@ -92,7 +92,7 @@ export class RegistryClient {
   async getManifest(loc: ManifestLocation, reference: string, opts: RegistryRequestOptions = {}): Promise<FetchedManifest> {
     const url = manifestUrl(loc, reference);
     const res = await this.send(loc, 'GET', url, { headers: { accept: MANIFEST_ACCEPT } }, opts);
-    const body = await readCapped(res.body, MAX_MANIFEST_BYTES, url);
+    const body = await readCapped(res.body, MAX_MANIFEST_BYTES, url, this.config.registry.timeoutMs);
     if (res.statusCode !== 200) throw this.statusError(res.statusCode, body, `manifest ${loc.repository}:${reference}`, loc, opts);
     const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
     if (reference.includes(':') && reference !== digest) {
@@ -129,7 +129,7 @@ export class RegistryClient {
     const url = `${loc.scheme}://${loc.host}/v2/${loc.repository}/blobs/${digest}`;
     const res = await this.send(loc, 'GET', url, { followRedirects: true }, opts);
     if (res.statusCode !== 200) {
-      const body = await readCapped(res.body, 64 * 1024, url).catch(() => Buffer.alloc(0));
+      const body = await readCapped(res.body, 64 * 1024, url, this.config.registry.timeoutMs).catch(() => Buffer.alloc(0));
       throw this.statusError(res.statusCode, body, `blob ${digest}`, loc, opts);
     }
     return res.body;
@@ -145,7 +145,7 @@ export class RegistryClient {
       headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
       body: data,
     }, opts);
-    const body = await readCapped(put.body, 64 * 1024, 'upload');
+    const body = await readCapped(put.body, 64 * 1024, 'upload', this.config.registry.timeoutMs);
     if (put.statusCode !== 201) throw this.statusError(put.statusCode, body, `blob ${digest} upload`, loc, opts);
   }
 
@@ -194,7 +194,7 @@ export class RegistryClient {
   async putManifest(loc: ManifestLocation, reference: string, mediaType: string, body: Buffer): Promise<string> {
     const opts: RegistryRequestOptions = { access: 'pull,push' };
     const res = await this.send(loc, 'PUT', manifestUrl(loc, reference), { headers: { 'content-type': mediaType }, body }, opts);
-    const text = await readCapped(res.body, 64 * 1024, 'manifest upload');
+    const text = await readCapped(res.body, 64 * 1024, 'manifest upload', this.config.registry.timeoutMs);
     if (res.statusCode !== 201) throw this.statusError(res.statusCode, text, `manifest ${reference} upload`, loc, opts);
     return `sha256:${createHash('sha256').update(body).digest('hex')}`;
   }
@@ -333,7 +333,7 @@ export class RegistryClient {
     } catch (e) {
       throw new UserFacingError(`token service ${realm.host} of registry ${loc.host} is unreachable: ${describeError(e)}`);
     }
-    const body = await readCapped(res.body, 1024 * 1024, realm.toString());
+    const body = await readCapped(res.body, 1024 * 1024, realm.toString(), this.config.registry.timeoutMs);
     if (res.statusCode !== 200) {
       const withheld = basic && !sendCredentials ? ` (the credentials for ${loc.host} were not sent: ${realm.host} is not its configured token realm)` : '';
       throw new UserFacingError(`token service of registry ${loc.host} refused ${sendCredentials ? `user ${creds?.username}` : 'anonymous access'} to ${loc.repository}: HTTP ${res.statusCode}${withheld}`);
