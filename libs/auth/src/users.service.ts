@@ -16,6 +16,7 @@ export class UsersService {
   private readonly log = new Logger(UsersService.name);
   /** sha256(name, password) → when the pair was last verified; memory only. */
   private readonly verified = new Map<string, { userId: number; at: number }>();
+  private readonly verifying = new Map<string, Promise<boolean>>();
 
   constructor(
     private readonly config: GatewayConfig,
@@ -51,9 +52,7 @@ export class UsersService {
     const key = createHash('sha256').update(name).update('\0').update(password).digest('hex');
     const user = await this.users.findOneBy({ name, isDel: 0 });
     const hit = this.verified.get(key);
-    const ok =
-      (hit !== undefined && user !== null && hit.userId === user.id && Date.now() - hit.at < VERIFIED_TTL_MS) ||
-      (await verifyPassword(password, user?.encryptedPassword ?? (await DUMMY_HASH_PROMISE)));
+    const ok = (hit !== undefined && user !== null && hit.userId === user.id && Date.now() - hit.at < VERIFIED_TTL_MS) || (await this.verifyOnce(key, password, user));
     if (!ok || !user || user.state !== 'enable') {
       this.verified.delete(key);
       this.limiter.failed(name, source);
@@ -65,6 +64,21 @@ export class UsersService {
       this.verified.set(key, { userId: user.id, at: Date.now() });
     }
     return user;
+  }
+
+  /**
+   * One KDF run for identical credentials checked at once: a burst of requests with the same
+   * Basic header (Harbor polling, a retry storm) after the cache expired costs one scrypt, not
+   * hundreds queued on the thread pool.
+   */
+  private verifyOnce(key: string, password: string, user: UserEntity | null): Promise<boolean> {
+    const flightKey = `${key}:${user?.id ?? 0}:${user?.encryptedPassword ?? ''}`;
+    let pending = this.verifying.get(flightKey);
+    if (!pending) {
+      pending = (async () => verifyPassword(password, user?.encryptedPassword ?? (await DUMMY_HASH_PROMISE)))().finally(() => this.verifying.delete(flightKey));
+      this.verifying.set(flightKey, pending);
+    }
+    return pending;
   }
 
   findById(id: number): Promise<UserEntity | null> {

@@ -17,6 +17,9 @@ export async function addWithin<T>(queue: Queue<T>, timeoutMs: number, ...args: 
   // A late rejection (Redis gone for good) has nobody left to hear it.
   added.catch(() => undefined);
   try {
+    // Known to be down (reconnecting): answer now rather than after the whole timeout.
+    const client = await Promise.race([queue.client, late]);
+    if (client === 'deferred' || (client as { status?: string }).status !== 'ready') return 'deferred';
     return await Promise.race([added, late]);
   } finally {
     clearTimeout(timer);
