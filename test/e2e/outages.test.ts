@@ -126,3 +126,42 @@ describe('MariaDB outage: 503 with Retry-After, readiness says why, service resu
     console.log(`MariaDB outage: ${during.length} calls answered 503 + Retry-After in ≤ ${Math.max(...during.map((a) => a.ms))} ms; creates resumed after restart`);
   });
 });
+
+describe('Redis outage: a pushed image is still converted', () => {
+  const redis = new PrivateRedis();
+  let w: import('../support/conversion-world').ConversionWorld;
+
+  before(async () => {
+    await redis.start();
+    const { ConversionWorld } = await import('../support/conversion-world');
+    w = await ConversionWorld.start({ redis: { port: redis.port }, preheat: { reconcileGraceSeconds: 0, reconcileIntervalSeconds: 1 } });
+  });
+  after(async () => {
+    await redis.start().catch(() => undefined);
+    await w?.stop();
+    await redis.destroy();
+  });
+
+  it('answers the webhook while Redis is down, a redelivery joins the task, and the conversion completes once Redis is back', async () => {
+    const { image } = await import('../support/conversion-world');
+    const img = await image();
+    await w.push('library/outage', 'v1', img);
+    await redis.stop();
+    const started = Date.now();
+    const first = await w.webhook(w.defaultPayload('library/outage', 'v1', img.digest));
+    const ms = Date.now() - started;
+    assert.equal(first.status, 200);
+    assert.ok(ms < 5_000, `webhook answered in ${ms} ms with Redis down`);
+    assert.equal((await w.webhook(w.defaultPayload('library/outage', 'v1', img.digest))).status, 200);
+    await redis.start();
+    const token = await w.gateway.token(['conversion']);
+    const tasks = await eventually(async () => {
+      const r = await w.gateway.http<{ status: string; reason: string }[]>('GET', '/api/v1/conversions', { headers: { authorization: `Bearer ${token}` }, base: w.gateway.conversionUrl });
+      return r.json.length && r.json.every((t) => t.status !== 'PROCESSING') ? r.json : undefined;
+    }, 60_000, 'conversion after Redis returned');
+    assert.equal(tasks.length, 1, 'the redelivery joined the first task');
+    assert.equal(tasks[0].status, 'COMPLETED', tasks[0].reason);
+    const res = await fetch(`http://${w.registry.host}/v2/library/outage/manifests/v1-esgz`, { method: 'HEAD', headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    assert.equal(res.status, 200);
+  });
+});
