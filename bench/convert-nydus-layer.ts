@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   const started = process.hrtime.bigint();
   const out = await sinkFor(target);
   const tree = new FsTree();
-  const blob = await writeLayerBlob(await tarStreamOf(createReadStream(input, { highWaterMark: 1 << 20 })), tree, 0, new Map(), out.sink, opts);
+  const blob = await writeLayerBlob(await tarStreamOf(createReadStream(input, { highWaterMark: 1 << 20 })), tree, 0, out.sink, opts);
   await out.close(blob.id);
   const boot = writeRafsV6(tree, [blob], opts);
   printOwnUsage(started, { size: blob.size, chunks: blob.chunks.length, bootstrapBytes: boot.length });

@@ -40,7 +40,7 @@ describe('damaged source layers are reported as corrupt, with where', () => {
         'nydus',
         () =>
           withLayerTar(Readable.from([data.subarray(0, at), data.subarray(at)]), (tar) =>
-            writeLayerBlob(tar, new FsTree(), 0, new Map(), { write: async () => undefined }, { chunkSize: 1 << 16, compressor: 'zstd', digester: 'blake3' }),
+            writeLayerBlob(tar, new FsTree(), 0, { write: async () => undefined }, { chunkSize: 1 << 16, compressor: 'zstd', digester: 'blake3' }),
           ),
       ],
     ];

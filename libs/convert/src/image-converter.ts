@@ -15,7 +15,7 @@ import { Repository } from 'typeorm';
 import { EstargzDriverSettings, estargzSettings } from './estargz/estargz-settings';
 import { convertLayerToEstargz } from './estargz/layer-converter';
 import { LayerFormatError, asLayerError, withLayerTar } from './tar/layer-stream';
-import { ChunkDictionary, NydusBlob, writeLayerBlob } from './nydus/blob-writer';
+import { NydusBlob, writeLayerBlob } from './nydus/blob-writer';
 import { bootstrapLayer } from './nydus/bootstrap-layer';
 import { FsTree } from './nydus/fs-tree';
 import { OutputMediaTypes, docker2oci, outputMediaTypes } from './output-media-types';
@@ -248,13 +248,12 @@ export class ImageConverter {
   }
 
   /**
-   * Nydus: the layers, in order, become data blobs (a chunk stored once per image) while the
+   * Nydus: the layers, in order, become data blobs (a chunk stored once per layer) while the
    * merged filesystem tree grows; the RAFS v6 bootstrap of that tree is the last layer.
    */
   private async nydusLayers(loc: ManifestLocation, m: ImageManifest, self: Descriptor, sourceReference: string, bootstrapType: string): Promise<DriverOutput> {
     const settings = nydusSettings(this.config);
     const tree = new FsTree();
-    const dict: ChunkDictionary = new Map();
     const blobs: NydusBlob[] = [];
     const layers: Descriptor[] = [];
     for (const [index, layer] of (m.layers ?? []).entries()) {
@@ -262,14 +261,15 @@ export class ImageConverter {
         this.uploadConverted(
           loc,
           layer,
-          (source, upload) => withLayerTar(source, (tar) => writeLayerBlob(tar, tree, index, dict, upload, { ...settings, lowerBlobs: blobs })),
+          (source, upload) => withLayerTar(source, (tar) => writeLayerBlob(tar, tree, index, upload, settings)),
           (b) => `sha256:${b.id}`,
         ),
       );
       blobs.push(blob);
       layers.push({ mediaType: NYDUS_BLOB_MEDIA_TYPE, digest: `sha256:${blob.id}`, size: blob.size, annotations: { [NYDUS_BLOB_ANNOTATION]: 'true' } });
     }
-    const boot = bootstrapLayer(writeRafsV6(tree, blobs, settings), blobs.map((b) => ({ id: b.id, meta: b.blobMeta })));
+    // The cache files are for the blobs the bootstrap maps (those holding chunks).
+    const boot = bootstrapLayer(writeRafsV6(tree, blobs, settings), blobs.filter((b) => b.chunks.length > 0).map((b) => ({ id: b.id, meta: b.blobMeta })));
     const bootDigest = digestOf(boot.data);
     await this.registry.putBlob(loc, bootDigest, boot.data, boot.data.length);
     layers.push({ mediaType: bootstrapType, digest: bootDigest, size: boot.data.length, annotations: { [NYDUS_BOOTSTRAP_ANNOTATION]: 'true', [NYDUS_FS_VERSION_ANNOTATION]: settings.fsVersion } });

@@ -34,21 +34,25 @@ export interface ChunkInfo {
   uncompressedSize: number;
 }
 
-/** Chunk info v1 (16 bytes): offsets and (size − 1) packed in two little-endian u64 words. */
+/**
+ * Chunk info v1 (16 bytes, storage/src/meta/chunk_info_v1.rs `{ uncomp_info, comp_info }`):
+ * word 0 = uncompressed offset (bits 12–43) and (size − 1) high 4 bits at 8–11, low 20 at 44–63;
+ * word 1 = compressed offset (bits 0–39) and (size − 1) high 4 bits at 40–43, low 20 at 44–63.
+ */
 export function encodeChunkInfoV1(c: ChunkInfo): Buffer {
   const buf = Buffer.alloc(CHUNK_INFO_V1_SIZE);
   const cs = BigInt(c.compressedSize - 1);
   const us = BigInt(c.uncompressedSize - 1);
-  const comp = (BigInt(c.compressedOffset) & 0xff_ffff_ffffn) | (((cs >> 20n) & 0xfn) << 40n) | ((cs & 0xfffffn) << 44n);
   const uncomp = (BigInt(c.uncompressedOffset) & 0xfff_ffff_f000n) | (((us >> 20n) & 0xfn) << 8n) | ((us & 0xfffffn) << 44n);
-  buf.writeBigUInt64LE(comp, 0);
-  buf.writeBigUInt64LE(uncomp, 8);
+  const comp = (BigInt(c.compressedOffset) & 0xff_ffff_ffffn) | (((cs >> 20n) & 0xfn) << 40n) | ((cs & 0xfffffn) << 44n);
+  buf.writeBigUInt64LE(uncomp, 0);
+  buf.writeBigUInt64LE(comp, 8);
   return buf;
 }
 
 export function decodeChunkInfoV1(buf: Buffer, at = 0): ChunkInfo {
-  const comp = buf.readBigUInt64LE(at);
-  const uncomp = buf.readBigUInt64LE(at + 8);
+  const uncomp = buf.readBigUInt64LE(at);
+  const comp = buf.readBigUInt64LE(at + 8);
   const cs = (((comp >> 40n) & 0xfn) << 20n) | ((comp >> 44n) & 0xfffffn);
   const us = (((uncomp >> 8n) & 0xfn) << 20n) | ((uncomp >> 44n) & 0xfffffn);
   return {
@@ -125,3 +129,23 @@ export function decodeTocEntry(buf: Buffer, at = 0): BlobTocEntry {
 }
 
 export const alignUp = (n: number, a: number): number => Math.ceil(n / a) * a;
+
+export const TAR_HEADER_SIZE = 512;
+
+/**
+ * The 512-byte header nydus-image writes after each entry of a blob (tar-rs `Header::new_gnu`:
+ * name, size, mtime 0, type '0', GNU magic "ustar  \0", checksum; mode/uid/gid left zero).
+ */
+export function encodeBlobTarHeader(name: string, size: number): Buffer {
+  const h = Buffer.alloc(TAR_HEADER_SIZE);
+  h.write(name, 0, 100, 'ascii');
+  h.write(`${size.toString(8).padStart(11, '0')}\0`, 124, 12, 'ascii');
+  h.write(`${'0'.repeat(11)}\0`, 136, 12, 'ascii');
+  h.write('0', 156, 1, 'ascii');
+  h.write('ustar  \0', 257, 8, 'ascii');
+  h.fill(0x20, 148, 156);
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(`${sum.toString(8).padStart(7, '0')}\0`, 148, 8, 'ascii');
+  return h;
+}

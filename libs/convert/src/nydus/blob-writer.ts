@@ -2,10 +2,9 @@ import { createHash, Hash } from 'node:crypto';
 import { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { readTar } from '../tar/tar-reader';
-import { encodeTarHeader, paddingFor } from '../tar/tar-header';
 import {
-  BlobFeature, CHUNK_ALIGN, CHUNK_INFO_V1_SIZE, ChunkInfo, Compressor, CompressorName, DigesterName, TocFlag,
-  alignUp, encodeCctHeader, encodeChunkInfoV1, encodeTocEntry,
+  BlobFeature, BlobTocEntry, CCT_HEADER_SIZE, CHUNK_ALIGN, CHUNK_INFO_V1_SIZE, ChunkInfo, Compressor, CompressorName, DigesterName, TAR_HEADER_SIZE, TocFlag,
+  alignUp, encodeBlobTarHeader, encodeCctHeader, encodeChunkInfoV1, encodeTocEntry,
 } from './blob-format';
 import { compress as zstdCompress } from 'zstd-napi';
 import { chunkPool } from './chunk-pool';
@@ -18,8 +17,6 @@ export interface NydusOptions {
   chunkSize: number;
   compressor: Extract<CompressorName, 'zstd' | 'lz4_block' | 'none'>;
   digester: DigesterName;
-  /** Blobs of the image's lower layers (chunks this layer shares with them are stored there). */
-  lowerBlobs?: NydusBlob[];
   /** Paths nydusd prefetches at start (`/` = everything), written as the bootstrap's prefetch table. */
   prefetchPatterns?: string[];
 }
@@ -36,16 +33,28 @@ export interface NydusBlob {
   uncompressedSize: number;
   chunks: ChunkInfo[];
   chunkDigests: Buffer[];
+  /** `BlobFeatures` of the blob as written (a merged bootstrap clears INLINED_FS_META). */
+  features: number;
   cctOffset: number;
   cctSize: number;
+  /** Blob table `blob_meta_digest`/`blob_meta_size`: zero for inlined meta, as nydus-image writes. */
   blobMetaDigest: Buffer;
-  /** The CCT padded to 4 KiB plus its header: also shipped as `image/<id>.blob.meta` in the bootstrap layer. */
+  blobMetaSize: number;
+  /** The CCT padded to 4 KiB plus its header: shipped as `image/<id>.blob.meta` in the bootstrap layer. */
   blobMeta: Buffer;
+  /** sha256 and size of the TOC entries plus their tar header. */
   tocDigest: Buffer;
   tocSize: number;
 }
 
-/** Chunks already stored by this image, by digest: a repeated chunk is referenced, not stored again. */
+/** nydus-image's blob id for the blob a per-layer bootstrap is inlined in (it cannot know its own digest). */
+export const INLINED_BLOB_ID = 'x'.repeat(64);
+
+/**
+ * Chunks already stored in this layer's blob, by digest: a repeated chunk is referenced, not
+ * stored again. Per layer, as nydus-image builds each layer: a layer's bootstrap names only its
+ * own blob.
+ */
 export type ChunkDictionary = Map<string, ChunkRef>;
 
 /** Where a blob's bytes go, in order. */
@@ -103,7 +112,8 @@ async function copyChunks(body: Readable, size: number, chunkSize: number, batch
  * chunk digests and the blob TOC, each behind a tar header as nydus-image writes them. The
  * layer's entries are applied to `tree` on the way.
  */
-export async function writeLayerBlob(tar: Readable, tree: FsTree, index: number, dict: ChunkDictionary, sink: BlobSink, opts: NydusOptions): Promise<NydusBlob> {
+export async function writeLayerBlob(tar: Readable, tree: FsTree, index: number, sink: BlobSink, opts: NydusOptions): Promise<NydusBlob> {
+  const dict: ChunkDictionary = new Map();
   const blobHash: Hash = createHash('sha256');
   let written = 0;
   const append = (buf: Uint8Array): Promise<void> => {
@@ -167,54 +177,73 @@ export async function writeLayerBlob(tar: Readable, tree: FsTree, index: number,
   }
   await batcher.flush();
   const compressedDataSize = written;
+  const uncompressedSize = alignUp(uncompressedEnd, CHUNK_ALIGN);
+  const sha = (b: Buffer) => createHash('sha256').update(b).digest();
   const tocEntries: Buffer[] = [];
-  // Each entry's data comes before its tar header ("reverse tar"), padded to 512 bytes.
-  const entry = async (name: string, data: Buffer, flags: number, uncompressed: Buffer = data): Promise<{ offset: number }> => {
-    const offset = written;
-    await emit(data);
-    await emit(Buffer.alloc(paddingFor(data.length)));
-    await emit(encodeTarHeader({ name, type: 'file', mode: 0o444, uid: 0, gid: 0, size: data.length, mtime: 0 }));
-    if (name !== 'rafs.blob.toc') {
-      tocEntries.push(encodeTocEntry({ flags, name, uncompressedDigest: createHash('sha256').update(uncompressed).digest(), compressedOffset: offset, compressedSize: data.length, uncompressedSize: uncompressed.length }));
-    }
-    return { offset };
-  };
-  await emit(Buffer.alloc(paddingFor(compressedDataSize)));
-  await emit(encodeTarHeader({ name: 'image.blob', type: 'file', mode: 0o444, uid: 0, gid: 0, size: compressedDataSize, mtime: 0 }));
-  tocEntries.push(encodeTocEntry({ flags: TocFlag[opts.compressor], name: 'image.blob', uncompressedDigest: Buffer.alloc(32), compressedOffset: 0, compressedSize: compressedDataSize, uncompressedSize: uncompressedEnd }));
+  const toc = (e: BlobTocEntry) => tocEntries.push(encodeTocEntry(e));
+  // Each entry's data comes right before its tar header ("reverse tar"), unpadded.
+  const header = (name: string, size: number) => emit(encodeBlobTarHeader(name, size));
+
+  // image.blob: the chunk data. Its TOC digest covers the blob up to and including this header.
+  await header('image.blob', compressedDataSize);
+  toc({ flags: TocFlag.none, name: 'image.blob', uncompressedDigest: blobHash.copy().digest(), compressedOffset: 0, compressedSize: compressedDataSize, uncompressedSize });
+
+  // blob.meta: the chunk-info array, its CCT header right after it (readers look for the header
+  // at ci_offset + ci_compressed_size); written only when the blob has chunks, as upstream does.
+  const features = BlobFeature.ALIGNED | BlobFeature.INLINED_FS_META | (chunks.length ? BlobFeature.INLINED_CHUNK_DIGEST : 0) | BlobFeature.HAS_TAR_HEADER | BlobFeature.HAS_TOC | BlobFeature.CAP_TAR_TOC;
   const cct = Buffer.concat(chunks.map(encodeChunkInfoV1));
-  const cctPadded = Buffer.concat([cct, Buffer.alloc(alignUp(cct.length, CHUNK_ALIGN) - cct.length)]);
-  const cctOffset = written;
-  const features = BlobFeature.ALIGNED | BlobFeature.INLINED_FS_META | BlobFeature.INLINED_CHUNK_DIGEST | BlobFeature.HAS_TAR_HEADER | BlobFeature.HAS_TOC | BlobFeature.CAP_TAR_TOC;
+  const cctOffset = chunks.length ? written : 0;
   const cctHeader = encodeCctHeader({ features, ciCompressor: Compressor.none, ciEntries: chunks.length, ciOffset: cctOffset, ciCompressedSize: cct.length, ciUncompressedSize: cct.length });
-  const meta = Buffer.concat([cctPadded, cctHeader]);
-  await entry('blob.meta', meta, TocFlag.none);
-  await entry('blob.digest', Buffer.concat(chunkDigests), TocFlag.none);
-  // This layer's own bootstrap (whiteouts kept as files), zstd-compressed, as nydus-image
-  // inlines it. It cannot name its own blob (the id is the digest of the whole blob), so that
-  // slot's id stays empty: mergers name it by the layer digest.
+  if (chunks.length) {
+    await emit(cct);
+    await emit(cctHeader);
+    await header('blob.meta', cct.length + CCT_HEADER_SIZE);
+    toc({ flags: TocFlag.none, name: 'blob.meta', uncompressedDigest: sha(cct), compressedOffset: cctOffset, compressedSize: cct.length, uncompressedSize: cct.length });
+    toc({ flags: TocFlag.none, name: 'blob.meta.header', uncompressedDigest: sha(cctHeader), compressedOffset: cctOffset + cct.length, compressedSize: CCT_HEADER_SIZE, uncompressedSize: CCT_HEADER_SIZE });
+    const digests = Buffer.concat(chunkDigests);
+    const digestsAt = written;
+    await emit(digests);
+    await header('blob.digest', digests.length);
+    toc({ flags: TocFlag.none, name: 'blob.digest', uncompressedDigest: sha(digests), compressedOffset: digestsAt, compressedSize: digests.length, uncompressedSize: digests.length });
+  }
+  // The cache file shipped in the bootstrap layer pads the array to 4 KiB before the header.
+  const blobMeta = Buffer.concat([cct, Buffer.alloc(alignUp(cct.length, CHUNK_ALIGN) - cct.length), cctHeader]);
+
+  // image.boot: this layer's own bootstrap (whiteouts kept as files), zstd-compressed. It names
+  // exactly one data blob, itself, by nydus-image's placeholder id: the real id is the digest of
+  // the whole blob, which mergers take from the layer digest.
   const self: NydusBlob = {
-    index, id: '', size: 0, compressedDataSize, uncompressedSize: alignUp(uncompressedEnd, CHUNK_ALIGN), chunks, chunkDigests,
-    cctOffset, cctSize: cct.length, blobMetaDigest: createHash('sha256').update(meta).digest(), blobMeta: meta, tocDigest: Buffer.alloc(32), tocSize: 0,
+    index, id: INLINED_BLOB_ID, size: written, compressedDataSize, uncompressedSize, chunks, chunkDigests, features,
+    cctOffset, cctSize: cct.length, blobMetaDigest: Buffer.alloc(32), blobMetaSize: 0, blobMeta, tocDigest: Buffer.alloc(32), tocSize: 0,
   };
-  const layerBoot = writeRafsV6(layerTree, [...(opts.lowerBlobs ?? []), self], opts);
-  await entry('image.boot', zstdCompress(layerBoot), TocFlag.zstd, layerBoot);
-  const toc = Buffer.concat(tocEntries);
-  await entry('rafs.blob.toc', toc, TocFlag.none);
+  const layerBoot = writeRafsV6(layerTree, [self], opts, false);
+  const boot = zstdCompress(layerBoot);
+  const bootAt = written;
+  await emit(boot);
+  await header('image.boot', boot.length);
+  toc({ flags: TocFlag.zstd, name: 'image.boot', uncompressedDigest: sha(layerBoot), compressedOffset: bootAt, compressedSize: boot.length, uncompressedSize: layerBoot.length });
+
+  // rafs.blob.toc: the entries, then its header; the blob table's TOC size and digest cover both.
+  const tocData = Buffer.concat(tocEntries);
+  const tocHeader = encodeBlobTarHeader('rafs.blob.toc', tocData.length);
+  await emit(tocData);
+  await emit(tocHeader);
   return {
     index,
     id: blobHash.digest('hex'),
     size: written,
     compressedDataSize,
-    uncompressedSize: alignUp(uncompressedEnd, CHUNK_ALIGN),
+    uncompressedSize,
     chunks,
     chunkDigests,
+    features,
     cctOffset,
     cctSize: cct.length,
-    blobMetaDigest: createHash('sha256').update(meta).digest(),
-    blobMeta: meta,
-    tocDigest: createHash('sha256').update(toc).digest(),
-    tocSize: toc.length,
+    blobMetaDigest: Buffer.alloc(32),
+    blobMetaSize: 0,
+    blobMeta,
+    tocDigest: sha(Buffer.concat([tocData, tocHeader])),
+    tocSize: tocData.length + TAR_HEADER_SIZE,
   };
 }
 

@@ -40,15 +40,17 @@ function encodeXattrs(xattrs: Map<string, Buffer>): Buffer {
   const parts: Buffer[] = [Buffer.alloc(12)];
   for (const [name, value] of [...xattrs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const prefix = XATTR_PREFIXES.find(([, p]) => name.startsWith(p));
-    const suffix = Buffer.from(prefix ? name.slice(prefix[1].length) : name, 'latin1');
+    // Linux has no xattr outside these namespaces, and nydusd refuses name index 0.
+    if (!prefix) continue;
+    const suffix = Buffer.from(name.slice(prefix[1].length), 'latin1');
     const head = Buffer.alloc(4);
     head.writeUInt8(suffix.length, 0);
-    head.writeUInt8(prefix ? prefix[0] : 0, 1);
+    head.writeUInt8(prefix[0], 1);
     head.writeUInt16LE(value.length, 2);
     const entry = Buffer.concat([head, suffix, value]);
     parts.push(entry, Buffer.alloc(alignUp(entry.length, 4) - entry.length));
   }
-  return Buffer.concat(parts);
+  return parts.length > 1 ? Buffer.concat(parts) : Buffer.alloc(0);
 }
 
 /** Linux new_encode_dev. */
@@ -112,8 +114,23 @@ function directoryData(entries: DirEntry[]): Buffer {
   return Buffer.concat(blocks);
 }
 
-/** Builds the merged RAFS v6 bootstrap of an image from its tree and its layer blobs. */
-export function writeRafsV6(tree: FsTree, blobs: NydusBlob[], opts: NydusOptions): Buffer {
+/** Device slots are mapped at 2 MiB boundaries past the bootstrap (builder/src/core/v6.rs V6_BLOCK_SEG_ALIGNMENT). */
+const DEVICE_SEGMENT_ALIGN = 2 << 20;
+
+/**
+ * Builds a RAFS v6 bootstrap from a tree and its layer blobs. Merged (an image's bootstrap):
+ * only blobs some chunk lives in get a device slot, and INLINED_FS_META is cleared, as
+ * `nydus-image merge` writes it. Otherwise (a layer's own bootstrap) the blobs are kept as given.
+ */
+export function writeRafsV6(tree: FsTree, layerBlobs: NydusBlob[], opts: NydusOptions, merged = true): Buffer {
+  const blobs = merged ? layerBlobs.filter((b) => b.chunks.length > 0) : layerBlobs;
+  // Chunk references carry the layer index; the bootstrap's device numbering is the table position.
+  const tableIndex = new Map(blobs.map((b, i) => [b.index, i]));
+  const slotOf = (layerIndex: number): number => {
+    const i = tableIndex.get(layerIndex);
+    if (i === undefined) throw new Error(`a chunk refers to layer ${layerIndex}, whose blob is not in the bootstrap`);
+    return i;
+  };
   // 1. Inodes in breadth-first order (root first), hard links counted once.
   const order: Placed[] = [];
   const placed = new Map<FsInode, Placed>();
@@ -144,10 +161,9 @@ export function writeRafsV6(tree: FsTree, blobs: NydusBlob[], opts: NydusOptions
   const patterns = opts.prefetchPatterns ?? [];
   const prefetchTableOffset = blobTableOffset + blobTableSize;
   const prefetchTableSize = blobs.length > 0 ? 4 * patterns.length : 0;
-  const chunkTableOffset = alignUp(prefetchTableOffset + prefetchTableSize, 8);
   const allChunks = blobs.flatMap((b) => b.chunks.map((c, i) => ({ blob: b, c, i })));
   const chunkTableSize = CHUNK_RECORD_SIZE * allChunks.length;
-  const firstInodeBlock = alignUp(chunkTableOffset + chunkTableSize, BLOCK) / BLOCK;
+  const firstInodeBlock = alignUp(prefetchTableOffset + prefetchTableSize, BLOCK) / BLOCK;
   // One block before the first inode, so the root's nid is never 0.
   const metaBlkaddr = firstInodeBlock - 1;
 
@@ -200,8 +216,9 @@ export function writeRafsV6(tree: FsTree, blobs: NydusBlob[], opts: NydusOptions
       block += whole;
     }
   }
-  const totalBlocks = block;
-  const image = Buffer.alloc(totalBlocks * BLOCK);
+  // The chunk table follows the inodes and data at a 4 KiB boundary (RafsV6SuperBlockExt::validate).
+  const chunkTableOffset = block * BLOCK;
+  const image = Buffer.alloc(alignUp(chunkTableOffset + chunkTableSize, BLOCK));
 
   // 6. Inodes, xattrs, chunk indexes, inline tails.
   for (const p of order) {
@@ -239,7 +256,7 @@ export function writeRafsV6(tree: FsTree, blobs: NydusBlob[], opts: NydusOptions
       for (const c of inode.chunks) {
         // advise/device_id carry the chunk-info index (24 bits) and the device (blob index + 1).
         image.writeUInt16LE(c.ciIndex & 0xffff, idx);
-        image.writeUInt16LE(((c.blobIndex + 1) & 0xff) | (((c.ciIndex >>> 16) & 0xff) << 8), idx + 2);
+        image.writeUInt16LE(((slotOf(c.blobIndex) + 1) & 0xff) | (((c.ciIndex >>> 16) & 0xff) << 8), idx + 2);
         image.writeUInt32LE(c.uncompressedOffset / BLOCK, idx + 4);
         idx += 8;
       }
@@ -258,7 +275,8 @@ export function writeRafsV6(tree: FsTree, blobs: NydusBlob[], opts: NydusOptions
   image.writeUInt8(12, sb + 12);
   image.writeUInt16LE(rootNid, sb + 14);
   image.writeBigUInt64LE(BigInt(order.length), sb + 16);
-  image.writeUInt32LE(totalBlocks, sb + 36);
+  // s_blocks counts the data devices' blocks, as nydus-image sets it.
+  image.writeUInt32LE(blobs.reduce((n, b) => n + b.uncompressedSize / BLOCK, 0), sb + 36);
   image.writeUInt32LE(metaBlkaddr, sb + 40);
   image.writeUInt32LE(FEATURE_INCOMPAT_CHUNKED_FILE | FEATURE_INCOMPAT_DEVICE_TABLE, sb + 80);
   image.writeUInt16LE(blobs.length, sb + 86);
@@ -291,10 +309,15 @@ export function writeRafsV6(tree: FsTree, blobs: NydusBlob[], opts: NydusOptions
     }
   }
 
+  let mapped = image.length;
   blobs.forEach((b, i) => {
     const slot = DEVT_SLOT_OFFSET + i * DEVT_SLOT_SIZE;
     image.write(b.id, slot, 64, 'ascii');
-    image.writeUInt32LE(b.uncompressedSize / BLOCK, slot + 64);
+    const blocks = b.uncompressedSize / BLOCK;
+    const mappedBlkaddr = alignUp(mapped, DEVICE_SEGMENT_ALIGN) / BLOCK;
+    mapped = (mappedBlkaddr + blocks) * BLOCK;
+    image.writeUInt32LE(blocks, slot + 64);
+    image.writeUInt32LE(mappedBlkaddr, slot + 68);
     const e = blobTableOffset + i * BLOB_ENTRY_SIZE;
     image.write(b.id, e, 64, 'ascii');
     image.writeUInt32LE(i, e + 64);
@@ -302,8 +325,9 @@ export function writeRafsV6(tree: FsTree, blobs: NydusBlob[], opts: NydusOptions
     image.writeUInt32LE(b.chunks.length, e + 72);
     image.writeUInt32LE(Compressor[opts.compressor], e + 76);
     image.writeUInt32LE(Digester[opts.digester], e + 80);
-    image.writeUInt32LE(BlobFeature.ALIGNED | BlobFeature.INLINED_FS_META | BlobFeature.INLINED_CHUNK_DIGEST | BlobFeature.HAS_TAR_HEADER | BlobFeature.HAS_TOC | BlobFeature.CAP_TAR_TOC, e + 84);
-    image.writeBigUInt64LE(BigInt(b.compressedDataSize), e + 88);
+    // A merged bootstrap is not inlined in its blobs: with INLINED_FS_META nydusd would name every blob after it.
+    image.writeUInt32LE((merged ? b.features & ~BlobFeature.INLINED_FS_META : b.features) >>> 0, e + 84);
+    image.writeBigUInt64LE(BigInt(b.size), e + 88);
     image.writeBigUInt64LE(BigInt(b.uncompressedSize), e + 96);
     image.writeUInt32LE(b.tocSize, e + 104);
     image.writeUInt32LE(Compressor.none, e + 108);
@@ -312,12 +336,12 @@ export function writeRafsV6(tree: FsTree, blobs: NydusBlob[], opts: NydusOptions
     image.writeBigUInt64LE(BigInt(b.cctSize), e + 128);
     b.tocDigest.copy(image, e + 136);
     b.blobMetaDigest.copy(image, e + 168);
-    image.writeBigUInt64LE(BigInt(alignUp(b.cctSize, BLOCK) + BLOCK), e + 200);
+    image.writeBigUInt64LE(BigInt(b.blobMetaSize), e + 200);
   });
   allChunks.forEach(({ blob, c, i }, n) => {
     const r = chunkTableOffset + n * CHUNK_RECORD_SIZE;
     blob.chunkDigests[i].copy(image, r);
-    image.writeUInt32LE(blob.index, r + 32);
+    image.writeUInt32LE(slotOf(blob.index), r + 32);
     image.writeUInt32LE(c.compressedSize !== c.uncompressedSize ? 1 : 0, r + 36);
     image.writeUInt32LE(c.compressedSize, r + 40);
     image.writeUInt32LE(c.uncompressedSize, r + 44);
