@@ -186,7 +186,8 @@ export async function writeLayerBlob(tar: Readable, tree: FsTree, index: number,
 
   // image.blob: the chunk data. Its TOC digest covers the blob up to and including this header.
   await header('image.blob', compressedDataSize);
-  toc({ flags: TocFlag.none, name: 'image.blob', uncompressedDigest: blobHash.copy().digest(), compressedOffset: 0, compressedSize: compressedDataSize, uncompressedSize });
+  // nydus-image records the end of the data (where this header starts) as the entry's offset.
+  toc({ flags: TocFlag.none, name: 'image.blob', uncompressedDigest: blobHash.copy().digest(), compressedOffset: compressedDataSize, compressedSize: compressedDataSize, uncompressedSize });
 
   // blob.meta: the chunk-info array, its CCT header right after it (readers look for the header
   // at ci_offset + ci_compressed_size); written only when the blob has chunks, as upstream does.
@@ -216,7 +217,8 @@ export async function writeLayerBlob(tar: Readable, tree: FsTree, index: number,
     index, id: INLINED_BLOB_ID, size: written, compressedDataSize, uncompressedSize, chunks, chunkDigests, features,
     cctOffset, cctSize: cct.length, blobMetaDigest: Buffer.alloc(32), blobMetaSize: 0, blobMeta, tocDigest: Buffer.alloc(32), tocSize: 0,
   };
-  const layerBoot = writeRafsV6(layerTree, [self], opts, false);
+  // A layer without chunks has no blob in its bootstrap (nydus-image creates it after the dump).
+  const layerBoot = writeRafsV6(layerTree, chunks.length ? [self] : [], opts, false);
   const boot = zstdCompress(layerBoot);
   const bootAt = written;
   await emit(boot);
