@@ -1,3 +1,5 @@
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { bufferRangeReader, openEstargz, TocEntry } from '@accel/convert';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -80,6 +82,11 @@ describe('eStargz conformance with containerd and ctr-remote', () => {
       writeFileSync(record, prefetch.map((path) => JSON.stringify({ path, manifestDigest: img.digest, layerIndex: 0 })).join('\n') + '\n');
       const theirs = `${src}-ctr-remote-prio`;
       await ctd.ctrRemote('image', 'convert', '--estargz', '--oci', '--estargz-record-in', record, src, theirs);
+      // Every unpacked copy of etc/subsecond (source and ours) keeps its sub-second mtime.
+      const { execFileSync } = await import('node:child_process');
+      const copies = execFileSync('find', [join(ctd.dir, 'root'), '-path', '*/snapshots/*/etc/subsecond']).toString().trim().split('\n').filter(Boolean);
+      assert.ok(copies.length >= 2, `unpacked copies: ${copies.length}`);
+      for (const c of copies) assert.equal(statSync(c, { bigint: true }).mtimeNs, 1_700_000_000_750_000_000n, c);
       const [ourTocs, theirTocs] = [await tocsOf(await digestOf(ours)), await tocsOf(await digestOf(theirs))];
       assert.equal(ourTocs[0].filter((e) => e.type !== 'chunk').findIndex((e) => e.name === '.prefetch.landmark'), 6);
       assert.deepEqual(ourTocs[0].map(comparable), theirTocs[0].map(comparable));
@@ -103,6 +110,11 @@ describe('eStargz conformance with containerd and ctr-remote', () => {
       await ctd.ctr('image', 'pull', '--plain-http', '--snapshotter', 'native', src);
       const theirs = `${w.registry.host}/${repo}:ctr-remote`;
       await ctd.ctrRemote('image', 'convert', '--estargz', '--oci', src, theirs);
+      // Every unpacked copy of etc/subsecond (source and ours) keeps its sub-second mtime.
+      const { execFileSync } = await import('node:child_process');
+      const copies = execFileSync('find', [join(ctd.dir, 'root'), '-path', '*/snapshots/*/etc/subsecond']).toString().trim().split('\n').filter(Boolean);
+      assert.ok(copies.length >= 2, `unpacked copies: ${copies.length}`);
+      for (const c of copies) assert.equal(statSync(c, { bigint: true }).mtimeNs, 1_700_000_000_750_000_000n, c);
       const [ourTocs, theirTocs] = [await tocsOf(await digestOf(ours)), await tocsOf(await digestOf(theirs))];
       assert.equal(ourTocs.length, 2);
       for (let i = 0; i < ourTocs.length; i++) {

@@ -19,6 +19,9 @@ export interface SourceFile {
 
 export const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
+/** The PAX mtime of `etc/subsecond` in the rich layer. */
+export const SUBSECOND_MTIME = '1700000000.75';
+
 /** Every entry type tar allows in an image layer, long names, xattrs, whiteouts and chunk-boundary sizes. */
 export function richLayerFiles(chunkSize: number): SourceFile[] {
   const big = randomBytes(chunkSize * 2 + 1234);
@@ -30,6 +33,8 @@ export function richLayerFiles(chunkSize: number): SourceFile[] {
     { name: 'etc/empty', type: 'file', content: Buffer.alloc(0), mode: 0o600 },
     { name: 'etc/app.conf', type: 'file', content: Buffer.from('key=value & <tag>\n'), mode: 0o640, uid: 1000, gid: 1000, uname: 'app', gname: 'app' },
     { name: 'etc/same-owner', type: 'file', content: Buffer.from('x'), mode: 0o644, uid: 1000, gid: 1000, uname: 'app', gname: 'app' },
+    // A sub-second mtime (PAX), as most files of a real image have.
+    { name: 'etc/subsecond', type: 'file', content: Buffer.from('t\n'), mode: 0o644, pax: { mtime: SUBSECOND_MTIME } },
     { name: 'usr/', type: 'directory', mode: 0o755 },
     { name: 'usr/bin/', type: 'directory', mode: 0o755 },
     { name: 'usr/bin/tool', type: 'file', content: big, mode: 0o4755 },

@@ -62,6 +62,9 @@ describe('Nydus RAFS v6 (native, verified with erofs-utils)', () => {
     assert.deepEqual([...got.keys()].filter((p) => !want.has(p)), [], 'nothing extra (whiteouts applied)');
     const shown = await promisify(execFile)('dump.erofs', [`--device=${join(dir, 'blob0')}`, `--device=${join(dir, 'blob1')}`, '--path=/usr/bin/tool', join(dir, 'image.boot')]);
     const nid = Number(/NID: (\d+)/.exec(shown.stdout)![1]);
+    // The sub-second mtime is kept (extended inode i_mtime_nsec), as erofs-utils reads it.
+    const subsecond = await promisify(execFile)('dump.erofs', [`--device=${join(dir, 'blob0')}`, `--device=${join(dir, 'blob1')}`, '--path=/etc/subsecond', join(dir, 'image.boot')]);
+    assert.match(subsecond.stdout, /Timestamp: 2023-11-14 22:13:20\.750000000/);
     assert.match(shown.stdout, /Links: 2/, 'hard link shares the inode');
     const metaBlkaddr = boot.readUInt32LE(1024 + 40);
     // Prefetch table: one u32 nid per pattern, the root's for "/" and the file's for a path.

@@ -97,7 +97,8 @@ export class EstargzWriter {
     const entry: TocEntry = {
       name: utf8Name(h.name),
       type: TOC_TYPE[h.type],
-      modtime: formatModtime(h.mtime),
+      // The TOC holds whole seconds (rounded, as Go's formatModtime); the tar header keeps the fraction.
+      modtime: formatModtime(h.mtime + ((h.mtimeNsec ?? 0) >= 5e8 ? 1 : 0)),
       mode: h.mode,
       uid: h.uid,
       gid: h.gid,

@@ -21,6 +21,8 @@ export interface FsInode {
   uid: number;
   gid: number;
   mtime: number;
+  /** Sub-second part of the mtime (the extended inode's i_mtime_nsec). */
+  mtimeNsec?: number;
   size: number;
   rdev: { major: number; minor: number };
   symlink?: Buffer;
@@ -117,6 +119,7 @@ export class FsTree {
         target.uid = h.uid;
         target.gid = h.gid;
         target.mtime = h.mtime;
+        target.mtimeNsec = h.mtimeNsec;
         for (const [k, v] of xattrs) target.xattrs.set(k, v);
         dir.children!.set(base, target);
         this.createdThisLayer.add(target);
@@ -144,6 +147,7 @@ export class FsTree {
     node.uid = h.uid;
     node.gid = h.gid;
     node.mtime = h.mtime;
+    node.mtimeNsec = h.mtimeNsec;
     node.xattrs = xattrs;
   }
 }

@@ -249,6 +249,7 @@ export function writeRafsV6(tree: FsTree, layerBlobs: NydusBlob[], opts: NydusOp
     image.writeUInt32LE(inode.uid >>> 0, at + 24);
     image.writeUInt32LE(inode.gid >>> 0, at + 28);
     image.writeBigUInt64LE(BigInt(Math.max(0, inode.mtime)), at + 32);
+    if (inode.mtime >= 0) image.writeUInt32LE(inode.mtimeNsec ?? 0, at + 40);
     image.writeUInt32LE(p.nlink, at + 44);
     p.xattrs.copy(image, at + INODE_SIZE);
     if (layout === LAYOUT_CHUNK_BASED) {

@@ -9,6 +9,8 @@ export interface TarEntryHeader {
   size: number;
   /** Seconds since the epoch. */
   mtime: number;
+  /** Sub-second part of the modification time (PAX `mtime`), kept wherever the output can hold it. */
+  mtimeNsec?: number;
   linkname?: string;
   uname?: string;
   gname?: string;
@@ -34,6 +36,16 @@ const MAX_OCTAL_12 = 0o77777777777;
 
 /** PAX keys this encoder writes itself when the USTAR fields cannot hold the value. */
 const DERIVED_PAX = new Set(['path', 'linkpath', 'size', 'uid', 'gid', 'uname', 'gname', 'mtime', 'atime', 'ctime']);
+
+/** PAX time as Go's archive/tar writes it: seconds, then the fraction without trailing zeros. */
+export function formatPaxTime(seconds: number, nanos: number): string {
+  if (!nanos) return String(seconds);
+  // Negative times with a fraction: -1.5 s is seconds −2 plus 0.5e9 ns.
+  const neg = seconds < 0;
+  const whole = neg ? -(seconds + 1) : seconds;
+  const frac = neg ? 1e9 - nanos : nanos;
+  return `${neg ? '-' : ''}${whole}.${String(frac).padStart(9, '0').replace(/0+$/, '')}`;
+}
 
 export const paddingFor = (size: number): number => (BLOCK - (size % BLOCK)) % BLOCK;
 
@@ -108,7 +120,8 @@ export function encodeTarHeader(h: TarEntryHeader): Buffer {
   if (h.gid > MAX_OCTAL_8) records.push(['gid', Buffer.from(String(h.gid))]);
   if (raw(h.uname ?? '').length > 32) records.push(['uname', raw(h.uname ?? '')]);
   if (raw(h.gname ?? '').length > 32) records.push(['gname', raw(h.gname ?? '')]);
-  if (h.mtime < 0 || h.mtime > MAX_OCTAL_12) records.push(['mtime', Buffer.from(String(h.mtime))]);
+  if (h.mtimeNsec) records.push(['mtime', Buffer.from(formatPaxTime(h.mtime, h.mtimeNsec))]);
+  else if (h.mtime < 0 || h.mtime > MAX_OCTAL_12) records.push(['mtime', Buffer.from(String(h.mtime))]);
   for (const [k, v] of Object.entries(h.pax ?? {})) if (!DERIVED_PAX.has(k)) records.push([k, raw(v)]);
   const main = ustarBlock(h, TYPEFLAG[h.type], split ?? { prefix: Buffer.alloc(0), name: path.subarray(0, 100) }, h.size, link.subarray(0, 100));
   if (records.length === 0) return main;
