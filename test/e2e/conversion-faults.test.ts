@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ConversionWorld, image } from '../support/conversion-world';
 import { eventually, sleep } from '../support/env';
-import { withCorruptFirstLayer } from '../support/images';
+import { sha256, withCorruptFirstLayer } from '../support/images';
 
 interface Task {
   source: string;
@@ -75,5 +75,25 @@ describe('conversions stay true when pushes race and layers fail', () => {
     assert.deepEqual(later, atFailure, 'no layer committed after the task failed');
     assert.deepEqual(later, [], 'the converting sibling was cancelled, the waiting ones never started');
     assert.deepEqual(w.openUploads(repo), [], 'every upload was given up');
+  });
+
+  it('a layer whose content is not its config diff_id fails with that reason (containerd would refuse the image)', async () => {
+    const repo = 'library/lying';
+    const img = await image();
+    const config = JSON.parse(img.blobs[0].data.toString()) as { rootfs: { diff_ids: string[] } };
+    const wrong = `sha256:${'0'.repeat(64)}`;
+    config.rootfs.diff_ids[1] = wrong;
+    const body = Buffer.from(JSON.stringify(config));
+    img.blobs[0] = { ...img.blobs[0], data: body, size: body.length, digest: sha256(body) };
+    const m = JSON.parse(img.manifest.toString()) as { config: { digest: string; size: number } };
+    m.config = { ...m.config, digest: img.blobs[0].digest, size: body.length };
+    img.manifest = Buffer.from(JSON.stringify(m));
+    img.digest = sha256(img.manifest);
+    await w.push(repo, 'v1', img);
+    assert.equal((await w.webhook(w.defaultPayload(repo, 'v1', img.digest))).status, 200);
+    const [task] = await tasksOf(repo, 1);
+    assert.equal(task.status, 'FAILED');
+    assert.match(task.reason, new RegExp(`source layer does not match its diff_id: the image config says ${wrong}`));
+    assert.equal(await targetDigest(repo), 'HTTP 404');
   });
 });

@@ -67,3 +67,23 @@ describe('damaged source layers are reported as corrupt, with where', () => {
     });
   });
 });
+
+describe('source layers are checked against their diff_id', () => {
+  it('both drivers refuse a layer whose content is not what the image config says, and accept the right one', async () => {
+    const raw = await tarOf(files().slice(0, 20));
+    const gz = gzipSync(raw);
+    const right = `sha256:${require('node:crypto').createHash('sha256').update(raw).digest('hex')}`;
+    const wrong = `sha256:${'0'.repeat(64)}`;
+    const estargz = (diffId: string) => convertLayerToEstargz(Readable.from([gz]), sink(), { chunkSize: 1 << 16, level: 1 }, diffId);
+    const nydus = (diffId: string) =>
+      withLayerTar(Readable.from([gz]), (tar) => writeLayerBlob(tar, new FsTree(), 0, { write: async () => undefined }, { chunkSize: 1 << 16, compressor: 'zstd', digester: 'blake3' }), diffId);
+    for (const [name, run] of [['estargz', estargz], ['nydus', nydus]] as const) {
+      await run(right);
+      await assert.rejects(run(wrong), (e: Error) => {
+        assert.ok(e instanceof LayerFormatError, name);
+        assert.equal(e.message, `source layer does not match its diff_id: the image config says ${wrong}, the layer uncompresses to ${right}`);
+        return true;
+      });
+    }
+  });
+});

@@ -175,11 +175,13 @@ export class ImageConverter {
   }
 
   private async convertManifest(loc: ManifestLocation, m: ImageManifest, self: Descriptor, sourceReference: string, types: OutputMediaTypes, merged: boolean): Promise<PushedManifest> {
+    // The config first: each layer is checked against its diff_id while it is converted.
+    const config = await this.readConfig(loc, m.config);
+    const diffIds = sourceDiffIds(config, m);
     const converted =
       this.config.converter.driver.type === 'nydus'
-        ? await this.nydusLayers(loc, m, self, sourceReference, types.layerGzip)
-        : await this.estargzLayers(loc, m, estargzSettings(this.config), types.layerGzip);
-    const config = await this.readConfig(loc, m.config);
+        ? await this.nydusLayers(loc, m, self, sourceReference, types.layerGzip, diffIds)
+        : await this.estargzLayers(loc, m, estargzSettings(this.config), types.layerGzip, diffIds);
     const platform = { os: String(config.os ?? 'linux'), architecture: String(config.architecture ?? 'amd64'), ...(config.variant ? { variant: String(config.variant) } : {}) };
     config.rootfs = { type: 'layers', diff_ids: converted.diffIds };
     config.history = [...((config.history as unknown[]) ?? []), converted.history];
@@ -235,10 +237,10 @@ export class ImageConverter {
     return { mediaType: out.mediaType, digest, size: body.length };
   }
 
-  private async estargzLayers(loc: ManifestLocation, m: ImageManifest, settings: EstargzDriverSettings, layerType: string): Promise<DriverOutput> {
+  private async estargzLayers(loc: ManifestLocation, m: ImageManifest, settings: EstargzDriverSettings, layerType: string, diffIds: string[]): Promise<DriverOutput> {
     // One failed layer fails the image: its siblings stop, and none commits after the failure is reported.
-    const layers = await mapLimitOrCancel(m.layers ?? [], this.config.converter.worker, (l, signal) =>
-      this.layerSlots.use(() => this.convertLayer(loc, l, settings, layerType, signal)),
+    const layers = await mapLimitOrCancel(m.layers ?? [], this.config.converter.worker, (l, signal, i) =>
+      this.layerSlots.use(() => this.convertLayer(loc, l, settings, layerType, diffIds[i], signal)),
     );
     return {
       layers: layers.map((l) => l.descriptor),
@@ -251,7 +253,7 @@ export class ImageConverter {
    * Nydus: the layers, in order, become data blobs (a chunk stored once per layer) while the
    * merged filesystem tree grows; the RAFS v6 bootstrap of that tree is the last layer.
    */
-  private async nydusLayers(loc: ManifestLocation, m: ImageManifest, self: Descriptor, sourceReference: string, bootstrapType: string): Promise<DriverOutput> {
+  private async nydusLayers(loc: ManifestLocation, m: ImageManifest, self: Descriptor, sourceReference: string, bootstrapType: string, diffIds: string[]): Promise<DriverOutput> {
     const settings = nydusSettings(this.config);
     const tree = new FsTree();
     const blobs: NydusBlob[] = [];
@@ -261,7 +263,7 @@ export class ImageConverter {
         this.uploadConverted(
           loc,
           layer,
-          (source, upload) => withLayerTar(source, (tar) => writeLayerBlob(tar, tree, index, upload, settings)),
+          (source, upload) => withLayerTar(source, (tar) => writeLayerBlob(tar, tree, index, upload, settings), diffIds[index]),
           (b) => `sha256:${b.id}`,
         ),
       );
@@ -361,7 +363,7 @@ export class ImageConverter {
   }
 
   /** One layer: reused when converted before and still in the registry, else streamed through the writer. */
-  private async convertLayer(loc: ManifestLocation, layer: Descriptor, settings: EstargzDriverSettings, mediaType: string, signal?: AbortSignal): Promise<ConvertedLayer> {
+  private async convertLayer(loc: ManifestLocation, layer: Descriptor, settings: EstargzDriverSettings, mediaType: string, diffId: string, signal?: AbortSignal): Promise<ConvertedLayer> {
     signal?.throwIfAborted();
     const known = await this.converted.findOneBy({ sourceDigest: layer.digest, settingsKey: settings.key });
     if (known && (await this.reuse(loc, known))) {
@@ -373,7 +375,7 @@ export class ImageConverter {
       layer,
       async (source, upload) => {
         const out = upload.asWritable();
-        const r = await convertLayerToEstargz(source, out, { ...settings, workDir });
+        const r = await convertLayerToEstargz(source, out, { ...settings, workDir }, diffId);
         out.end();
         await finished(out);
         return r;
@@ -403,6 +405,16 @@ export class ImageConverter {
       annotations: { [TOC_DIGEST_ANNOTATION]: tocDigest, [UNCOMPRESSED_SIZE_ANNOTATION]: String(uncompressed) },
     };
   }
+}
+
+/** The config's diff_ids, one per layer; a config that lists another count cannot be checked and is refused. */
+function sourceDiffIds(config: Record<string, unknown>, m: ImageManifest): string[] {
+  const ids = (config.rootfs as { diff_ids?: unknown } | undefined)?.diff_ids;
+  const count = (m.layers ?? []).length;
+  if (!Array.isArray(ids) || ids.length !== count || !ids.every((d) => typeof d === 'string' && /^sha256:[a-f0-9]{64}$/.test(d))) {
+    throw new UserFacingError(`image config ${m.config.digest} lists ${Array.isArray(ids) ? ids.length : 'no'} valid diff_ids for ${count} layers`);
+  }
+  return ids as string[];
 }
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);

@@ -9,7 +9,8 @@ import { writePrioritized } from './prioritized';
  * Converts one layer (gzip or plain tar) to eStargz, streaming: decompress → parse → rewrite.
  * The landmark comes first; the input's own TOC and landmarks are dropped.
  */
-export async function convertLayerToEstargz(source: Readable, out: Writable, opts: EstargzOptions): Promise<EstargzResult> {
+/** `diffId`: what the source config says the layer uncompresses to (checked when given). */
+export async function convertLayerToEstargz(source: Readable, out: Writable, opts: EstargzOptions, diffId?: string): Promise<EstargzResult> {
   const writer = new EstargzWriter(out, opts);
   await withLayerTar(source, async (tar) => {
     if (opts.prioritizedFiles?.length) return writePrioritized(tar, writer, opts.prioritizedFiles, opts.workDir ?? tmpdir());
@@ -21,6 +22,6 @@ export async function convertLayerToEstargz(source: Readable, out: Writable, opt
       }
       await writer.writeEntry(header, body);
     }
-  });
+  }, diffId);
   return writer.finish();
 }

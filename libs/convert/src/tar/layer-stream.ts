@@ -1,4 +1,6 @@
-import { PassThrough, Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { PassThrough, Readable, Transform } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { TarFormatError } from './tar-reader';
 
@@ -114,12 +116,31 @@ export async function explainLayerFailure(tar: Readable, e: unknown): Promise<un
   return new LayerFormatError(`source layer is corrupt: its tar stream is invalid within the first ${tarAt} decompressed bytes: ${plain(message)}`);
 }
 
-/** Runs `use` on the tar inside a layer blob; a failure to read it says what is corrupt and where. */
-export async function withLayerTar<T>(source: Readable, use: (tar: Readable) => Promise<T>): Promise<T> {
-  const tar = await tarStreamOf(source);
+/**
+ * Runs `use` on the tar inside a layer blob; a failure to read it says what is corrupt and where.
+ * With `diffId` (the image config's rootfs.diff_ids entry), the whole uncompressed stream must
+ * hash to it, as containerd checks when it unpacks.
+ */
+export async function withLayerTar<T>(source: Readable, use: (tar: Readable) => Promise<T>, diffId?: string): Promise<T> {
+  const inner = await tarStreamOf(source);
+  const hash = createHash('sha256');
+  const tar = diffId ? inner.pipe(new Transform({ transform: (c: Buffer, _e, done) => (hash.update(c), done(null, c)) })) : inner;
+  if (diffId) inner.on('error', (e) => tar.destroy(e));
+  if (diffId && progressOf.has(inner)) progressOf.set(tar, progressOf.get(inner)!);
+  let result: T;
   try {
-    return await use(tar);
+    result = await use(tar);
+    // The tar reader stops at the end-of-archive marker; the diff_id covers what follows too.
+    if (diffId && !tar.readableEnded) {
+      tar.resume();
+      await finished(tar);
+    }
   } catch (e) {
     throw await explainLayerFailure(tar, e);
   }
+  if (diffId) {
+    const got = `sha256:${hash.digest('hex')}`;
+    if (got !== diffId) throw new LayerFormatError(`source layer does not match its diff_id: the image config says ${diffId}, the layer uncompresses to ${got}`);
+  }
+  return result;
 }
