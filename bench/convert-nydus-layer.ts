@@ -3,10 +3,11 @@
  * converter and prints what it cost as JSON (its own process: its own CPU time and peak RSS).
  * The blob goes to a file, or, with a registry host, up to that registry as the gateway
  * uploads it (streamed while written).
- *   node dist/bench/convert-nydus-layer.js <layer.tar.gz> <out.blob | registry-host> [chunkSize]
+ * With a diff_id the uncompressed stream is checked against it, as the gateway does.
+ *   node dist/bench/convert-nydus-layer.js <layer.tar.gz> <out.blob | registry-host> [chunkSize] [diffId]
  */
 // Imported module by module: the figures are the converter's, not the whole gateway's.
-import { tarStreamOf } from '../libs/convert/src/tar/layer-stream';
+import { withLayerTar } from '../libs/convert/src/tar/layer-stream';
 import { BlobSink, fileSink, writeLayerBlob } from '../libs/convert/src/nydus/blob-writer';
 import { FsTree } from '../libs/convert/src/nydus/fs-tree';
 import { writeRafsV6 } from '../libs/convert/src/nydus/rafs-v6';
@@ -30,12 +31,12 @@ async function sinkFor(target: string): Promise<{ sink: BlobSink; close(id: stri
 }
 
 async function main(): Promise<void> {
-  const [input, target, chunk = String(1 << 20)] = process.argv.slice(2);
+  const [input, target, chunk = String(1 << 20), diffId] = process.argv.slice(2);
   const opts = { chunkSize: Number(chunk), compressor: 'zstd' as const, digester: 'blake3' as const };
   const started = process.hrtime.bigint();
   const out = await sinkFor(target);
   const tree = new FsTree();
-  const blob = await writeLayerBlob(await tarStreamOf(createReadStream(input, { highWaterMark: 1 << 20 })), tree, 0, out.sink, opts);
+  const blob = await withLayerTar(createReadStream(input, { highWaterMark: 1 << 20 }), (tar) => writeLayerBlob(tar, tree, 0, out.sink, opts), diffId);
   await out.close(blob.id);
   const boot = writeRafsV6(tree, [blob], opts);
   printOwnUsage(started, { size: blob.size, chunks: blob.chunks.length, bootstrapBytes: boot.length });

@@ -39,8 +39,11 @@ async function sniff(source: Readable): Promise<{ head: Buffer; stream: Readable
   return { head, stream: Readable.from(rest(), { objectMode: false }) };
 }
 
-/** The tar stream inside a layer blob (gzip or plain; zstd layers are refused). */
-export async function tarStreamOf(source: Readable): Promise<Readable> {
+/**
+ * The tar stream inside a layer blob (gzip or plain; zstd layers are refused). `tap` sees every
+ * uncompressed byte in order (for the diff_id), without another stream in the way.
+ */
+export async function tarStreamOf(source: Readable, tap?: (chunk: Buffer) => void): Promise<Readable> {
   const { head, stream } = await sniff(source);
   let tar: Readable;
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
@@ -50,7 +53,10 @@ export async function tarStreamOf(source: Readable): Promise<Readable> {
     let settle!: () => void;
     const progress: GzipProgress = { compressed: 0, decompressed: 0, ended: new Promise<void>((r) => (settle = r)) };
     stream.on('data', (c: Buffer) => (progress.compressed += c.length));
-    gunzip.on('data', (c: Buffer) => (progress.decompressed += c.length));
+    gunzip.on('data', (c: Buffer) => {
+      progress.decompressed += c.length;
+      tap?.(c);
+    });
     gunzip.on('end', settle);
     // pipe() does not forward errors: a corrupt gzip must fail the reader, not stall it.
     gunzip.on('error', (e) => {
@@ -61,7 +67,7 @@ export async function tarStreamOf(source: Readable): Promise<Readable> {
     tar = stream.pipe(gunzip).pipe(ahead);
     progressOf.set(tar, progress);
   } else if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) throw new LayerFormatError('zstd-compressed source layers are not supported yet');
-  else tar = stream;
+  else tar = tap ? stream.pipe(new Transform({ transform: (c: Buffer, _e, done) => (tap(c), done(null, c)) })) : stream;
   stream.on('error', (e) => tar.destroy(e));
   return tar;
 }
@@ -122,11 +128,10 @@ export async function explainLayerFailure(tar: Readable, e: unknown): Promise<un
  * hash to it, as containerd checks when it unpacks.
  */
 export async function withLayerTar<T>(source: Readable, use: (tar: Readable) => Promise<T>, diffId?: string): Promise<T> {
-  const inner = await tarStreamOf(source);
-  const hash = createHash('sha256');
-  const tar = diffId ? inner.pipe(new Transform({ transform: (c: Buffer, _e, done) => (hash.update(c), done(null, c)) })) : inner;
-  if (diffId) inner.on('error', (e) => tar.destroy(e));
-  if (diffId && progressOf.has(inner)) progressOf.set(tar, progressOf.get(inner)!);
+  // On the main thread: SHA-256 runs at GB/s with CPU support, and a worker's isolate would cost
+  // more memory than the converter itself holds.
+  const hash = diffId ? createHash('sha256') : undefined;
+  const tar = await tarStreamOf(source, hash && ((c) => hash.update(c)));
   let result: T;
   try {
     result = await use(tar);
@@ -138,7 +143,7 @@ export async function withLayerTar<T>(source: Readable, use: (tar: Readable) => 
   } catch (e) {
     throw await explainLayerFailure(tar, e);
   }
-  if (diffId) {
+  if (diffId && hash) {
     const got = `sha256:${hash.digest('hex')}`;
     if (got !== diffId) throw new LayerFormatError(`source layer does not match its diff_id: the image config says ${diffId}, the layer uncompresses to ${got}`);
   }
