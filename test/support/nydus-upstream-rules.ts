@@ -159,6 +159,17 @@ export function checkBootstrap(boot: Buffer, opts: { merged?: boolean; layer?: b
     if (opts.merged && e.features & Feature.INLINED_FS_META) v.push(`blob ${i}: INLINED_FS_META set in a merged bootstrap (nydusd would rename the blob after the bootstrap)`);
   }
   if (devices.length !== blobs.length) v.push(`${devices.length} device slots for ${blobs.length} blobs`);
+  // What builder/src/core/v6.rs writes (not a load rule): s_blocks is the devices' block count and,
+  // in merged bootstraps of nydus-image 2.2+, each device is mapped at the next 2 MiB boundary
+  // past the bootstrap (older layer bootstraps, like upstream's inline-meta vector, write 0).
+  const SEGMENT = 2n << 20n;
+  let next = ((size + SEGMENT - 1n) / SEGMENT) * SEGMENT;
+  for (const [i, d] of opts.merged ? devices.entries() : []) {
+    if (BigInt(d.mappedBlkaddr) * BLOCK_4K !== next) v.push(`device ${i}: mapped_blkaddr ${d.mappedBlkaddr}, nydus-image writes ${next / BLOCK_4K}`);
+    next = ((BigInt(d.mappedBlkaddr + d.blocks) * BLOCK_4K + SEGMENT - 1n) / SEGMENT) * SEGMENT;
+  }
+  const deviceBlocks = devices.reduce((n, d) => n + d.blocks, 0);
+  if (boot.readUInt32LE(SB + 36) !== deviceBlocks) v.push(`sb: s_blocks ${boot.readUInt32LE(SB + 36)}, nydus-image writes the devices' ${deviceBlocks}`);
   // The chunk table's records name a blob of the table.
   for (let at = Number(chunkOffset); chunkTblSize > 0n && at < Number(chunkOffset + chunkTblSize); at += CHUNK_INFO_RECORD) {
     if (boot.readUInt32LE(at + 32) >= blobs.length) v.push(`chunk record at 0x${at.toString(16)} names blob ${boot.readUInt32LE(at + 32)}`);
