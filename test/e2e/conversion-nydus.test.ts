@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
+import { checkBlob, checkBootstrap } from '../support/nydus-upstream-rules';
 import { readTar } from '@accel/convert';
 import { ConversionWorld, image, index } from '../support/conversion-world';
 import { eventually } from '../support/env';
@@ -69,8 +70,10 @@ describe('Nydus driver through the webhook (driver.type: nydus)', () => {
     const config = JSON.parse((await get(repo, m.config.digest, 'blobs')).toString()) as { rootfs: { diff_ids: string[] }; history: { comment?: string }[] };
     const dir = mkdtempSync(join(tmpdir(), 'accel-nydus-e2e-'));
     const devices: string[] = [];
+    const blobData = new Map<string, Buffer>();
     for (const [i, l] of blobs.entries()) {
       const data = await get(repo, l.digest, 'blobs');
+      blobData.set(l.digest.slice(7), data);
       assert.equal(sha256(data), l.digest);
       assert.equal(config.rootfs.diff_ids[i], l.digest, 'a blob is its own diff_id');
       assert.ok(parseBlob(data).chunks.length >= 0);
@@ -91,6 +94,15 @@ describe('Nydus driver through the webhook (driver.type: nydus)', () => {
     }
     assert.ok(bootstrap, 'image/image.boot in the bootstrap layer');
     assert.deepEqual(names, ['image/', 'image/image.boot', ...blobs.map((l) => `image/${l.digest.slice(7)}.blob.meta`)]);
+    // Upstream's load-time rules on what the registry now holds: the merged bootstrap, each blob
+    // against its blob-table entry, and each blob's own layer bootstrap.
+    const merged = checkBootstrap(bootstrap!, { merged: true });
+    assert.deepEqual(merged.violations, [], 'merged bootstrap');
+    for (const entry of merged.blobs) {
+      const u = checkBlob(blobData.get(entry.id)!, entry);
+      assert.deepEqual(u.violations, [], `blob ${entry.id}`);
+      assert.deepEqual(checkBootstrap(u.layerBootstrap!, { layer: true }).violations, [], `layer bootstrap in ${entry.id}`);
+    }
     writeFileSync(join(dir, 'image.boot'), bootstrap);
     const out = join(dir, 'rootfs');
     await promisify(execFile)('fsck.erofs', [...devices, `--extract=${out}`, join(dir, 'image.boot')]);
