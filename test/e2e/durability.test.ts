@@ -127,13 +127,20 @@ describe('SIGTERM drains downloads in flight and hands the rest straight back', 
   const { startManager } = require('../../apps/manager/src/bootstrap') as typeof import('../../apps/manager/src/bootstrap');
   const { TestGateway } = require('../support/gateway') as typeof import('../support/gateway');
 
+  /** A preheat of every seed peer whose downloads each take `delayMs`, once they are all running. */
+  async function preheatOnSlowSeeds(w: PreheatWorld, delayMs: number) {
+    for (const s of w.seeds) s.delayMs = delayMs;
+    const args = { type: 'image', url: w.url('open', 'library/app'), scope: 'all_seed_peers', concurrent_task_count: 10 };
+    const created = await w.gateway.http<{ id: number }>('POST', '/oapi/v1/jobs', { body: { type: 'preheat', args }, headers: { authorization: ROOT_BASIC } });
+    await eventually(async () => (w.seeds.every((s) => s.inFlight > 0) ? true : undefined), 10_000, 'downloads started');
+    return created;
+  }
+
   it('lets running downloads finish within the grace period: each blob is read from the registry once, the job ends SUCCESS', async () => {
     const w = await PreheatWorld.start({ server: { shutdownGraceSeconds: 20 } });
     let restarted: InstanceType<typeof TestGateway> | undefined;
     try {
-      for (const s of w.seeds) s.delayMs = 3_000;
-      const created = await w.gateway.http<{ id: number }>('POST', '/oapi/v1/jobs', { body: { type: 'preheat', args: { type: 'image', url: w.url('open', 'library/app'), scope: 'all_seed_peers', concurrent_task_count: 10 } }, headers: { authorization: ROOT_BASIC } });
-      await eventually(async () => (w.seeds.every((s) => s.inFlight > 0) ? true : undefined), 10_000, 'downloads started');
+      const created = await preheatOnSlowSeeds(w, 3_000);
       const started = Date.now();
       await w.gateway.manager.close();
       const took = Date.now() - started;
@@ -162,9 +169,7 @@ describe('SIGTERM drains downloads in flight and hands the rest straight back', 
     const w = await PreheatWorld.start({ server: { shutdownGraceSeconds: 1 } });
     let restarted: InstanceType<typeof TestGateway> | undefined;
     try {
-      for (const s of w.seeds) s.delayMs = 6_000;
-      const created = await w.gateway.http<{ id: number }>('POST', '/oapi/v1/jobs', { body: { type: 'preheat', args: { type: 'image', url: w.url('open', 'library/app'), scope: 'all_seed_peers', concurrent_task_count: 10 } }, headers: { authorization: ROOT_BASIC } });
-      await eventually(async () => (w.seeds.every((s) => s.inFlight > 0) ? true : undefined), 10_000, 'downloads started');
+      const created = await preheatOnSlowSeeds(w, 6_000);
       await w.gateway.manager.close();
       for (const s of w.seeds) s.delayMs = 0;
       const before = w.seeds.map((s) => s.requests.length);
