@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '@accel/config';
+import { ConfigError, GatewayConfig, envOverrides, loadConfig } from '@accel/config';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,5 +33,36 @@ describe('configuration', () => {
   it('rejects a file that is not YAML with a clear message', () => {
     assert.throws(() => loadConfig(file('server: [1, 2'), {}), (e: Error) => e instanceof ConfigError && /not valid YAML/.test(e.message));
     assert.throws(() => loadConfig('/nonexistent/accel.yaml', {}), (e: Error) => /cannot read configuration file/.test(e.message));
+  });
+
+  it('every scalar key of every section can be set from the environment, camelCase and snake_case keys alike', () => {
+    const leaves: string[][] = [];
+    const walk = (node: Record<string, unknown>, path: string[]) => {
+      for (const [k, v] of Object.entries(node)) {
+        if (v !== null && typeof v === 'object' && !Array.isArray(v)) walk(v as Record<string, unknown>, [...path, k]);
+        else if (['string', 'number', 'boolean'].includes(typeof v)) leaves.push([...path, k]);
+      }
+    };
+    walk(new GatewayConfig() as unknown as Record<string, unknown>, []);
+    assert.ok(leaves.some((l) => l.join('.') === 'provider.work_dir') && leaves.some((l) => l.join('.') === 'redis.enqueueTimeoutMs'));
+    const envName = (path: string[]) => `ACCEL__${path.map((k) => k.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('__')}`;
+    for (const path of leaves) {
+      const over = envOverrides({ [envName(path)]: 'x' });
+      let node: unknown = over;
+      for (const k of path) node = (node as Record<string, unknown>)?.[k];
+      assert.equal(node, 'x', `${envName(path)} sets ${path.join('.')}`);
+    }
+    const c = loadConfig(file(`auth:\n  encryptionKey: ${KEY}\n`), {
+      ACCEL__PROVIDER__WORK_DIR: '/var/lib/accel',
+      ACCEL__CONVERTER__PREHEAT__CLUSTER_IDS: '[1, 2]',
+      ACCEL__REDIS__ENQUEUE_TIMEOUT_MS: '750',
+      ACCEL__PREHEAT__PEER_IDLE_TIMEOUT_MS: '5000',
+      ACCEL__SERVER__SHUTDOWN_GRACE_SECONDS: '3',
+    });
+    assert.equal(c.provider.work_dir, '/var/lib/accel');
+    assert.deepEqual(c.converter.preheat.cluster_ids, [1, 2]);
+    assert.equal(c.redis.enqueueTimeoutMs, 750);
+    assert.equal(c.preheat.peerIdleTimeoutMs, 5000);
+    assert.equal(c.server.shutdownGraceSeconds, 3);
   });
 });

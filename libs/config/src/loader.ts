@@ -8,12 +8,28 @@ export class ConfigError extends Error {}
 
 type Plain = Record<string, unknown>;
 
+/** A key's letters and digits, lower case: `WORK_DIR`, `work_dir` and `workDir` are the same key. */
+const normal = (s: string) => s.replace(/_/g, '').toLowerCase();
+
+/**
+ * The schema's own spelling of each path segment (camelCase keys and acceld's snake_case ones
+ * alike); a segment the schema does not list (a map key, an optional field) is camel-cased.
+ */
+function schemaPath(segments: string[]): string[] {
+  let shape: unknown = new GatewayConfig();
+  return segments.map((seg) => {
+    const key = isPlain(shape) ? Object.keys(shape).find((k) => normal(k) === normal(seg)) : undefined;
+    shape = key !== undefined && isPlain(shape) ? shape[key] : undefined;
+    return key ?? camel(seg);
+  });
+}
+
 /** Environment overrides: ACCEL__SECTION__KEY=value, e.g. ACCEL__DATABASE__HOST=db. Values parse as YAML scalars. */
 export function envOverrides(env: NodeJS.ProcessEnv): Plain {
   const out: Plain = {};
   for (const [name, raw] of Object.entries(env)) {
     if (!name.startsWith('ACCEL__') || raw === undefined) continue;
-    const path = name.slice('ACCEL__'.length).split('__').filter(Boolean).map(camel);
+    const path = schemaPath(name.slice('ACCEL__'.length).split('__').filter(Boolean));
     if (path.length === 0) continue;
     let node = out;
     for (const key of path.slice(0, -1)) {
