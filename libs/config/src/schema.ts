@@ -220,7 +220,8 @@ export class ConverterDriverConfig {
 export class ConverterPreheatConfig {
   /** Preheat every converted image into the P2P cluster. */
   @IsBoolean() enabled = false;
-  @IsString() scope = '';
+  /** Dragonfly scope of the chained preheat (empty: single_seed_peer). */
+  @IsIn(['single_seed_peer', 'all_seed_peers', 'all_peers', 'single_peer', '']) scope: 'single_seed_peer' | 'all_seed_peers' | 'all_peers' | 'single_peer' | '' = '';
   @IsArray() @IsInt({ each: true }) cluster_ids: number[] = [];
 }
 

@@ -33,7 +33,7 @@ export class ConversionEngine {
       const chain = this.config.converter.preheat;
       if (chain.enabled && !result.skipped && !result.superseded) {
         const job = await this.preheat.create(
-          { type: 'image', url: manifestUrl({ ...loc, reference: target.tag! }), scope: chain.scope as never, schedulerClusterIds: chain.cluster_ids },
+          { type: 'image', url: manifestUrl({ ...loc, reference: target.tag! }), scope: chain.scope, schedulerClusterIds: chain.cluster_ids },
           'conversion',
           0,
         );

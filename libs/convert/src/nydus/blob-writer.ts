@@ -11,41 +11,7 @@ import { chunkPool } from './chunk-pool';
 import { writeRafsV6 } from './rafs-v6';
 import { ChunkBatcher, PlacedBatch } from './chunk-batcher';
 import { ChunkRef, FsInode, FsTree, xattrsFromPax } from './fs-tree';
-
-export interface NydusOptions {
-  /** Power of two, 4 KiB – 16 MiB (default 1 MiB). */
-  chunkSize: number;
-  compressor: Extract<CompressorName, 'zstd' | 'lz4_block' | 'none'>;
-  digester: DigesterName;
-  /** Paths nydusd prefetches at start (`/` = everything), written as the bootstrap's prefetch table. */
-  prefetchPatterns?: string[];
-}
-
-/** What the bootstrap needs to know about one layer's blob. */
-export interface NydusBlob {
-  index: number;
-  /** sha256 of the whole blob: its digest in the registry and its id in the bootstrap. */
-  id: string;
-  size: number;
-  /** Bytes of compressed chunk data at the blob's start. */
-  compressedDataSize: number;
-  /** End of the 4 KiB-aligned uncompressed chunk space. */
-  uncompressedSize: number;
-  chunks: ChunkInfo[];
-  chunkDigests: Buffer[];
-  /** `BlobFeatures` of the blob as written (a merged bootstrap clears INLINED_FS_META). */
-  features: number;
-  cctOffset: number;
-  cctSize: number;
-  /** Blob table `blob_meta_digest`/`blob_meta_size`: zero for inlined meta, as nydus-image writes. */
-  blobMetaDigest: Buffer;
-  blobMetaSize: number;
-  /** The CCT padded to 4 KiB plus its header: shipped as `image/<id>.blob.meta` in the bootstrap layer. */
-  blobMeta: Buffer;
-  /** sha256 and size of the TOC entries plus their tar header. */
-  tocDigest: Buffer;
-  tocSize: number;
-}
+import { NydusBlob, NydusOptions } from './types';
 
 /** nydus-image's blob id for the blob a per-layer bootstrap is inlined in (it cannot know its own digest). */
 export const INLINED_BLOB_ID = 'x'.repeat(64);

@@ -1,4 +1,5 @@
 export * from './blob-format';
+export * from './types';
 export * from './fs-tree';
 export * from './blob-writer';
 export * from './blob-reader';

@@ -1,5 +1,5 @@
 import { GatewayConfig } from '@accel/config';
-import { NydusOptions } from './blob-writer';
+import { NydusOptions } from './types';
 
 export interface NydusDriverSettings extends NydusOptions {
   fsVersion: '6';

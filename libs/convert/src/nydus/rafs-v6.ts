@@ -1,5 +1,5 @@
 import { BLOCK, BlobFeature, Compressor, Digester, alignUp } from './blob-format';
-import { NydusBlob, NydusOptions } from './blob-writer';
+import { NydusBlob, NydusOptions } from './types';
 import { FsInode, FsTree, NodeKind } from './fs-tree';
 
 /** RAFS v6 = an EROFS image whose regular files are chunk indexes into the layer blobs. */
