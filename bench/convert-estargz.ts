@@ -32,13 +32,25 @@ async function main(): Promise<void> {
   const layer = join(dir, 'layer.tar.gz');
   execFileSync('bash', ['-c', `tar -C / --no-recursion -cf - -T ${list} | gzip -6 > ${layer}`]);
   const layerDigest = await sha256File(layer);
-  const uncompressed = Number(execFileSync('bash', ['-c', `gzip -dc ${layer} | wc -c`]).toString().trim());
-  console.log(`convert-estargz bench: layer of ${(uncompressed / 1e6).toFixed(0)} MB uncompressed (${(statSync(layer).size / 1e6).toFixed(0)} MB gzip) from /usr, level ${LEVEL}, chunk 4 MiB`);
+  const uncompressed = Number(
+    execFileSync('bash', ['-c', `gzip -dc ${layer} | wc -c`])
+      .toString()
+      .trim(),
+  );
+  console.log(
+    `convert-estargz bench: layer of ${(uncompressed / 1e6).toFixed(0)} MB uncompressed (${(statSync(layer).size / 1e6).toFixed(0)} MB gzip) from /usr, level ${LEVEL}, chunk 4 MiB`,
+  );
 
   // gunzip alone, the floor every converter stands on.
   const gz = await timed('bash', ['-c', `gzip -dc ${layer} > /dev/null`]);
 
-  const ours = await timed(process.execPath, [join(__dirname, 'convert-layer.js'), layer, join(dir, 'ours.esgz'), String(LEVEL), String(CHUNK)]);
+  const ours = await timed(process.execPath, [
+    join(__dirname, 'convert-layer.js'),
+    layer,
+    join(dir, 'ours.esgz'),
+    String(LEVEL),
+    String(CHUNK),
+  ]);
   const oursResult = JSON.parse(ours.stdout) as { uncompressedBytes: number; size: number };
 
   const registry = new RegistryProcess(mkdtempSync(join(tmpdir(), 'accel-bench-reg-')), { kind: 'none' });
@@ -47,23 +59,55 @@ async function main(): Promise<void> {
   await ctd.start();
   let theirs;
   try {
-    const realDiffId = execFileSync('bash', ['-c', `gzip -dc ${layer} | sha256sum`]).toString().split(' ')[0];
-    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [`sha256:${realDiffId}`] }, config: {} }));
+    const realDiffId = execFileSync('bash', ['-c', `gzip -dc ${layer} | sha256sum`])
+      .toString()
+      .split(' ')[0];
+    const config = Buffer.from(
+      JSON.stringify({
+        architecture: 'amd64',
+        os: 'linux',
+        rootfs: { type: 'layers', diff_ids: [`sha256:${realDiffId}`] },
+        config: {},
+      }),
+    );
     const configDigest = `sha256:${createHash('sha256').update(config).digest('hex')}`;
     const size = statSync(layer).size;
-    const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MT.ociManifest, config: { mediaType: MT.ociConfig, digest: configDigest, size: config.length }, layers: [{ mediaType: MT.ociLayer, digest: layerDigest, size }] }));
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MT.ociManifest,
+        config: { mediaType: MT.ociConfig, digest: configDigest, size: config.length },
+        layers: [{ mediaType: MT.ociLayer, digest: layerDigest, size }],
+      }),
+    );
     await push(registry.host, 'bench/usr', 'v1', {
       manifest,
       mediaType: MT.ociManifest,
       digest: `sha256:${createHash('sha256').update(manifest).digest('hex')}`,
-      blobs: [{ digest: configDigest, size: config.length, mediaType: MT.ociConfig, data: config }, { digest: layerDigest, size, mediaType: MT.ociLayer, data: readFileSync(layer) }],
+      blobs: [
+        { digest: configDigest, size: config.length, mediaType: MT.ociConfig, data: config },
+        { digest: layerDigest, size, mediaType: MT.ociLayer, data: readFileSync(layer) },
+      ],
       pulled: [],
       platform: { os: 'linux', architecture: 'amd64' },
     });
     const ref = `${registry.host}/bench/usr:v1`;
     // Pulled (and unpacked) before timing: ctr-remote converts from the local content store.
     await ctd.ctr('image', 'pull', '--plain-http', '--snapshotter', 'native', ref);
-    theirs = await timed('ctr-remote', ['--address', ctd.socket, 'image', 'convert', '--estargz', '--oci', '--estargz-compression-level', String(LEVEL), '--estargz-chunk-size', String(CHUNK), ref, `${ref}-esgz`]);
+    theirs = await timed('ctr-remote', [
+      '--address',
+      ctd.socket,
+      'image',
+      'convert',
+      '--estargz',
+      '--oci',
+      '--estargz-compression-level',
+      String(LEVEL),
+      '--estargz-chunk-size',
+      String(CHUNK),
+      ref,
+      `${ref}-esgz`,
+    ]);
   } finally {
     await ctd.stop();
     await registry.stop();
@@ -71,11 +115,15 @@ async function main(): Promise<void> {
   }
   const mbps = (s: number) => (uncompressed / 1e6 / s).toFixed(1);
   const row = (name: string, r: { seconds: number; cpuSeconds: number; maxRssMiB: number }) =>
-    console.log(`  ${name.padEnd(22)} ${r.seconds.toFixed(2).padStart(7)} s  ${mbps(r.seconds).padStart(7)} MB/s  cpu ${r.cpuSeconds.toFixed(2).padStart(7)} s  peak RSS ${r.maxRssMiB.toFixed(0).padStart(5)} MiB`);
+    console.log(
+      `  ${name.padEnd(22)} ${r.seconds.toFixed(2).padStart(7)} s  ${mbps(r.seconds).padStart(7)} MB/s  cpu ${r.cpuSeconds.toFixed(2).padStart(7)} s  peak RSS ${r.maxRssMiB.toFixed(0).padStart(5)} MiB`,
+    );
   row('gunzip (floor)', gz);
   row('accel-gateway', ours);
   row('ctr-remote', theirs);
-  console.log(`  ratio ours/ctr-remote throughput: ${(theirs.seconds / ours.seconds).toFixed(2)}×   (output ${(oursResult.size / 1e6).toFixed(0)} MB; ctr-remote's CPU excludes the containerd daemon's share)`);
+  console.log(
+    `  ratio ours/ctr-remote throughput: ${(theirs.seconds / ours.seconds).toFixed(2)}×   (output ${(oursResult.size / 1e6).toFixed(0)} MB; ctr-remote's CPU excludes the containerd daemon's share)`,
+  );
 }
 
 main().catch((e) => {

@@ -13,7 +13,10 @@ async function main(): Promise<void> {
   const [input, output, level = '9', chunk = String(4 << 20)] = process.argv.slice(2);
   const started = process.hrtime.bigint();
   const out = createWriteStream(output);
-  const result = await convertLayerToEstargz(createReadStream(input, { highWaterMark: 1 << 20 }), out, { chunkSize: Number(chunk), level: Number(level) });
+  const result = await convertLayerToEstargz(createReadStream(input, { highWaterMark: 1 << 20 }), out, {
+    chunkSize: Number(chunk),
+    level: Number(level),
+  });
   out.end();
   await finished(out);
   printOwnUsage(started, { uncompressedBytes: result.uncompressedSize, size: result.size, entries: result.entries });

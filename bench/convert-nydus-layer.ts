@@ -26,7 +26,12 @@ async function sinkFor(target: string): Promise<{ sink: BlobSink; close(id: stri
   const { RegistryClient } = await import('../libs/registry/src/registry-client');
   const config = buildConfig({ auth: { encryptionKey: 'k'.repeat(44) }, registry: { allowed: [target] } });
   const client = new RegistryClient(config, new RegistryAllowList(config));
-  const upload = await client.startBlobUpload({ scheme: 'http', host: target, repository: 'bench/nydus', reference: 'latest' });
+  const upload = await client.startBlobUpload({
+    scheme: 'http',
+    host: target,
+    repository: 'bench/nydus',
+    reference: 'latest',
+  });
   return { sink: upload, close: async (id) => void (await upload.finish(`sha256:${id}`)) };
 }
 
@@ -36,7 +41,11 @@ async function main(): Promise<void> {
   const started = process.hrtime.bigint();
   const out = await sinkFor(target);
   const tree = new FsTree();
-  const blob = await withLayerTar(createReadStream(input, { highWaterMark: 1 << 20 }), (tar) => writeLayerBlob(tar, tree, 0, out.sink, opts), diffId);
+  const blob = await withLayerTar(
+    createReadStream(input, { highWaterMark: 1 << 20 }),
+    (tar) => writeLayerBlob(tar, tree, 0, out.sink, opts),
+    diffId,
+  );
   await out.close(blob.id);
   const boot = writeRafsV6(tree, [blob], opts);
   printOwnUsage(started, { size: blob.size, chunks: blob.chunks.length, bootstrapBytes: boot.length });

@@ -20,25 +20,53 @@ async function main(): Promise<void> {
     writeFileSync(list, pickUsrFiles(LAYER_MB * 1e6).join('\n'));
     const layer = join(dir, 'layer.tar.gz');
     execFileSync('bash', ['-c', `tar -C / --no-recursion -cf - -T ${list} | gzip -6 > ${layer}`]);
-    const uncompressed = Number(execFileSync('bash', ['-c', `gzip -dc ${layer} | wc -c`]).toString().trim());
-    const diffId = `sha256:${execFileSync('bash', ['-c', `gzip -dc ${layer} | sha256sum`]).toString().split(' ')[0]}`;
-    console.log(`convert-nydus bench: layer of ${(uncompressed / 1e6).toFixed(0)} MB uncompressed (${(statSync(layer).size / 1e6).toFixed(0)} MB gzip) from /usr, zstd, blake3, 1 MiB chunks, diff_id checked`);
+    const uncompressed = Number(
+      execFileSync('bash', ['-c', `gzip -dc ${layer} | wc -c`])
+        .toString()
+        .trim(),
+    );
+    const diffId = `sha256:${
+      execFileSync('bash', ['-c', `gzip -dc ${layer} | sha256sum`])
+        .toString()
+        .split(' ')[0]
+    }`;
+    console.log(
+      `convert-nydus bench: layer of ${(uncompressed / 1e6).toFixed(0)} MB uncompressed (${(statSync(layer).size / 1e6).toFixed(0)} MB gzip) from /usr, zstd, blake3, 1 MiB chunks, diff_id checked`,
+    );
     const gz = await timed('bash', ['-c', `gzip -dc ${layer} > /dev/null`]);
-    const ours = await timed(process.execPath, [join(__dirname, 'convert-nydus-layer.js'), layer, join(dir, 'out.blob'), String(1 << 20), diffId]);
+    const ours = await timed(process.execPath, [
+      join(__dirname, 'convert-nydus-layer.js'),
+      layer,
+      join(dir, 'out.blob'),
+      String(1 << 20),
+      diffId,
+    ]);
     // The gateway's real path: the blob streamed up to a registry while it is written.
     mkdirSync(join(dir, 'registry'));
     const registry = new RegistryProcess(join(dir, 'registry'), { kind: 'none' });
     await registry.start();
-    const uploaded = await timed(process.execPath, [join(__dirname, 'convert-nydus-layer.js'), layer, registry.host, String(1 << 20), diffId]).finally(() => registry.stop());
+    const uploaded = await timed(process.execPath, [
+      join(__dirname, 'convert-nydus-layer.js'),
+      layer,
+      registry.host,
+      String(1 << 20),
+      diffId,
+    ]).finally(() => registry.stop());
     const r = JSON.parse(ours.stdout) as { size: number; chunks: number; bootstrapBytes: number };
     const mbps = (s: number) => (uncompressed / 1e6 / s).toFixed(1);
     const row = (name: string, t: { seconds: number; cpuSeconds: number; maxRssMiB: number }) =>
-      console.log(`  ${name.padEnd(16)} ${t.seconds.toFixed(2).padStart(7)} s  ${mbps(t.seconds).padStart(7)} MB/s  cpu ${t.cpuSeconds.toFixed(2).padStart(7)} s  peak RSS ${t.maxRssMiB.toFixed(0).padStart(5)} MiB`);
+      console.log(
+        `  ${name.padEnd(16)} ${t.seconds.toFixed(2).padStart(7)} s  ${mbps(t.seconds).padStart(7)} MB/s  cpu ${t.cpuSeconds.toFixed(2).padStart(7)} s  peak RSS ${t.maxRssMiB.toFixed(0).padStart(5)} MiB`,
+      );
     row('gunzip', gz);
     row('accel-gateway', ours);
     row('  → registry', uploaded);
-    console.log(`  ratio to gunzip: ${(gz.seconds / ours.seconds).toFixed(2)}× (to a file), ${(gz.seconds / uploaded.seconds).toFixed(2)}× (streamed to docker-registry)`);
-    console.log(`     blob ${(r.size / 1e6).toFixed(0)} MB, ${r.chunks} chunks, bootstrap ${(r.bootstrapBytes / 1e6).toFixed(1)} MB`);
+    console.log(
+      `  ratio to gunzip: ${(gz.seconds / ours.seconds).toFixed(2)}× (to a file), ${(gz.seconds / uploaded.seconds).toFixed(2)}× (streamed to docker-registry)`,
+    );
+    console.log(
+      `     blob ${(r.size / 1e6).toFixed(0)} MB, ${r.chunks} chunks, bootstrap ${(r.bootstrapBytes / 1e6).toFixed(1)} MB`,
+    );
   } finally {
     execFileSync('rm', ['-rf', dir]);
   }

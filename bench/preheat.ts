@@ -14,7 +14,8 @@ const LAYERS = Number(process.env.BENCH_LAYERS ?? 3);
 const LAYER_BYTES = Number(process.env.BENCH_LAYER_BYTES ?? 1024 * 1024);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 6);
 
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
 async function main(): Promise<void> {
   const w = await PreheatWorld.start({ logLevel: 'error' });
@@ -40,7 +41,13 @@ async function main(): Promise<void> {
           w.seeds.map((s) =>
             clients.downloadTask(
               { hostname: s.hostname, ip: s.ip, port: s.port },
-              { url: `http://${w.registries.open.host}/v2/${repo}/blobs/${d}`, type: 'STANDARD', priority: 'LEVEL0', filtered_query_params: DEFAULT_FILTERED_QUERY_PARAMS, request_header: {} },
+              {
+                url: `http://${w.registries.open.host}/v2/${repo}/blobs/${d}`,
+                type: 'STANDARD',
+                priority: 'LEVEL0',
+                filtered_query_params: DEFAULT_FILTERED_QUERY_PARAMS,
+                request_header: {},
+              },
               { deadlineMs: 60_000, connectMs: 10_000, idleMs: 60_000 },
             ),
           ),
@@ -70,11 +77,21 @@ async function main(): Promise<void> {
 
     const blobs = IMAGES * (LAYERS + 1) * w.seeds.length;
     const mb = (IMAGES * LAYERS * LAYER_BYTES * w.seeds.length) / 1e6;
-    console.log(`preheat bench: ${IMAGES} images × ${LAYERS} layers × ${(LAYER_BYTES / 1048576).toFixed(1)} MiB into ${w.seeds.length} seed peers, ${CONCURRENCY} at a time`);
-    console.log(`  direct DownloadTask : total ${directTotal} ms, ${(blobs / (directTotal / 1000)).toFixed(1)} blob-downloads/s, ${(mb / (directTotal / 1000)).toFixed(1)} MB/s, per image p50 ${pct(directLatency, 50)} ms p95 ${pct(directLatency, 95)} ms`);
-    console.log(`  through the gateway : total ${gatewayTotal} ms, ${(blobs / (gatewayTotal / 1000)).toFixed(1)} blob-downloads/s, ${(mb / (gatewayTotal / 1000)).toFixed(1)} MB/s, per image p50 ${pct(gatewayLatency, 50)} ms p95 ${pct(gatewayLatency, 95)} ms`);
-    console.log(`  ratio gateway/direct: total ${(gatewayTotal / directTotal).toFixed(2)}×, p50 ${(pct(gatewayLatency, 50) / pct(directLatency, 50)).toFixed(2)}×`);
-    console.log(`  peak RSS of this process (gateway + registry clients + seed peers): ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+    console.log(
+      `preheat bench: ${IMAGES} images × ${LAYERS} layers × ${(LAYER_BYTES / 1048576).toFixed(1)} MiB into ${w.seeds.length} seed peers, ${CONCURRENCY} at a time`,
+    );
+    console.log(
+      `  direct DownloadTask : total ${directTotal} ms, ${(blobs / (directTotal / 1000)).toFixed(1)} blob-downloads/s, ${(mb / (directTotal / 1000)).toFixed(1)} MB/s, per image p50 ${pct(directLatency, 50)} ms p95 ${pct(directLatency, 95)} ms`,
+    );
+    console.log(
+      `  through the gateway : total ${gatewayTotal} ms, ${(blobs / (gatewayTotal / 1000)).toFixed(1)} blob-downloads/s, ${(mb / (gatewayTotal / 1000)).toFixed(1)} MB/s, per image p50 ${pct(gatewayLatency, 50)} ms p95 ${pct(gatewayLatency, 95)} ms`,
+    );
+    console.log(
+      `  ratio gateway/direct: total ${(gatewayTotal / directTotal).toFixed(2)}×, p50 ${(pct(gatewayLatency, 50) / pct(directLatency, 50)).toFixed(2)}×`,
+    );
+    console.log(
+      `  peak RSS of this process (gateway + registry clients + seed peers): ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
+    );
   } finally {
     await w.stop();
   }

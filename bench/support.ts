@@ -40,7 +40,9 @@ export interface Timed {
 
 /** Runs a command under GNU time: wall seconds, CPU seconds and peak RSS of that process. */
 export async function timed(cmd: string, args: string[]): Promise<Timed> {
-  const { stdout, stderr } = await run('/usr/bin/time', ['-f', 'TIME %e %U %S %M', cmd, ...args], { maxBuffer: 64 << 20 });
+  const { stdout, stderr } = await run('/usr/bin/time', ['-f', 'TIME %e %U %S %M', cmd, ...args], {
+    maxBuffer: 64 << 20,
+  });
   const m = /TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(stderr)!;
   return { seconds: Number(m[1]), cpuSeconds: Number(m[2]) + Number(m[3]), maxRssMiB: Number(m[4]) / 1024, stdout };
 }

@@ -5,4 +5,10 @@ import { Security1764300000000 } from './1764300000000-Security';
 import { LiveJobKey1764400000000 } from './1764400000000-LiveJobKey';
 
 /** Every migration, oldest first. */
-export const MIGRATIONS = [Init1764000000000, Conversions1764100000000, Console1764200000000, Security1764300000000, LiveJobKey1764400000000];
+export const MIGRATIONS = [
+  Init1764000000000,
+  Conversions1764100000000,
+  Console1764200000000,
+  Security1764300000000,
+  LiveJobKey1764400000000,
+];

@@ -7,6 +7,12 @@ cd "$(dirname "$0")/.."
 
 ensure_test_services
 
+# The whole suite (what CI runs) first checks formatting and lint, with zero warnings allowed.
+if [ "$#" -eq 0 ]; then
+  log "checking format and lint"
+  npm run --silent format:check
+  npm run --silent lint
+fi
 log "building"
 npm run --silent build
 

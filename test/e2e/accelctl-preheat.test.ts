@@ -14,7 +14,9 @@ describe('accelctl: login, preheat --watch, jobs (non-TTY)', () => {
   let w: PreheatWorld;
   const config = join(mkdtempSync(join(tmpdir(), 'accelctl-')), 'config.yaml');
   const run = (...args: string[]) =>
-    promisify(execFile)(process.execPath, [CLI, ...args], { env: { ...process.env, ACCELCTL_CONFIG: config, ACCEL_TOKEN: '', ACCEL_USER: '', ACCEL_SERVER: '' } });
+    promisify(execFile)(process.execPath, [CLI, ...args], {
+      env: { ...process.env, ACCELCTL_CONFIG: config, ACCEL_TOKEN: '', ACCEL_USER: '', ACCEL_SERVER: '' },
+    });
 
   before(async () => {
     w = await PreheatWorld.start();
@@ -37,7 +39,12 @@ describe('accelctl: login, preheat --watch, jobs (non-TTY)', () => {
     const total = w.images.multi.images[0].pulled.length * 2;
     assert.match(out.stderr, new RegExp(`job \\d+ SUCCESS: ${total}/${total} downloads, 0 failed`));
     assert.match(out.stdout, /^ID\s+STATE\s+SCOPE\s+URL\s+DONE\s+FAILED/m);
-    assert.match(out.stdout, new RegExp(`SUCCESS\\s+all_seed_peers\\s+http://${w.registries.open.host.replace(/\./g, '\\.')}/v2/library/multi/manifests/v1\\s+${total}\\s+0`));
+    assert.match(
+      out.stdout,
+      new RegExp(
+        `SUCCESS\\s+all_seed_peers\\s+http://${w.registries.open.host.replace(/\./g, '\\.')}/v2/library/multi/manifests/v1\\s+${total}\\s+0`,
+      ),
+    );
     const id = /^(\d+)\s+SUCCESS/m.exec(out.stdout)![1];
     const detail = await run('job', 'get', id);
     assert.match(detail.stdout, new RegExp(`^${id}\\s+SUCCESS\\s`, 'm'), 'the job row');
@@ -51,12 +58,23 @@ describe('accelctl: login, preheat --watch, jobs (non-TTY)', () => {
     const port = down.port;
     await down.stop();
     try {
-      await assert.rejects(run('preheat', 'create', `${w.registries.open.host}/library/app:v1`, '--plain-http', '--scope', 'all_seed_peers', '--watch'), (e: { code: number; stderr: string; stdout: string }) => {
-        assert.equal(e.code, 1);
-        assert.match(e.stderr, /failed: seed-2 \(127\.0\.0\.1\) .* is unreachable/);
-        assert.match(e.stdout, /FAILURE/);
-        return true;
-      });
+      await assert.rejects(
+        run(
+          'preheat',
+          'create',
+          `${w.registries.open.host}/library/app:v1`,
+          '--plain-http',
+          '--scope',
+          'all_seed_peers',
+          '--watch',
+        ),
+        (e: { code: number; stderr: string; stdout: string }) => {
+          assert.equal(e.code, 1);
+          assert.match(e.stderr, /failed: seed-2 \(127\.0\.0\.1\) .* is unreachable/);
+          assert.match(e.stdout, /FAILURE/);
+          return true;
+        },
+      );
     } finally {
       await down.start(port);
     }

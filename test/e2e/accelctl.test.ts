@@ -16,7 +16,9 @@ describe('accelctl against a running gateway', () => {
   after(async () => g?.stop());
 
   const accelctl = (...args: string[]) =>
-    run(process.execPath, [CLI, '--server', g.url, ...args], { env: { ...process.env, ACCEL_USER: 'root', ACCEL_PASSWORD: 'root-password-for-tests' } });
+    run(process.execPath, [CLI, '--server', g.url, ...args], {
+      env: { ...process.env, ACCEL_USER: 'root', ACCEL_PASSWORD: 'root-password-for-tests' },
+    });
 
   it('creates a token that works, lists it without its value, and revokes it', async () => {
     const created = await accelctl('-o', 'json', 'token', 'create', '--name', 'harbor', '--scopes', 'job');
@@ -32,7 +34,10 @@ describe('accelctl against a running gateway', () => {
     assert.ok(!listed.stdout.includes(t.token));
 
     await accelctl('token', 'revoke', String(t.id));
-    assert.equal((await g.http('GET', '/oapi/v1/jobs', { headers: { authorization: `Bearer ${t.token}` } })).status, 401);
+    assert.equal(
+      (await g.http('GET', '/oapi/v1/jobs', { headers: { authorization: `Bearer ${t.token}` } })).status,
+      401,
+    );
   });
 
   it('registers a cluster and a seed peer', async () => {
@@ -42,11 +47,14 @@ describe('accelctl against a running gateway', () => {
     assert.match((await accelctl('seedpeer', 'list')).stdout, /seed-a\s+127\.0\.0\.9\s+4000\s+inactive\s+7/);
   });
 
-  it('exits non-zero with the server\'s reason', async () => {
+  it("exits non-zero with the server's reason", async () => {
     await assert.rejects(
       run(process.execPath, [CLI, '--server', g.url, '-u', 'root', '-p', 'wrong', 'token', 'list']),
       (e: { code: number; stderr: string }) => e.code === 1 && /accelctl: 401: Unauthorized/.test(e.stderr),
     );
-    await assert.rejects(accelctl('seedpeer', 'add', 'x', '10.0.0.1', '4000', '--cluster', '99'), (e: { stderr: string }) => /404: scheduler cluster 99 not found/.test(e.stderr));
+    await assert.rejects(
+      accelctl('seedpeer', 'add', 'x', '10.0.0.1', '4000', '--cluster', '99'),
+      (e: { stderr: string }) => /404: scheduler cluster 99 not found/.test(e.stderr),
+    );
   });
 });

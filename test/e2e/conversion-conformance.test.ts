@@ -16,7 +16,9 @@ describe('eStargz conformance with containerd and ctr-remote', () => {
 
   before(async () => {
     // docker2oci off: a Docker source keeps Docker types, and containerd must still take its eStargz layers.
-    w = await ConversionWorld.start({ converter: { driver: { config: { chunk_size: String(4 << 20), docker2oci: 'false' } } } });
+    w = await ConversionWorld.start({
+      converter: { driver: { config: { chunk_size: String(4 << 20), docker2oci: 'false' } } },
+    });
     ctd = new PrivateContainerd();
     await ctd.start();
     token = await w.gateway.token(['conversion']);
@@ -30,16 +32,29 @@ describe('eStargz conformance with containerd and ctr-remote', () => {
     const img = await richImage(4 << 20, docker);
     await w.push(repo, 'v1', img);
     await w.webhook(w.defaultPayload(repo, 'v1', img.digest));
-    const task = await eventually(async () => {
-      const t = (await w.gateway.http<{ source: string; status: string; reason: string }[]>('GET', '/api/v1/conversions', { headers: { authorization: `Bearer ${token}` }, base: w.gateway.conversionUrl })).json.find((x) => x.source.endsWith(`${repo}:v1`));
-      return t && t.status !== 'PROCESSING' ? t : undefined;
-    }, 120_000, 'conversion');
+    const task = await eventually(
+      async () => {
+        const t = (
+          await w.gateway.http<{ source: string; status: string; reason: string }[]>('GET', '/api/v1/conversions', {
+            headers: { authorization: `Bearer ${token}` },
+            base: w.gateway.conversionUrl,
+          })
+        ).json.find((x) => x.source.endsWith(`${repo}:v1`));
+        return t && t.status !== 'PROCESSING' ? t : undefined;
+      },
+      120_000,
+      'conversion',
+    );
     assert.equal(task.status, 'COMPLETED', task.reason);
     return img;
   }
 
   /** The manifest digest containerd holds for an image reference. */
-  const digestOf = async (ref: string) => (await ctd.ctr('image', 'ls')).stdout.split('\n').find((l) => l.startsWith(`${ref} `))!.split(/\s+/)[2];
+  const digestOf = async (ref: string) =>
+    (await ctd.ctr('image', 'ls')).stdout
+      .split('\n')
+      .find((l) => l.startsWith(`${ref} `))!
+      .split(/\s+/)[2];
 
   const comparable = ({ offset: _o, innerOffset: _i, ...e }: TocEntry) => e;
 
@@ -68,27 +83,55 @@ describe('eStargz conformance with containerd and ctr-remote', () => {
       const img = await richImage(4 << 20);
       await w.push('library/prio', 'v1', img);
       const payload = w.defaultPayload('library/prio', 'v1', img.digest);
-      assert.equal((await g.http('POST', '/api/v1/conversions', { body: payload, headers: { authorization: 'Bearer x' }, base: g.conversionUrl })).status, 200);
+      assert.equal(
+        (
+          await g.http('POST', '/api/v1/conversions', {
+            body: payload,
+            headers: { authorization: 'Bearer x' },
+            base: g.conversionUrl,
+          })
+        ).status,
+        200,
+      );
       const t = await g.token(['conversion']);
-      await eventually(async () => {
-        const task = (await g.http<{ status: string }[]>('GET', '/api/v1/conversions', { headers: { authorization: `Bearer ${t}` }, base: g.conversionUrl })).json[0];
-        return task?.status === 'COMPLETED' ? task : undefined;
-      }, 120_000, 'prioritized conversion');
+      await eventually(
+        async () => {
+          const task = (
+            await g.http<{ status: string }[]>('GET', '/api/v1/conversions', {
+              headers: { authorization: `Bearer ${t}` },
+              base: g.conversionUrl,
+            })
+          ).json[0];
+          return task?.status === 'COMPLETED' ? task : undefined;
+        },
+        120_000,
+        'prioritized conversion',
+      );
       const src = `${w.registry.host}/library/prio:v1`;
       const ours = `${src}-prio`;
       await ctd.ctr('image', 'pull', '--plain-http', '--snapshotter', 'native', src);
       await ctd.ctr('image', 'pull', '--plain-http', '--snapshotter', 'native', ours);
       const record = join(ctd.dir, 'record.json');
-      writeFileSync(record, prefetch.map((path) => JSON.stringify({ path, manifestDigest: img.digest, layerIndex: 0 })).join('\n') + '\n');
+      writeFileSync(
+        record,
+        prefetch.map((path) => JSON.stringify({ path, manifestDigest: img.digest, layerIndex: 0 })).join('\n') + '\n',
+      );
       const theirs = `${src}-ctr-remote-prio`;
       await ctd.ctrRemote('image', 'convert', '--estargz', '--oci', '--estargz-record-in', record, src, theirs);
       // Every unpacked copy of etc/subsecond (source and ours) keeps its sub-second mtime.
       const { execFileSync } = await import('node:child_process');
-      const copies = execFileSync('find', [join(ctd.dir, 'root'), '-path', '*/snapshots/*/etc/subsecond']).toString().trim().split('\n').filter(Boolean);
+      const copies = execFileSync('find', [join(ctd.dir, 'root'), '-path', '*/snapshots/*/etc/subsecond'])
+        .toString()
+        .trim()
+        .split('\n')
+        .filter(Boolean);
       assert.ok(copies.length >= 2, `unpacked copies: ${copies.length}`);
       for (const c of copies) assert.equal(statSync(c, { bigint: true }).mtimeNs, 1_700_000_000_750_000_000n, c);
       const [ourTocs, theirTocs] = [await tocsOf(await digestOf(ours)), await tocsOf(await digestOf(theirs))];
-      assert.equal(ourTocs[0].filter((e) => e.type !== 'chunk').findIndex((e) => e.name === '.prefetch.landmark'), 6);
+      assert.equal(
+        ourTocs[0].filter((e) => e.type !== 'chunk').findIndex((e) => e.name === '.prefetch.landmark'),
+        6,
+      );
       assert.deepEqual(ourTocs[0].map(comparable), theirTocs[0].map(comparable));
     } finally {
       await g.stop();
@@ -104,7 +147,10 @@ describe('eStargz conformance with containerd and ctr-remote', () => {
       // Pull with unpacking: containerd checks every layer against the config's diff_ids.
       const pulled = await ctd.ctr('image', 'pull', '--plain-http', '--snapshotter', 'native', ours);
       assert.match(pulled.stdout, /unpacking linux\/amd64 sha256:/);
-      const converted = JSON.parse((await ctd.ctr('content', 'get', await digestOf(ours))).stdout) as { mediaType: string; layers: { mediaType: string }[] };
+      const converted = JSON.parse((await ctd.ctr('content', 'get', await digestOf(ours))).stdout) as {
+        mediaType: string;
+        layers: { mediaType: string }[];
+      };
       assert.equal(converted.mediaType, docker ? MT.dockerManifest : MT.ociManifest);
       assert.ok(converted.layers.every((l) => l.mediaType === (docker ? MT.dockerLayer : MT.ociLayer)));
       await ctd.ctr('image', 'pull', '--plain-http', '--snapshotter', 'native', src);
@@ -112,13 +158,21 @@ describe('eStargz conformance with containerd and ctr-remote', () => {
       await ctd.ctrRemote('image', 'convert', '--estargz', '--oci', src, theirs);
       // Every unpacked copy of etc/subsecond (source and ours) keeps its sub-second mtime.
       const { execFileSync } = await import('node:child_process');
-      const copies = execFileSync('find', [join(ctd.dir, 'root'), '-path', '*/snapshots/*/etc/subsecond']).toString().trim().split('\n').filter(Boolean);
+      const copies = execFileSync('find', [join(ctd.dir, 'root'), '-path', '*/snapshots/*/etc/subsecond'])
+        .toString()
+        .trim()
+        .split('\n')
+        .filter(Boolean);
       assert.ok(copies.length >= 2, `unpacked copies: ${copies.length}`);
       for (const c of copies) assert.equal(statSync(c, { bigint: true }).mtimeNs, 1_700_000_000_750_000_000n, c);
       const [ourTocs, theirTocs] = [await tocsOf(await digestOf(ours)), await tocsOf(await digestOf(theirs))];
       assert.equal(ourTocs.length, 2);
       for (let i = 0; i < ourTocs.length; i++) {
-        assert.deepEqual(ourTocs[i].map(comparable), theirTocs[i].map(comparable), `layer ${i}: same names, types, sizes, modes, owners, xattrs and digests`);
+        assert.deepEqual(
+          ourTocs[i].map(comparable),
+          theirTocs[i].map(comparable),
+          `layer ${i}: same names, types, sizes, modes, owners, xattrs and digests`,
+        );
       }
     });
   }

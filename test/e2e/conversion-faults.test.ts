@@ -25,14 +25,27 @@ describe('conversions stay true when pushes race and layers fail', () => {
   });
   after(async () => w?.stop());
 
-  const list = async () => (await w.gateway.http<Task[]>('GET', '/api/v1/conversions', { headers: { authorization: `Bearer ${token}` }, base: w.gateway.conversionUrl })).json;
+  const list = async () =>
+    (
+      await w.gateway.http<Task[]>('GET', '/api/v1/conversions', {
+        headers: { authorization: `Bearer ${token}` },
+        base: w.gateway.conversionUrl,
+      })
+    ).json;
   const tasksOf = (repo: string, count: number) =>
-    eventually(async () => {
-      const t = (await list()).filter((x) => x.source === `${w.registry.host}/${repo}:v1`);
-      return t.length === count && t.every((x) => x.status !== 'PROCESSING') ? t : undefined;
-    }, 120_000, `${count} conversion(s) of ${repo}`);
+    eventually(
+      async () => {
+        const t = (await list()).filter((x) => x.source === `${w.registry.host}/${repo}:v1`);
+        return t.length === count && t.every((x) => x.status !== 'PROCESSING') ? t : undefined;
+      },
+      120_000,
+      `${count} conversion(s) of ${repo}`,
+    );
   const targetDigest = async (repo: string) => {
-    const res = await fetch(`http://${w.registry.host}/v2/${repo}/manifests/v1-esgz`, { method: 'HEAD', headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    const res = await fetch(`http://${w.registry.host}/v2/${repo}/manifests/v1-esgz`, {
+      method: 'HEAD',
+      headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+    });
     return res.status === 200 ? res.headers.get('docker-content-digest') : `HTTP ${res.status}`;
   };
   /** Blob digests linked into a repository (what a push committed there). */

@@ -31,17 +31,34 @@ describe('conversion webhook (acceld-compatible, :2077)', () => {
   });
   after(async () => w?.stop());
 
-  const list = async () => (await w.gateway.http<Task[]>('GET', '/api/v1/conversions', { headers: { authorization: `Bearer ${token}` }, base: w.gateway.conversionUrl })).json;
+  const list = async () =>
+    (
+      await w.gateway.http<Task[]>('GET', '/api/v1/conversions', {
+        headers: { authorization: `Bearer ${token}` },
+        base: w.gateway.conversionUrl,
+      })
+    ).json;
   const waitTask = (source: string, since = 0) =>
-    eventually(async () => {
-      const t = (await list()).filter((x) => x.source === source && Date.parse(x.created) >= since);
-      return t.length && t.every((x) => x.status !== 'PROCESSING') ? t : undefined;
-    }, 60_000, `conversion of ${source}`);
+    eventually(
+      async () => {
+        const t = (await list()).filter((x) => x.source === source && Date.parse(x.created) >= since);
+        return t.length && t.every((x) => x.status !== 'PROCESSING') ? t : undefined;
+      },
+      60_000,
+      `conversion of ${source}`,
+    );
   const manifest = async (repo: string, ref: string) => {
-    const res = await fetch(`http://${w.registry.host}/v2/${repo}/manifests/${ref}`, { headers: { accept: 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' } });
+    const res = await fetch(`http://${w.registry.host}/v2/${repo}/manifests/${ref}`, {
+      headers: {
+        accept:
+          'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json',
+      },
+    });
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- manifests are read field by field in the assertions
     return { status: res.status, json: res.status === 200 ? ((await res.json()) as Record<string, any>) : undefined };
   };
-  const blob = async (repo: string, digest: string) => Buffer.from(await (await fetch(`http://${w.registry.host}/v2/${repo}/blobs/${digest}`)).arrayBuffer());
+  const blob = async (repo: string, digest: string) =>
+    Buffer.from(await (await fetch(`http://${w.registry.host}/v2/${repo}/blobs/${digest}`)).arrayBuffer());
 
   it('converts a pushed image to <tag>-esgz with OCI types, TOC annotations and new diff_ids, then preheats it', async () => {
     const img = await richImage(64 * 1024);
@@ -54,7 +71,10 @@ describe('conversion webhook (acceld-compatible, :2077)', () => {
     const [task] = await waitTask(`${w.registry.host}/library/rich:v1`);
     assert.equal(task.status, 'COMPLETED', task.reason);
     assert.equal(task.target, `${w.registry.host}/library/rich:v1-esgz`);
-    assert.equal(task.source_size, img.blobs.reduce((n, b) => n + b.size, 0));
+    assert.equal(
+      task.source_size,
+      img.blobs.reduce((n, b) => n + b.size, 0),
+    );
     assert.ok(task.target_size > 0);
     assert.match(task.id, /^[0-9a-f-]{36}$/);
     assert.notEqual(task.finished, '0001-01-01T00:00:00Z');
@@ -65,7 +85,9 @@ describe('conversion webhook (acceld-compatible, :2077)', () => {
     const config = JSON.parse((await blob('library/rich', m.config.digest)).toString());
     assert.equal(config.rootfs.diff_ids.length, 2);
     assert.equal(config.history.at(-1).empty_layer, true);
-    for (const [i, layer] of (m.layers as { mediaType: string; digest: string; annotations: Record<string, string> }[]).entries()) {
+    for (const [i, layer] of (
+      m.layers as { mediaType: string; digest: string; annotations: Record<string, string> }[]
+    ).entries()) {
       assert.equal(layer.mediaType, 'application/vnd.oci.image.layer.v1.tar+gzip');
       const data = await blob('library/rich', layer.digest);
       assert.equal(sha256(data), layer.digest);
@@ -76,11 +98,18 @@ describe('conversion webhook (acceld-compatible, :2077)', () => {
       assert.equal(layer.annotations['containerd.io/snapshot/stargz/toc.digest'], opened.tocDigest);
     }
     // Chained preheat: the converted blobs are in every seed peer.
-    await w.expectPreheated(task.preheat_job_id, token, (m.layers as { digest: string }[]).map((l) => l.digest));
+    await w.expectPreheated(
+      task.preheat_job_id,
+      token,
+      (m.layers as { digest: string }[]).map((l) => l.digest),
+    );
   });
 
   it('converts a multi-arch Docker list from a CloudEvents payload into an OCI index (docker2oci on for eStargz), reusing layers converted before', async () => {
-    const idx = index([await image({ arch: 'amd64', docker: true }), await image({ arch: 'arm64', docker: true })], true);
+    const idx = index(
+      [await image({ arch: 'amd64', docker: true }), await image({ arch: 'arm64', docker: true })],
+      true,
+    );
     await w.push('library/multi', 'v2', idx);
     const r = await w.webhook(w.cloudEventsPayload('library/multi', 'v2', idx.digest), { cloudEvents: true });
     assert.equal(r.status, 200);
@@ -88,12 +117,19 @@ describe('conversion webhook (acceld-compatible, :2077)', () => {
     assert.equal(task.status, 'COMPLETED', task.reason);
     const out = (await manifest('library/multi', 'v2-esgz')).json!;
     assert.equal(out.mediaType, 'application/vnd.oci.image.index.v1+json');
-    assert.deepEqual(out.manifests.map((d: { platform: { architecture: string } }) => d.platform.architecture), ['amd64', 'arm64']);
+    assert.deepEqual(
+      out.manifests.map((d: { platform: { architecture: string } }) => d.platform.architecture),
+      ['amd64', 'arm64'],
+    );
     for (const d of out.manifests as { mediaType: string; digest: string }[]) {
       assert.equal(d.mediaType, 'application/vnd.oci.image.manifest.v1+json');
       const child = (await manifest('library/multi', d.digest)).json!;
       assert.equal(child.config.mediaType, 'application/vnd.oci.image.config.v1+json');
-      assert.ok((child.layers as { mediaType: string }[]).every((l) => l.mediaType === 'application/vnd.oci.image.layer.v1.tar+gzip'));
+      assert.ok(
+        (child.layers as { mediaType: string }[]).every(
+          (l) => l.mediaType === 'application/vnd.oci.image.layer.v1.tar+gzip',
+        ),
+      );
     }
     // The same source under another tag: layers are reused, the output is identical.
     await w.push('library/multi', 'v3', idx);
@@ -108,7 +144,8 @@ describe('conversion webhook (acceld-compatible, :2077)', () => {
     const [copy] = await waitTask(`${w.registry.host}/team/multi-copy:v1`);
     assert.equal(copy.status, 'COMPLETED', copy.reason);
     assert.equal(copy.target_digest, task.target_digest);
-    for (const i of idx.images) for (const l of i.blobs.slice(1)) assert.equal(gets(l.digest), 0, `source layer ${l.digest} not read again`);
+    for (const i of idx.images)
+      for (const l of i.blobs.slice(1)) assert.equal(gets(l.digest), 0, `source layer ${l.digest} not read again`);
   });
 
   it('answers duplicate and retried deliveries with one conversion', async () => {
@@ -139,7 +176,11 @@ describe('conversion webhook (acceld-compatible, :2077)', () => {
 
     // An eStargz image pushed under a plain tag (copied from an earlier conversion).
     const esgz = (await manifest('library/rich', 'v1-esgz')).json!;
-    const put = await fetch(`http://${w.registry.host}/v2/library/rich/manifests/copied`, { method: 'PUT', body: JSON.stringify(esgz), headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' } });
+    const put = await fetch(`http://${w.registry.host}/v2/library/rich/manifests/copied`, {
+      method: 'PUT',
+      body: JSON.stringify(esgz),
+      headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' },
+    });
     assert.equal(put.status, 201);
     await w.webhook(w.defaultPayload('library/rich', 'copied', ''));
     const [copied] = await waitTask(`${w.registry.host}/library/rich:copied`);
@@ -148,7 +189,7 @@ describe('conversion webhook (acceld-compatible, :2077)', () => {
     assert.equal((await manifest('library/rich', 'copied-esgz')).status, 404);
   });
 
-  it('fails closed: no header, a wrong header or an unknown registry is 401 in acceld\'s shape', async () => {
+  it("fails closed: no header, a wrong header or an unknown registry is 401 in acceld's shape", async () => {
     const payload = w.defaultPayload('library/app', 'v1', '');
     for (const auth of [null, 'Bearer wrong', 'bearer webhook-secret-for-tests', 'webhook-secret-for-tests']) {
       const r = await w.webhook(payload, { auth });
@@ -161,17 +202,27 @@ describe('conversion webhook (acceld-compatible, :2077)', () => {
     const list = await w.gateway.http('GET', '/api/v1/conversions', { base: w.gateway.conversionUrl });
     assert.equal(list.status, 401);
     // A gateway token with the conversion scope may submit, as accelctl does.
-    const viaToken = await w.webhook({ type: 'PUSH_ARTIFACT', event_data: { resources: [{ resource_url: `${w.registry.host}/library/rich:v1` }] } }, { auth: `Bearer ${token}` });
+    const viaToken = await w.webhook(
+      { type: 'PUSH_ARTIFACT', event_data: { resources: [{ resource_url: `${w.registry.host}/library/rich:v1` }] } },
+      { auth: `Bearer ${token}` },
+    );
     assert.equal(viaToken.status, 200);
   });
 
   it('rejects malformed payloads with 400 and ignores other event types', async () => {
-    const bad = await w.gateway.http('POST', '/api/v1/conversions', { raw: '{"type":', headers: { authorization: 'Bearer webhook-secret-for-tests', 'content-type': 'application/json' }, base: w.gateway.conversionUrl });
+    const bad = await w.gateway.http('POST', '/api/v1/conversions', {
+      raw: '{"type":',
+      headers: { authorization: 'Bearer webhook-secret-for-tests', 'content-type': 'application/json' },
+      base: w.gateway.conversionUrl,
+    });
     assert.equal(bad.status, 400);
     assert.deepEqual(bad.json, { code: 'ERR_ILLEGAL_PARAMETER', message: 'invalid webhook payload' });
     const noResources = await w.webhook({ type: 'PUSH_ARTIFACT', event_data: {} });
     assert.equal(noResources.status, 400);
-    const badUrl = await w.webhook({ type: 'PUSH_ARTIFACT', event_data: { resources: [{ resource_url: 'no-slash' }] } });
+    const badUrl = await w.webhook({
+      type: 'PUSH_ARTIFACT',
+      event_data: { resources: [{ resource_url: 'no-slash' }] },
+    });
     assert.deepEqual(badUrl.json, { code: 'ERR_ILLEGAL_PARAMETER', message: 'failed to parse resource url' });
     const other = await w.webhook({ type: 'DELETE_ARTIFACT', event_data: { resources: [] } });
     assert.equal(other.status, 200);
@@ -204,21 +255,41 @@ describe('conversion webhook (acceld-compatible, :2077)', () => {
     await w.push('library/cli', 'v1', img);
     const env = { ...process.env, ACCEL_TOKEN: token };
     const addr = `127.0.0.1:${w.gateway.manager.conversionPort}`;
-    const created = await promisify(execFile)(process.execPath, [cli, 'task', '--addr', addr, 'create', '--sync', `${w.registry.host}/library/cli:v1`], { env });
+    const created = await promisify(execFile)(
+      process.execPath,
+      [cli, 'task', '--addr', addr, 'create', '--sync', `${w.registry.host}/library/cli:v1`],
+      { env },
+    );
     assert.match(created.stderr, /Task has been completed\./);
     const listed = await promisify(execFile)(process.execPath, [cli, 'task', '--addr', addr, 'ls'], { env });
     assert.match(listed.stdout, /^ID\s+CREATED\s+STATUS\s+SOURCE\s+REASON/m);
-    assert.match(listed.stdout, new RegExp(`[0-9a-f-]{36}\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\s+COMPLETED\\s+${w.registry.host.replace(/\./g, '\\.')}/library/cli:v1`));
-    await assert.rejects(promisify(execFile)(process.execPath, [cli, 'task', '--addr', addr, 'ls'], { env: { ...process.env, ACCEL_TOKEN: 'acc_wrong' } }), (e: { code: number; stderr: string }) => e.code === 1 && /401: invalid auth config/.test(e.stderr));
+    assert.match(
+      listed.stdout,
+      new RegExp(
+        `[0-9a-f-]{36}\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\s+COMPLETED\\s+${w.registry.host.replace(/\./g, '\\.')}/library/cli:v1`,
+      ),
+    );
+    await assert.rejects(
+      promisify(execFile)(process.execPath, [cli, 'task', '--addr', addr, 'ls'], {
+        env: { ...process.env, ACCEL_TOKEN: 'acc_wrong' },
+      }),
+      (e: { code: number; stderr: string }) => e.code === 1 && /401: invalid auth config/.test(e.stderr),
+    );
   });
 
   it('sync mode waits for the result and reports a failure as 500 ERR_CONVERT_FAILED', async () => {
     const img = await image();
     await w.push('library/sync', 'v1', img);
-    const ok = await w.webhook({ type: 'PUSH_ARTIFACT', event_data: { resources: [{ resource_url: `${w.registry.host}/library/sync:v1` }] } }, { auth: `Bearer ${token}`, query: '?sync=true' });
+    const ok = await w.webhook(
+      { type: 'PUSH_ARTIFACT', event_data: { resources: [{ resource_url: `${w.registry.host}/library/sync:v1` }] } },
+      { auth: `Bearer ${token}`, query: '?sync=true' },
+    );
     assert.equal(ok.status, 200);
     assert.equal((await manifest('library/sync', 'v1-esgz')).status, 200, 'converted before the answer');
-    const missing = await w.webhook({ type: 'PUSH_ARTIFACT', event_data: { resources: [{ resource_url: `${w.registry.host}/library/sync:nope` }] } }, { auth: `Bearer ${token}`, query: '?sync=true' });
+    const missing = await w.webhook(
+      { type: 'PUSH_ARTIFACT', event_data: { resources: [{ resource_url: `${w.registry.host}/library/sync:nope` }] } },
+      { auth: `Bearer ${token}`, query: '?sync=true' },
+    );
     assert.equal(missing.status, 500);
     assert.equal((missing.json as { code: string }).code, 'ERR_CONVERT_FAILED');
     assert.match((missing.json as { message: string }).message, /not found/);

@@ -35,15 +35,23 @@ describe('durability: MySQL is the source of truth, Redis only carries work', ()
 
     // No processor runs in the manager (runWorkers: false): the job waits.
     await new Promise((r) => setTimeout(r, 500));
-    const waiting = await w.gateway.http<{ state: string }>('GET', `/oapi/v1/jobs/${created.json.id}`, { headers: { authorization: ROOT_BASIC } });
+    const waiting = await w.gateway.http<{ state: string }>('GET', `/oapi/v1/jobs/${created.json.id}`, {
+      headers: { authorization: ROOT_BASIC },
+    });
     assert.equal(waiting.json.state, 'PENDING');
 
     worker = await NestFactory.createApplicationContext(WorkerModule.forRoot(w.gateway.config), { logger: ['error'] });
     await worker.init();
-    const done = await eventually(async () => {
-      const r = await w.gateway.http<{ state: string }>('GET', `/oapi/v1/jobs/${created.json.id}`, { headers: { authorization: ROOT_BASIC } });
-      return r.json.state === 'PENDING' ? undefined : r.json;
-    }, 30_000, 'job finished by the standalone worker');
+    const done = await eventually(
+      async () => {
+        const r = await w.gateway.http<{ state: string }>('GET', `/oapi/v1/jobs/${created.json.id}`, {
+          headers: { authorization: ROOT_BASIC },
+        });
+        return r.json.state === 'PENDING' ? undefined : r.json;
+      },
+      30_000,
+      'job finished by the standalone worker',
+    );
     assert.equal(done.state, 'SUCCESS', JSON.stringify(done));
     const fetched = new Set(w.seeds.flatMap((s) => w.fetchedDigests(s)));
     for (const d of w.images.single.pulled) assert.ok(fetched.has(d));
@@ -74,16 +82,27 @@ describe('durability: conversion tasks survive a lost queue', () => {
     await redis.quit();
     const token = await w.gateway.token(['conversion']);
     const status = async () =>
-      (await w.gateway.http<{ status: string; reason: string }[]>('GET', '/api/v1/conversions', { headers: { authorization: `Bearer ${token}` }, base: w.gateway.conversionUrl })).json[0];
+      (
+        await w.gateway.http<{ status: string; reason: string }[]>('GET', '/api/v1/conversions', {
+          headers: { authorization: `Bearer ${token}` },
+          base: w.gateway.conversionUrl,
+        })
+      ).json[0];
     assert.equal((await status()).status, 'PROCESSING');
     worker = await NestFactory.createApplicationContext(WorkerModule.forRoot(w.gateway.config), { logger: ['error'] });
     await worker.init();
-    const done = await eventually(async () => {
-      const t = await status();
-      return t.status === 'PROCESSING' ? undefined : t;
-    }, 30_000, 'resumed conversion');
+    const done = await eventually(
+      async () => {
+        const t = await status();
+        return t.status === 'PROCESSING' ? undefined : t;
+      },
+      30_000,
+      'resumed conversion',
+    );
     assert.equal(done.status, 'COMPLETED', done.reason);
-    const res = await fetch(`http://${w.registry.host}/v2/library/durable/manifests/v1-esgz`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    const res = await fetch(`http://${w.registry.host}/v2/library/durable/manifests/v1-esgz`, {
+      headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+    });
     assert.equal(res.status, 200);
   });
 });
@@ -94,8 +113,15 @@ describe('shutdown with work in flight', () => {
     let stopped = false;
     try {
       for (const s of w.seeds) s.delayMs = 8_000;
-      const created = await w.gateway.http<{ id: number }>('POST', '/oapi/v1/jobs', { body: { type: 'preheat', args: { type: 'image', url: w.url('open', 'library/app') } }, headers: { authorization: ROOT_BASIC } });
-      await eventually(async () => (w.seeds.some((s) => s.inFlight > 0) ? true : undefined), 10_000, 'download started');
+      const created = await w.gateway.http<{ id: number }>('POST', '/oapi/v1/jobs', {
+        body: { type: 'preheat', args: { type: 'image', url: w.url('open', 'library/app') } },
+        headers: { authorization: ROOT_BASIC },
+      });
+      await eventually(
+        async () => (w.seeds.some((s) => s.inFlight > 0) ? true : undefined),
+        10_000,
+        'download started',
+      );
       const started = Date.now();
       await w.gateway.manager.close();
       stopped = true;
@@ -124,15 +150,28 @@ describe('shutdown with work in flight', () => {
 });
 
 describe('SIGTERM drains downloads in flight and hands the rest straight back', () => {
-  const { startManager } = require('../../apps/manager/src/bootstrap') as typeof import('../../apps/manager/src/bootstrap');
+  const { startManager } =
+    require('../../apps/manager/src/bootstrap') as typeof import('../../apps/manager/src/bootstrap');
   const { TestGateway } = require('../support/gateway') as typeof import('../support/gateway');
 
   /** A preheat of every seed peer whose downloads each take `delayMs`, once they are all running. */
   async function preheatOnSlowSeeds(w: PreheatWorld, delayMs: number) {
     for (const s of w.seeds) s.delayMs = delayMs;
-    const args = { type: 'image', url: w.url('open', 'library/app'), scope: 'all_seed_peers', concurrent_task_count: 10 };
-    const created = await w.gateway.http<{ id: number }>('POST', '/oapi/v1/jobs', { body: { type: 'preheat', args }, headers: { authorization: ROOT_BASIC } });
-    await eventually(async () => (w.seeds.every((s) => s.inFlight > 0) ? true : undefined), 10_000, 'downloads started');
+    const args = {
+      type: 'image',
+      url: w.url('open', 'library/app'),
+      scope: 'all_seed_peers',
+      concurrent_task_count: 10,
+    };
+    const created = await w.gateway.http<{ id: number }>('POST', '/oapi/v1/jobs', {
+      body: { type: 'preheat', args },
+      headers: { authorization: ROOT_BASIC },
+    });
+    await eventually(
+      async () => (w.seeds.every((s) => s.inFlight > 0) ? true : undefined),
+      10_000,
+      'downloads started',
+    );
     return created;
   }
 
@@ -149,7 +188,9 @@ describe('SIGTERM drains downloads in flight and hands the rest straight back', 
       // The next gateway finds the job done: nothing is fetched twice.
       restarted = new TestGateway(w.gateway.config);
       restarted.manager = await startManager(w.gateway.config);
-      const job = await restarted.http<{ state: string }>('GET', `/oapi/v1/jobs/${created.json.id}`, { headers: { authorization: ROOT_BASIC } });
+      const job = await restarted.http<{ state: string }>('GET', `/oapi/v1/jobs/${created.json.id}`, {
+        headers: { authorization: ROOT_BASIC },
+      });
       assert.equal(job.json.state, 'SUCCESS');
       for (const s of w.seeds) {
         const fetched = w.fetchedDigests(s);
@@ -161,7 +202,11 @@ describe('SIGTERM drains downloads in flight and hands the rest straight back', 
       if (restarted) {
         w.gateway = restarted;
         await w.stop();
-      } else await w.gateway.manager.close().catch(() => undefined).then(() => w.stop());
+      } else
+        await w.gateway.manager
+          .close()
+          .catch(() => undefined)
+          .then(() => w.stop());
     }
   });
 
@@ -176,12 +221,22 @@ describe('SIGTERM drains downloads in flight and hands the rest straight back', 
       const started = Date.now();
       restarted = new TestGateway(w.gateway.config);
       restarted.manager = await startManager(w.gateway.config);
-      await eventually(async () => (w.seeds.some((s, i) => s.requests.length > before[i]) ? true : undefined), 10_000, 'downloads resumed by the restarted gateway');
+      await eventually(
+        async () => (w.seeds.some((s, i) => s.requests.length > before[i]) ? true : undefined),
+        10_000,
+        'downloads resumed by the restarted gateway',
+      );
       const resumedMs = Date.now() - started;
-      const done = await eventually(async () => {
-        const r = await restarted!.http<{ state: string }>('GET', `/oapi/v1/jobs/${created.json.id}`, { headers: { authorization: ROOT_BASIC } });
-        return r.json.state === 'PENDING' ? undefined : r.json;
-      }, 30_000, 'resumed job finished');
+      const done = await eventually(
+        async () => {
+          const r = await restarted!.http<{ state: string }>('GET', `/oapi/v1/jobs/${created.json.id}`, {
+            headers: { authorization: ROOT_BASIC },
+          });
+          return r.json.state === 'PENDING' ? undefined : r.json;
+        },
+        30_000,
+        'resumed job finished',
+      );
       assert.equal(done.state, 'SUCCESS');
       console.log(`restart: downloads resumed ${resumedMs} ms after the new gateway started`);
     } finally {

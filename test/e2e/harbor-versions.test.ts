@@ -21,7 +21,8 @@ describe('Harbor 2.1–2.11 (Dragonfly v1 dialect, auth NONE) and Kraken', () =>
     digest: 'sha256:unused',
     jwt: w.registries.tokens.mint([{ type: 'repository', name: repository, actions: ['pull'] }]),
   });
-  const v1 = (version: HarborVersion) => new HarborSim(version, { endpoint: w.gateway.url, vendor: 'dragonfly', authMode: 'NONE' });
+  const v1 = (version: HarborVersion) =>
+    new HarborSim(version, { endpoint: w.gateway.url, vendor: 'dragonfly', authMode: 'NONE' });
 
   for (const version of ['2.1', '2.3', '2.8', '2.11'] as HarborVersion[]) {
     it(`Harbor ${version} polls /preheats/:id to SUCCESS and the blobs land on a seed peer`, async () => {
@@ -91,15 +92,30 @@ describe('Harbor 2.1–2.11 (Dragonfly v1 dialect, auth NONE) and Kraken', () =>
     const out = await kraken.preheat(candidate('library/app', 'basic'));
     assert.equal(out.status, 'Success', out.error);
     assert.equal(out.polls, 0);
-    const job = await eventually(async () => {
-      // Listing jobs is never anonymous.
-      const jobs = (await w.gateway.http<{ state: string; args: { url: string }; result: unknown }[]>('GET', '/oapi/v1/jobs?per_page=1', { headers: { authorization: ROOT_BASIC } })).json;
-      return jobs[0]?.args.url.includes(w.registries.basic.host) && jobs[0].state !== 'PENDING' ? jobs[0] : undefined;
-    }, 20_000, 'kraken preheat');
+    const job = await eventually(
+      async () => {
+        // Listing jobs is never anonymous.
+        const jobs = (
+          await w.gateway.http<{ state: string; args: { url: string }; result: unknown }[]>(
+            'GET',
+            '/oapi/v1/jobs?per_page=1',
+            { headers: { authorization: ROOT_BASIC } },
+          )
+        ).json;
+        return jobs[0]?.args.url.includes(w.registries.basic.host) && jobs[0].state !== 'PENDING' ? jobs[0] : undefined;
+      },
+      20_000,
+      'kraken preheat',
+    );
     assert.equal(job.state, 'SUCCESS', JSON.stringify(job.result));
-    const fetches = w.seeds.flatMap((s, i) => s.fetches.slice(before[i])).filter((x) => x.url.includes(w.registries.basic.host) && x.digestOk);
+    const fetches = w.seeds
+      .flatMap((s, i) => s.fetches.slice(before[i]))
+      .filter((x) => x.url.includes(w.registries.basic.host) && x.digestOk);
     assert.equal(fetches.length, w.images.single.pulled.length);
-    assert.ok(fetches.every((f) => f.authorization?.startsWith('Basic ')), 'seed peer read the basic-auth registry with the configured credentials');
+    assert.ok(
+      fetches.every((f) => f.authorization?.startsWith('Basic ')),
+      'seed peer read the basic-auth registry with the configured credentials',
+    );
   });
 });
 
@@ -112,7 +128,8 @@ describe('provider authentication', () => {
   after(async () => w?.stop());
 
   const body = () => ({ type: 'preheat', args: { type: 'image', url: w.url('open', 'library/app') } });
-  const post = (headers: Record<string, string>) => w.gateway.http<{ message?: string; id?: number }>('POST', '/oapi/v1/jobs', { body: body(), headers });
+  const post = (headers: Record<string, string>) =>
+    w.gateway.http<{ message?: string; id?: number }>('POST', '/oapi/v1/jobs', { body: body(), headers });
 
   it('OAUTH: a job-scoped token creates jobs, also as ?access_token=', async () => {
     const token = await w.gateway.token(['job']);
@@ -121,7 +138,12 @@ describe('provider authentication', () => {
   });
 
   it('401 for a missing, unknown or malformed credential; anonymous is off by default', async () => {
-    for (const headers of [{} as Record<string, string>, { authorization: 'Bearer acc_nope' }, { authorization: 'Token abc' }, { authorization: 'Basic !!!' }]) {
+    for (const headers of [
+      {} as Record<string, string>,
+      { authorization: 'Bearer acc_nope' },
+      { authorization: 'Token abc' },
+      { authorization: 'Basic !!!' },
+    ]) {
       const r = await post(headers);
       assert.equal(r.status, 401, JSON.stringify(headers));
       assert.deepEqual(r.json, { message: 'Unauthorized' });
@@ -145,22 +167,50 @@ describe('provider authentication', () => {
     assert.equal((await post(basic('root', 'wrong'))).status, 401);
     assert.equal((await post(basic('username', 'root'))).status, 401);
     // A Harbor 2.13 instance created through the API with one key works every time.
-    const harbor = new HarborSim('2.13', { endpoint: w.gateway.url, vendor: 'dragonfly', authMode: 'BASIC', authInfo: { root: 'root-password-for-tests' } });
-    const out = await harbor.preheat({ externalUrl: `http://${w.registries.open.host}`, repository: 'library/app', tag: 'v1', digest: '', jwt: 'unused' });
+    const harbor = new HarborSim('2.13', {
+      endpoint: w.gateway.url,
+      vendor: 'dragonfly',
+      authMode: 'BASIC',
+      authInfo: { root: 'root-password-for-tests' },
+    });
+    const out = await harbor.preheat({
+      externalUrl: `http://${w.registries.open.host}`,
+      repository: 'library/app',
+      tag: 'v1',
+      digest: '',
+      jwt: 'unused',
+    });
     assert.equal(out.status, 'Success', out.error);
   });
 
   it('CUSTOM: the configured header and value, compared exactly', async () => {
     assert.equal((await post({ 'X-Preheat-Key': 'custom-secret' })).status, 200);
     assert.equal((await post({ 'X-Preheat-Key': 'custom-secreT' })).status, 401);
-    const harbor = new HarborSim('2.15', { endpoint: w.gateway.url, vendor: 'dragonfly', authMode: 'CUSTOM', authInfo: { 'X-Preheat-Key': 'custom-secret' } });
-    const out = await harbor.preheat({ externalUrl: `http://${w.registries.open.host}`, repository: 'library/app', tag: 'v1', digest: '', jwt: 'unused' });
+    const harbor = new HarborSim('2.15', {
+      endpoint: w.gateway.url,
+      vendor: 'dragonfly',
+      authMode: 'CUSTOM',
+      authInfo: { 'X-Preheat-Key': 'custom-secret' },
+    });
+    const out = await harbor.preheat({
+      externalUrl: `http://${w.registries.open.host}`,
+      repository: 'library/app',
+      tag: 'v1',
+      digest: '',
+      jwt: 'unused',
+    });
     assert.equal(out.status, 'Success', out.error);
   });
 
   it('v1 and Kraken routes refuse anonymous callers unless auth.allowAnonymous is on', async () => {
     const v1 = new HarborSim('2.8', { endpoint: w.gateway.url, vendor: 'dragonfly', authMode: 'NONE' });
-    const out = await v1.preheat({ externalUrl: `http://${w.registries.open.host}`, repository: 'library/app', tag: 'v1', digest: '', jwt: 'x' });
+    const out = await v1.preheat({
+      externalUrl: `http://${w.registries.open.host}`,
+      repository: 'library/app',
+      tag: 'v1',
+      digest: '',
+      jwt: 'x',
+    });
     assert.equal(out.status, 'Error');
     assert.match(out.error ?? '', /POST .*\/preheats" error: 401/);
     assert.equal((await w.gateway.http('POST', '/registry/notifications', { body: { Events: [] } })).status, 401);

@@ -21,13 +21,29 @@ describe('database migrations', () => {
     await ds.initialize();
     const tables = (await ds.query('SHOW TABLES')) as Record<string, string>[];
     await ds.destroy();
-    assert.deepEqual(tables.map((t) => Object.values(t)[0]).sort(), ['audit', 'conversion_task', 'converted_layer', 'job', 'migrations', 'personal_access_token', 'registry', 'revoked_session', 'scheduler', 'scheduler_cluster', 'seed_peer', 'user']);
+    assert.deepEqual(tables.map((t) => Object.values(t)[0]).sort(), [
+      'audit',
+      'conversion_task',
+      'converted_layer',
+      'job',
+      'migrations',
+      'personal_access_token',
+      'registry',
+      'revoked_session',
+      'scheduler',
+      'scheduler_cluster',
+      'seed_peer',
+      'user',
+    ]);
   });
 
   it('`npm run migration:run` uses the service configuration and reports an up-to-date database', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'accel-mig-')), 'config.yaml');
     const db = config.database;
-    writeFileSync(file, `auth:\n  encryptionKey: "${'k'.repeat(44)}"\ndatabase:\n  host: ${db.host}\n  port: ${db.port}\n  username: ${db.username}\n  password: "${db.password}"\n  database: ${db.database}\n`);
+    writeFileSync(
+      file,
+      `auth:\n  encryptionKey: "${'k'.repeat(44)}"\ndatabase:\n  host: ${db.host}\n  port: ${db.port}\n  username: ${db.username}\n  password: "${db.password}"\n  database: ${db.database}\n`,
+    );
     const script = join(__dirname, '..', '..', 'libs', 'db', 'src', 'migrate.js');
     const out = await promisify(execFile)(process.execPath, [script], { env: { ...process.env, ACCEL_CONFIG: file } });
     assert.equal(out.stdout.trim(), 'database is up to date');

@@ -31,7 +31,10 @@ describe('Redis outage: creates answer at once, retries join, every job finishes
 
   before(async () => {
     await redis.start();
-    w = await PreheatWorld.start({ redis: { port: redis.port }, preheat: { reconcileGraceSeconds: 0, reconcileIntervalSeconds: 1 } });
+    w = await PreheatWorld.start({
+      redis: { port: redis.port },
+      preheat: { reconcileGraceSeconds: 0, reconcileIntervalSeconds: 1 },
+    });
   });
   after(async () => {
     await redis.start().catch(() => undefined);
@@ -40,19 +43,33 @@ describe('Redis outage: creates answer at once, retries join, every job finishes
   });
 
   it('creates during the outage (40; ACCEL_OUTAGE_CREATES): each answered within seconds, retried creates get the same job, all SUCCESS once Redis is back', async () => {
-    const body = (i: number) => ({ type: 'preheat', args: { type: 'image', url: w.url('open', 'library/app'), tag: `outage-${i}` } });
+    const body = (i: number) => ({
+      type: 'preheat',
+      args: { type: 'image', url: w.url('open', 'library/app'), tag: `outage-${i}` },
+    });
     const warm = await call(w.gateway.url, 'POST', '/oapi/v1/jobs', body(-1));
     assert.equal(warm.status, 200);
 
     await redis.stop();
     const N = Number(process.env.ACCEL_OUTAGE_CREATES ?? 40);
-    const first = await Promise.all(Array.from({ length: N }, (_, i) => call(w.gateway.url, 'POST', '/oapi/v1/jobs', body(i))));
+    const first = await Promise.all(
+      Array.from({ length: N }, (_, i) => call(w.gateway.url, 'POST', '/oapi/v1/jobs', body(i))),
+    );
     const worst = Math.max(...first.map((a) => a.ms));
-    assert.ok(first.every((a) => a.status === 200 && a.json.state === 'PENDING'), JSON.stringify(first.map((a) => a.status)));
+    assert.ok(
+      first.every((a) => a.status === 200 && a.json.state === 'PENDING'),
+      JSON.stringify(first.map((a) => a.status)),
+    );
     assert.ok(worst < 5_000, `slowest create took ${worst} ms with Redis down`);
     // The client's retries (as if the first answers were lost) start nothing new.
-    const retried = await Promise.all(Array.from({ length: N }, (_, i) => call(w.gateway.url, 'POST', '/oapi/v1/jobs', body(i))));
-    assert.deepEqual(retried.map((a) => a.json.id), first.map((a) => a.json.id), 'a retry joins the pending job');
+    const retried = await Promise.all(
+      Array.from({ length: N }, (_, i) => call(w.gateway.url, 'POST', '/oapi/v1/jobs', body(i))),
+    );
+    assert.deepEqual(
+      retried.map((a) => a.json.id),
+      first.map((a) => a.json.id),
+      'a retry joins the pending job',
+    );
     const ids = new Set(first.map((a) => a.json.id));
     assert.equal(ids.size, N, 'one job per create');
     const healthy = await call(w.gateway.url, 'GET', '/healthy');
@@ -60,14 +77,21 @@ describe('Redis outage: creates answer at once, retries join, every job finishes
     const ready = await call(w.gateway.url, 'GET', '/readyz');
     assert.equal(ready.status, 503);
     assert.equal(ready.headers.get('retry-after'), '5');
-    assert.deepEqual({ database: ready.json.checks?.database, redis: ready.json.checks?.redis }, { database: 'up', redis: 'down' });
+    assert.deepEqual(
+      { database: ready.json.checks?.database, redis: ready.json.checks?.redis },
+      { database: 'up', redis: 'down' },
+    );
 
     const back = Date.now();
     await redis.start();
-    const states = await eventually(async () => {
-      const all = await Promise.all([...ids].map((id) => call(w.gateway.url, 'GET', `/oapi/v1/jobs/${id}`)));
-      return all.every((a) => a.json.state !== 'PENDING') ? all.map((a) => a.json.state) : undefined;
-    }, 90_000, 'every job finished after Redis came back');
+    const states = await eventually(
+      async () => {
+        const all = await Promise.all([...ids].map((id) => call(w.gateway.url, 'GET', `/oapi/v1/jobs/${id}`)));
+        return all.every((a) => a.json.state !== 'PENDING') ? all.map((a) => a.json.state) : undefined;
+      },
+      90_000,
+      'every job finished after Redis came back',
+    );
     assert.deepEqual(new Set(states), new Set(['SUCCESS']));
     const listed = await call(w.gateway.url, 'GET', '/oapi/v1/jobs?per_page=1000');
     assert.equal((listed.json as unknown as unknown[]).length, N + 1, 'no duplicate job');
@@ -75,7 +99,9 @@ describe('Redis outage: creates answer at once, retries join, every job finishes
     // A repeat after the job has ended is new work, as Harbor expects.
     const again = await call(w.gateway.url, 'POST', '/oapi/v1/jobs', body(0));
     assert.ok(!ids.has(again.json.id), 'a create after the first job finished is a new job');
-    console.log(`Redis outage: ${N}/${N} creates answered 200, slowest ${worst} ms; ${N} retries joined (0 duplicates); all ${N} SUCCESS ${Date.now() - back} ms after Redis returned`);
+    console.log(
+      `Redis outage: ${N}/${N} creates answered 200, slowest ${worst} ms; ${N} retries joined (0 duplicates); all ${N} SUCCESS ${Date.now() - back} ms after Redis returned`,
+    );
   });
 });
 
@@ -85,7 +111,9 @@ describe('MariaDB outage: 503 with Retry-After, readiness says why, service resu
 
   before(async () => {
     await db.start();
-    gateway = await TestGateway.start({ database: { host: '127.0.0.1', port: db.port, username: 'root', password: '' } });
+    gateway = await TestGateway.start({
+      database: { host: '127.0.0.1', port: db.port, username: 'root', password: '' },
+    });
   });
   after(async () => {
     await db.start().catch(() => undefined);
@@ -94,7 +122,10 @@ describe('MariaDB outage: 503 with Retry-After, readiness says why, service resu
   });
 
   it('answers 503 + Retry-After on every dialect while the database is down, never 500, and recovers', async () => {
-    const create = { type: 'preheat', args: { type: 'image', url: 'http://127.0.0.1:5000/v2/library/app/manifests/v1' } };
+    const create = {
+      type: 'preheat',
+      args: { type: 'image', url: 'http://127.0.0.1:5000/v2/library/app/manifests/v1' },
+    };
     assert.equal((await call(gateway.url, 'GET', '/readyz')).status, 200);
     assert.equal((await call(gateway.url, 'POST', '/api/v1/scheduler-clusters', { id: 1, name: 'c1' })).status, 200);
 
@@ -114,16 +145,25 @@ describe('MariaDB outage: 503 with Retry-After, readiness says why, service resu
     assert.equal((await call(gateway.url, 'GET', '/livez')).status, 200);
     const ready = await call(gateway.url, 'GET', '/readyz');
     assert.equal(ready.status, 503);
-    assert.deepEqual({ database: ready.json.checks?.database, redis: ready.json.checks?.redis }, { database: 'down', redis: 'up' });
+    assert.deepEqual(
+      { database: ready.json.checks?.database, redis: ready.json.checks?.redis },
+      { database: 'down', redis: 'up' },
+    );
 
     await db.start();
-    const created = await eventually(async () => {
-      const a = await call(gateway.url, 'POST', '/oapi/v1/jobs', create);
-      return a.status === 200 ? a : undefined;
-    }, 30_000, 'creates work again');
+    const created = await eventually(
+      async () => {
+        const a = await call(gateway.url, 'POST', '/oapi/v1/jobs', create);
+        return a.status === 200 ? a : undefined;
+      },
+      30_000,
+      'creates work again',
+    );
     assert.equal(created.json.state, 'PENDING');
     assert.equal((await call(gateway.url, 'GET', '/readyz')).status, 200);
-    console.log(`MariaDB outage: ${during.length} calls answered 503 + Retry-After in ≤ ${Math.max(...during.map((a) => a.ms))} ms; creates resumed after restart`);
+    console.log(
+      `MariaDB outage: ${during.length} calls answered 503 + Retry-After in ≤ ${Math.max(...during.map((a) => a.ms))} ms; creates resumed after restart`,
+    );
   });
 });
 
@@ -134,7 +174,10 @@ describe('Redis outage: a pushed image is still converted', () => {
   before(async () => {
     await redis.start();
     const { ConversionWorld } = await import('../support/conversion-world');
-    w = await ConversionWorld.start({ redis: { port: redis.port }, preheat: { reconcileGraceSeconds: 0, reconcileIntervalSeconds: 1 } });
+    w = await ConversionWorld.start({
+      redis: { port: redis.port },
+      preheat: { reconcileGraceSeconds: 0, reconcileIntervalSeconds: 1 },
+    });
   });
   after(async () => {
     await redis.start().catch(() => undefined);
@@ -155,13 +198,23 @@ describe('Redis outage: a pushed image is still converted', () => {
     assert.equal((await w.webhook(w.defaultPayload('library/outage', 'v1', img.digest))).status, 200);
     await redis.start();
     const token = await w.gateway.token(['conversion']);
-    const tasks = await eventually(async () => {
-      const r = await w.gateway.http<{ status: string; reason: string }[]>('GET', '/api/v1/conversions', { headers: { authorization: `Bearer ${token}` }, base: w.gateway.conversionUrl });
-      return r.json.length && r.json.every((t) => t.status !== 'PROCESSING') ? r.json : undefined;
-    }, 60_000, 'conversion after Redis returned');
+    const tasks = await eventually(
+      async () => {
+        const r = await w.gateway.http<{ status: string; reason: string }[]>('GET', '/api/v1/conversions', {
+          headers: { authorization: `Bearer ${token}` },
+          base: w.gateway.conversionUrl,
+        });
+        return r.json.length && r.json.every((t) => t.status !== 'PROCESSING') ? r.json : undefined;
+      },
+      60_000,
+      'conversion after Redis returned',
+    );
     assert.equal(tasks.length, 1, 'the redelivery joined the first task');
     assert.equal(tasks[0].status, 'COMPLETED', tasks[0].reason);
-    const res = await fetch(`http://${w.registry.host}/v2/library/outage/manifests/v1-esgz`, { method: 'HEAD', headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    const res = await fetch(`http://${w.registry.host}/v2/library/outage/manifests/v1-esgz`, {
+      method: 'HEAD',
+      headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+    });
     assert.equal(res.status, 200);
   });
 });

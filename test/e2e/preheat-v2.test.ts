@@ -30,14 +30,31 @@ describe('Harbor 2.13+ (Dragonfly v2 dialect) with OAUTH', () => {
     assert.equal(out.status, 'Success', out.error);
     const amd64 = w.images.multi.images[0];
     for (const seed of w.seeds) {
-      assert.deepEqual(new Set(w.fetchedDigests(seed)), new Set(amd64.pulled), `${seed.hostname} holds the linux/amd64 blobs`);
-      assert.ok(seed.fetches.every((f) => f.authorization?.startsWith('Bearer ')), 'Harbor token forwarded to the seed peer');
+      assert.deepEqual(
+        new Set(w.fetchedDigests(seed)),
+        new Set(amd64.pulled),
+        `${seed.hostname} holds the linux/amd64 blobs`,
+      );
+      assert.ok(
+        seed.fetches.every((f) => f.authorization?.startsWith('Bearer ')),
+        'Harbor token forwarded to the seed peer',
+      );
     }
-    const results = (out.job as { result: { job_states: { results: { success_tasks: { url: string; hostname: string }[]; failure_tasks: unknown[] }[] }[] } }).result;
+    const results = (
+      out.job as {
+        result: {
+          job_states: { results: { success_tasks: { url: string; hostname: string }[]; failure_tasks: unknown[] }[] }[];
+        };
+      }
+    ).result;
     const success = results.job_states.flatMap((s) => s.results.flatMap((r) => r.success_tasks));
     assert.equal(success.length, amd64.pulled.length * 2);
     for (const seed of w.seeds) {
-      for (const d of amd64.pulled) assert.ok(success.some((t) => t.hostname === seed.hostname && t.url.endsWith(d)), `${seed.hostname} ${d}`);
+      for (const d of amd64.pulled)
+        assert.ok(
+          success.some((t) => t.hostname === seed.hostname && t.url.endsWith(d)),
+          `${seed.hostname} ${d}`,
+        );
     }
     assert.equal(out.log.filter((l) => l.includes('\tSUCCESS\t')).length, amd64.pulled.length * 2);
     // The Download message carries what the Dragonfly scheduler sends for a preheat.
@@ -60,7 +77,17 @@ describe('Harbor 2.13+ (Dragonfly v2 dialect) with OAUTH', () => {
       const out = await harbor('2.15').preheat(candidate('library/app'), { scope: 'all_seed_peers' });
       assert.equal(out.status, 'Error');
       assert.match(out.error ?? '', /seed-2/);
-      const job = out.job as { state: string; result: { job_states: { results: { failure_tasks: { hostname: string; description: string }[]; success_tasks: { hostname: string }[] }[] }[] } };
+      const job = out.job as {
+        state: string;
+        result: {
+          job_states: {
+            results: {
+              failure_tasks: { hostname: string; description: string }[];
+              success_tasks: { hostname: string }[];
+            }[];
+          }[];
+        };
+      };
       assert.equal(job.state, 'FAILURE');
       const failures = job.result.job_states.flatMap((s) => s.results.flatMap((r) => r.failure_tasks));
       assert.equal(failures.length, w.images.single.pulled.length);

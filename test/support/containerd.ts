@@ -56,7 +56,10 @@ export class PrivateContainerd {
 
   /** A blob from the content store. */
   async content(digest: string): Promise<Buffer> {
-    const out = await promisify(execFile)('ctr', ['--address', this.socket, 'content', 'get', digest], { encoding: 'buffer', maxBuffer: 1024 * 1024 * 1024 });
+    const out = await promisify(execFile)('ctr', ['--address', this.socket, 'content', 'get', digest], {
+      encoding: 'buffer',
+      maxBuffer: 1024 * 1024 * 1024,
+    });
     return out.stdout as unknown as Buffer;
   }
 

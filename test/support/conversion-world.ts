@@ -23,7 +23,15 @@ export async function richImage(chunkSize: number, docker = false): Promise<Buil
     { name: 'usr/bin/tool-copy', type: 'file', content: Buffer.from('overwritten in layer 2\n'), mode: 0o755 },
   ]);
   const layers = [rich, upper];
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Env: ['PATH=/usr/bin'] }, rootfs: { type: 'layers', diff_ids: layers.map((l) => digestOf(l.tar)) }, history: [{ created_by: 'layer 1' }, { created_by: 'layer 2' }] }));
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      config: { Env: ['PATH=/usr/bin'] },
+      rootfs: { type: 'layers', diff_ids: layers.map((l) => digestOf(l.tar)) },
+      history: [{ created_by: 'layer 1' }, { created_by: 'layer 2' }],
+    }),
+  );
   const layerType = docker ? MT.dockerLayer : MT.ociLayer;
   const mediaType = docker ? MT.dockerManifest : MT.ociManifest;
   const manifest = Buffer.from(
@@ -38,7 +46,10 @@ export async function richImage(chunkSize: number, docker = false): Promise<Buil
     manifest,
     mediaType,
     digest: digestOf(manifest),
-    blobs: [{ digest: digestOf(config), size: config.length, mediaType: MT.ociConfig, data: config }, ...layers.map((l) => ({ digest: digestOf(l.data), size: l.data.length, mediaType: layerType, data: l.data }))],
+    blobs: [
+      { digest: digestOf(config), size: config.length, mediaType: MT.ociConfig, data: config },
+      ...layers.map((l) => ({ digest: digestOf(l.data), size: l.data.length, mediaType: layerType, data: l.data })),
+    ],
     pulled: [digestOf(config), ...layers.map((l) => digestOf(l.data))],
     platform: { os: 'linux', architecture: 'amd64' },
   };
@@ -66,7 +77,10 @@ export class ConversionWorld {
     return this.guarded ?? this.registry;
   }
 
-  static async start(overrides: Record<string, unknown> = {}, opts: { tokenAuth?: boolean } = {}): Promise<ConversionWorld> {
+  static async start(
+    overrides: Record<string, unknown> = {},
+    opts: { tokenAuth?: boolean } = {},
+  ): Promise<ConversionWorld> {
     const w = new ConversionWorld(opts.tokenAuth ?? false);
     try {
       await w.init(overrides);
@@ -78,21 +92,38 @@ export class ConversionWorld {
   }
 
   private async init(overrides: Record<string, unknown>): Promise<void> {
-    const w = this;
-    await w.tokens?.start();
-    await w.registry.start();
-    await w.guarded?.start();
-    await Promise.all(w.seeds.map((s) => s.start()));
+    await this.tokens?.start();
+    await this.registry.start();
+    await this.guarded?.start();
+    await Promise.all(this.seeds.map((s) => s.start()));
     // The robot's credentials, and the token service they may go to (trusted for this registry only).
-    const auth = w.guarded && w.tokens ? { auth: Buffer.from('robot:robot-secret').toString('base64'), token_realm: new URL(w.tokens.realm).host } : {};
-    w.gateway = await TestGateway.start(
+    const auth =
+      this.guarded && this.tokens
+        ? { auth: Buffer.from('robot:robot-secret').toString('base64'), token_realm: new URL(this.tokens.realm).host }
+        : {};
+    this.gateway = await TestGateway.start(
       deepMerge(
         {
           // Only the webhook's source registry and the token service configured for it (no other fetches).
           registry: { allowed: [] },
-          provider: { source: { [w.source.host]: { plain_http: true, ...auth, webhook: { auth_header: WEBHOOK_SECRET } } } },
-          converter: { worker: 2, driver: { type: 'estargz', config: { chunk_size: String(64 * 1024) } }, rules: [{ tag_suffix: '-esgz' }] },
-          preheat: { clusters: [{ id: 1, name: 'cluster-1', seedPeers: w.seeds.map((s) => ({ hostname: s.hostname, ip: s.ip, port: s.port })), schedulers: [] }] },
+          provider: {
+            source: { [this.source.host]: { plain_http: true, ...auth, webhook: { auth_header: WEBHOOK_SECRET } } },
+          },
+          converter: {
+            worker: 2,
+            driver: { type: 'estargz', config: { chunk_size: String(64 * 1024) } },
+            rules: [{ tag_suffix: '-esgz' }],
+          },
+          preheat: {
+            clusters: [
+              {
+                id: 1,
+                name: 'cluster-1',
+                seedPeers: this.seeds.map((s) => ({ hostname: s.hostname, ip: s.ip, port: s.port })),
+                schedulers: [],
+              },
+            ],
+          },
         },
         overrides,
       ),
@@ -112,7 +143,13 @@ export class ConversionWorld {
       operator: 'admin',
       event_data: {
         resources: [{ digest, tag, resource_url: `${this.source.host}/${repository}:${tag}` }],
-        repository: { date_created: 1735000000, name: name.join('/'), namespace, repo_full_name: repository, repo_type: 'private' },
+        repository: {
+          date_created: 1735000000,
+          name: name.join('/'),
+          namespace,
+          repo_full_name: repository,
+          repo_type: 'private',
+        },
       },
     };
   }
@@ -141,16 +178,28 @@ export class ConversionWorld {
       'accept-encoding': 'gzip',
     };
     if (opts.auth !== null) headers.authorization = opts.auth ?? WEBHOOK_SECRET;
-    return this.gateway.http('POST', `/api/v1/conversions${opts.query ?? ''}`, { body: payload, headers, base: this.gateway.conversionUrl });
+    return this.gateway.http('POST', `/api/v1/conversions${opts.query ?? ''}`, {
+      body: payload,
+      headers,
+      base: this.gateway.conversionUrl,
+    });
   }
 
   /** Waits for a chained preheat job to end; it must be SUCCESS with every digest at every seed peer. */
   async expectPreheated(jobId: number, token: string, digests: string[]): Promise<void> {
     assert.ok(jobId > 0, 'the conversion recorded its preheat job');
-    const job = await eventually(async () => {
-      const j = (await this.gateway.http<{ state: string; result: unknown }>('GET', `/oapi/v1/jobs/${jobId}`, { headers: { authorization: `Bearer ${token}` } })).json;
-      return j.state === 'PENDING' ? undefined : j;
-    }, 30_000, 'chained preheat');
+    const job = await eventually(
+      async () => {
+        const j = (
+          await this.gateway.http<{ state: string; result: unknown }>('GET', `/oapi/v1/jobs/${jobId}`, {
+            headers: { authorization: `Bearer ${token}` },
+          })
+        ).json;
+        return j.state === 'PENDING' ? undefined : j;
+      },
+      30_000,
+      'chained preheat',
+    );
     assert.equal(job.state, 'SUCCESS', JSON.stringify(job.result));
     for (const s of this.seeds) {
       const fetched = new Set(s.fetches.filter((f) => f.digestOk).map((f) => f.url.slice(f.url.lastIndexOf('/') + 1)));

@@ -6,7 +6,8 @@ import { Agent, interceptors, request } from 'undici';
 const follow = new Agent().compose(interceptors.redirect({ maxRedirections: 3 }));
 
 type GrpcNs = Record<string, Record<string, Record<string, grpc.ServiceClientConstructor>>>;
-const protos = () => loadDragonflyProtos() as unknown as GrpcNs & { grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } } };
+const protos = () =>
+  loadDragonflyProtos() as unknown as GrpcNs & { grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } } };
 
 export interface FetchRecord {
   url: string;
@@ -20,13 +21,16 @@ export interface FetchRecord {
 
 async function bind(server: grpc.Server, address = '127.0.0.1:0'): Promise<number> {
   return new Promise((resolve, reject) =>
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) =>
+      err ? reject(err) : resolve(port),
+    ),
   );
 }
 
 function healthImpl(isUp: () => boolean) {
   return {
-    Check: (_: unknown, cb: grpc.sendUnaryData<{ status: string }>) => cb(null, { status: isUp() ? 'SERVING' : 'NOT_SERVING' }),
+    Check: (_: unknown, cb: grpc.sendUnaryData<{ status: string }>) =>
+      cb(null, { status: isUp() ? 'SERVING' : 'NOT_SERVING' }),
   };
 }
 
@@ -49,7 +53,10 @@ export class ReferenceSeedPeer {
   inFlight = 0;
   maxInFlight = 0;
 
-  constructor(readonly hostname: string, readonly ip = '127.0.0.1') {}
+  constructor(
+    readonly hostname: string,
+    readonly ip = '127.0.0.1',
+  ) {}
 
   get hostId(): string {
     return `${this.ip}-${this.hostname}-seed`;
@@ -61,13 +68,17 @@ export class ReferenceSeedPeer {
     const server = new grpc.Server();
     const p = protos();
     server.addService(p.dfdaemon.v2.DfdaemonUpload.service, {
-      DownloadTask: (call: grpc.ServerWritableStream<{ download: Record<string, unknown> }, unknown>) => void this.download(call),
+      DownloadTask: (call: grpc.ServerWritableStream<{ download: Record<string, unknown> }, unknown>) =>
+        void this.download(call),
       DeleteTask: (call: grpc.ServerUnaryCall<{ task_id: string }, unknown>, cb: grpc.sendUnaryData<unknown>) => {
         this.cached.delete(call.request.task_id);
         cb(null, {});
       },
     });
-    server.addService(p.grpc.health.v1.Health.service, healthImpl(() => true));
+    server.addService(
+      p.grpc.health.v1.Health.service,
+      healthImpl(() => true),
+    );
     this.port = await bind(server, `${this.ip}:${port}`);
     this.server = server;
   }
@@ -82,7 +93,9 @@ export class ReferenceSeedPeer {
     s.forceShutdown();
   }
 
-  private async download(call: grpc.ServerWritableStream<{ download: Record<string, unknown> }, unknown>): Promise<void> {
+  private async download(
+    call: grpc.ServerWritableStream<{ download: Record<string, unknown> }, unknown>,
+  ): Promise<void> {
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {
@@ -94,10 +107,21 @@ export class ReferenceSeedPeer {
 
   private async serve(call: grpc.ServerWritableStream<{ download: Record<string, unknown> }, unknown>): Promise<void> {
     const d = call.request.download as {
-      url: string; tag?: string; application?: string; piece_length?: number; filtered_query_params: string[]; request_header: Record<string, string>;
+      url: string;
+      tag?: string;
+      application?: string;
+      piece_length?: number;
+      filtered_query_params: string[];
+      request_header: Record<string, string>;
     };
     this.requests.push(call.request);
-    const taskId = computeTaskId({ url: d.url, tag: d.tag, application: d.application, pieceLength: d.piece_length || undefined, filteredQueryParams: d.filtered_query_params });
+    const taskId = computeTaskId({
+      url: d.url,
+      tag: d.tag,
+      application: d.application,
+      pieceLength: d.piece_length || undefined,
+      filteredQueryParams: d.filtered_query_params,
+    });
     const peerId = `${this.ip}-${this.hostname}-${createHash('md5').update(String(Math.random())).digest('hex')}-seed`;
     const base = { host_id: this.hostId, task_id: taskId, peer_id: peerId };
     const fail = (code: grpc.status, details: string, backend?: object) => {
@@ -110,28 +134,49 @@ export class ReferenceSeedPeer {
     const known = this.cached.get(taskId);
     if (known !== undefined) {
       this.fetches.push({ url: d.url, taskId, status: 0, bytes: 0, digestOk: true, cached: true });
-      call.write({ ...base, download_task_started_response: { content_length: known, is_finished: true, pieces: [], response_header: {} } });
+      call.write({
+        ...base,
+        download_task_started_response: { content_length: known, is_finished: true, pieces: [], response_header: {} },
+      });
       call.end();
       return;
     }
-    const record: FetchRecord = { url: d.url, taskId, authorization: d.request_header.Authorization ?? d.request_header.authorization, status: 0, bytes: 0, digestOk: false, cached: false };
+    const record: FetchRecord = {
+      url: d.url,
+      taskId,
+      authorization: d.request_header.Authorization ?? d.request_header.authorization,
+      status: 0,
+      bytes: 0,
+      digestOk: false,
+      cached: false,
+    };
     this.fetches.push(record);
     try {
       const res = await request(d.url, { headers: d.request_header, dispatcher: follow });
       record.status = res.statusCode;
       if (res.statusCode !== 200) {
         const text = await res.body.text();
-        return fail(grpc.status.INTERNAL, `backend error ${res.statusCode}`, { message: text.slice(0, 200), header: {}, status_code: res.statusCode });
+        return fail(grpc.status.INTERNAL, `backend error ${res.statusCode}`, {
+          message: text.slice(0, 200),
+          header: {},
+          status_code: res.statusCode,
+        });
       }
       const length = Number(res.headers['content-length'] ?? 0);
-      call.write({ ...base, download_task_started_response: { content_length: length, is_finished: false, pieces: [], response_header: {} } });
+      call.write({
+        ...base,
+        download_task_started_response: { content_length: length, is_finished: false, pieces: [], response_header: {} },
+      });
       const pieceLength = d.piece_length || 4 * 1024 * 1024;
       const hash = createHash('sha256');
       let inPiece = 0;
       let number = 0;
       let offset = 0;
       const finishPiece = () => {
-        call.write({ ...base, download_piece_finished_response: { piece: { number, offset, length: inPiece, digest: '' } } });
+        call.write({
+          ...base,
+          download_piece_finished_response: { piece: { number, offset, length: inPiece, digest: '' } },
+        });
         offset += inPiece;
         number++;
         inPiece = 0;
@@ -155,7 +200,10 @@ export class ReferenceSeedPeer {
       this.cached.set(taskId, record.bytes);
       call.end();
     } catch (e) {
-      fail(grpc.status.INTERNAL, `back-to-source failed: ${(e as Error).message}`, { message: (e as Error).message, header: {} });
+      fail(grpc.status.INTERNAL, `back-to-source failed: ${(e as Error).message}`, {
+        message: (e as Error).message,
+        header: {},
+      });
     }
   }
 }
@@ -181,11 +229,21 @@ export class ReferenceScheduler {
       ListHosts: (_: unknown, cb: grpc.sendUnaryData<unknown>) => {
         this.listCalls++;
         cb(null, {
-          hosts: this.hosts.map((h) => ({ id: `${h.ip}-${h.hostname}${h.type === 1 ? '-seed' : ''}`, type: h.type, hostname: h.hostname, ip: h.ip, port: h.port, download_port: h.port })),
+          hosts: this.hosts.map((h) => ({
+            id: `${h.ip}-${h.hostname}${h.type === 1 ? '-seed' : ''}`,
+            type: h.type,
+            hostname: h.hostname,
+            ip: h.ip,
+            port: h.port,
+            download_port: h.port,
+          })),
         });
       },
     });
-    server.addService(p.grpc.health.v1.Health.service, healthImpl(() => true));
+    server.addService(
+      p.grpc.health.v1.Health.service,
+      healthImpl(() => true),
+    );
     this.port = await bind(server);
     this.server = server;
   }

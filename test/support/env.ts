@@ -11,10 +11,14 @@ export const services = {
     username: process.env.ACCEL_TEST_DB_USER ?? 'root',
     password: process.env.ACCEL_TEST_DB_PASSWORD ?? '',
   },
-  redis: { host: process.env.ACCEL_TEST_REDIS_HOST ?? '127.0.0.1', port: Number(process.env.ACCEL_TEST_REDIS_PORT ?? 6379) },
+  redis: {
+    host: process.env.ACCEL_TEST_REDIS_HOST ?? '127.0.0.1',
+    port: Number(process.env.ACCEL_TEST_REDIS_PORT ?? 6379),
+  },
 };
 
-export const uniqueName = (prefix: string): string => `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+export const uniqueName = (prefix: string): string =>
+  `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
 
 /** A configuration with its own database and Redis key prefix, so test files never see each other's state. */
 export function testConfig(overrides: Record<string, unknown> = {}): GatewayConfig {
@@ -54,7 +58,11 @@ export function freePort(): Promise<number> {
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `fn` until it returns a value that is not undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(fn: () => Promise<T | undefined>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T | undefined>,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

@@ -24,7 +24,11 @@ export class PreheatWorld {
   readonly seeds = [new ReferenceSeedPeer('seed-1'), new ReferenceSeedPeer('seed-2')];
   readonly scheduler = new ReferenceScheduler();
   /** Normal peers on their own loopback addresses, so `ips` filters can tell them apart. */
-  readonly peers = [new ReferenceSeedPeer('peer-1', '127.0.0.2'), new ReferenceSeedPeer('peer-2', '127.0.0.3'), new ReferenceSeedPeer('peer-3', '127.0.0.4')];
+  readonly peers = [
+    new ReferenceSeedPeer('peer-1', '127.0.0.2'),
+    new ReferenceSeedPeer('peer-2', '127.0.0.3'),
+    new ReferenceSeedPeer('peer-3', '127.0.0.4'),
+  ];
   gateway!: TestGateway;
   images!: Images;
 
@@ -41,41 +45,48 @@ export class PreheatWorld {
   }
 
   private async init(gatewayOverrides: Record<string, unknown>): Promise<void> {
-    const w = this;
-    await w.registries.start();
-    await Promise.all([...w.seeds, ...w.peers].map((s) => s.start()));
-    await w.scheduler.start();
-    w.scheduler.hosts = [
-      ...w.seeds.map((s) => ({ hostname: s.hostname, ip: s.ip, port: s.port, type: 1 as const })),
-      ...w.peers.map((s) => ({ hostname: s.hostname, ip: s.ip, port: s.port, type: 0 as const })),
+    await this.registries.start();
+    await Promise.all([...this.seeds, ...this.peers].map((s) => s.start()));
+    await this.scheduler.start();
+    this.scheduler.hosts = [
+      ...this.seeds.map((s) => ({ hostname: s.hostname, ip: s.ip, port: s.port, type: 1 as const })),
+      ...this.peers.map((s) => ({ hostname: s.hostname, ip: s.ip, port: s.port, type: 0 as const })),
     ];
-    w.images = {
+    this.images = {
       single: await image(),
       docker: await image({ docker: true }),
       multi: index([await image({ arch: 'amd64' }), await image({ arch: 'arm64' })]),
-      list: index([await image({ docker: true, arch: 'amd64' }), await image({ docker: true, arch: 'arm', variant: 'v7' })], true),
+      list: index(
+        [await image({ docker: true, arch: 'amd64' }), await image({ docker: true, arch: 'arm', variant: 'v7' })],
+        true,
+      ),
     };
-    const host = w.registries.open.host;
-    await push(host, 'library/app', 'v1', w.images.single);
-    await push(host, 'library/legacy', 'v1', w.images.docker);
-    await push(host, 'library/multi', 'v1', w.images.multi);
-    await push(host, 'library/list', 'v1', w.images.list);
-    w.gateway = await TestGateway.start(deepMerge({
-      registry: {
-        allowed: ['127.0.0.1:*'],
-        credentials: [{ host: w.registries.basic.host, username: 'puller', password: 'puller-secret' }],
-      },
-      preheat: {
-        clusters: [
-          {
-            id: 1,
-            name: 'cluster-1',
-            seedPeers: w.seeds.map((s) => ({ hostname: s.hostname, ip: s.ip, port: s.port })),
-            schedulers: [{ hostname: 'scheduler-1', ip: '127.0.0.1', port: w.scheduler.port }],
+    const host = this.registries.open.host;
+    await push(host, 'library/app', 'v1', this.images.single);
+    await push(host, 'library/legacy', 'v1', this.images.docker);
+    await push(host, 'library/multi', 'v1', this.images.multi);
+    await push(host, 'library/list', 'v1', this.images.list);
+    this.gateway = await TestGateway.start(
+      deepMerge(
+        {
+          registry: {
+            allowed: ['127.0.0.1:*'],
+            credentials: [{ host: this.registries.basic.host, username: 'puller', password: 'puller-secret' }],
           },
-        ],
-      },
-    }, gatewayOverrides));
+          preheat: {
+            clusters: [
+              {
+                id: 1,
+                name: 'cluster-1',
+                seedPeers: this.seeds.map((s) => ({ hostname: s.hostname, ip: s.ip, port: s.port })),
+                schedulers: [{ hostname: 'scheduler-1', ip: '127.0.0.1', port: this.scheduler.port }],
+              },
+            ],
+          },
+        },
+        gatewayOverrides,
+      ),
+    );
   }
 
   /** Manifest URL on one of the registries. */

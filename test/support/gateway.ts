@@ -33,7 +33,11 @@ export class TestGateway {
     return `http://127.0.0.1:${this.manager.conversionPort}`;
   }
 
-  async http<T = unknown>(method: string, path: string, opts: { body?: unknown; raw?: string | Buffer; headers?: Record<string, string>; base?: string } = {}): Promise<HttpResult<T>> {
+  async http<T = unknown>(
+    method: string,
+    path: string,
+    opts: { body?: unknown; raw?: string | Buffer; headers?: Record<string, string>; base?: string } = {},
+  ): Promise<HttpResult<T>> {
     const headers: Record<string, string> = { ...opts.headers };
     let body: string | Buffer | undefined = opts.raw;
     if (opts.body !== undefined) {
@@ -62,17 +66,26 @@ export class TestGateway {
   }
 
   async addCluster(id: number, name: string): Promise<void> {
-    const r = await this.http('POST', '/api/v1/scheduler-clusters', { body: { id, name }, headers: { authorization: ROOT_BASIC } });
+    const r = await this.http('POST', '/api/v1/scheduler-clusters', {
+      body: { id, name },
+      headers: { authorization: ROOT_BASIC },
+    });
     if (r.status !== 200) throw new Error(`cluster create: ${r.status} ${r.text}`);
   }
 
   async addSeedPeer(clusterId: number, hostname: string, port: number, ip = '127.0.0.1'): Promise<void> {
-    const r = await this.http('POST', '/api/v1/seed-peers', { body: { host_name: hostname, ip, port, scheduler_cluster_id: clusterId }, headers: { authorization: ROOT_BASIC } });
+    const r = await this.http('POST', '/api/v1/seed-peers', {
+      body: { host_name: hostname, ip, port, scheduler_cluster_id: clusterId },
+      headers: { authorization: ROOT_BASIC },
+    });
     if (r.status !== 200) throw new Error(`seed peer create: ${r.status} ${r.text}`);
   }
 
   async addScheduler(clusterId: number, hostname: string, port: number): Promise<void> {
-    const r = await this.http('POST', '/api/v1/schedulers', { body: { host_name: hostname, ip: '127.0.0.1', port, scheduler_cluster_id: clusterId }, headers: { authorization: ROOT_BASIC } });
+    const r = await this.http('POST', '/api/v1/schedulers', {
+      body: { host_name: hostname, ip: '127.0.0.1', port, scheduler_cluster_id: clusterId },
+      headers: { authorization: ROOT_BASIC },
+    });
     if (r.status !== 200) throw new Error(`scheduler create: ${r.status} ${r.text}`);
   }
 

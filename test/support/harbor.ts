@@ -81,11 +81,26 @@ export class HarborSim {
     }
   }
 
-  private async send(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; text: string; headers: Record<string, unknown> }> {
+  private async send(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; text: string; headers: Record<string, unknown> }> {
     const url = this.instance.endpoint.replace(/\/$/, '') + path;
-    const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': 'Go-http-client/1.1', 'Accept-Encoding': 'gzip', ...this.authHeaders() };
+    const headers: Record<string, string> = {
+      Accept: 'application/json',
+      'User-Agent': 'Go-http-client/1.1',
+      'Accept-Encoding': 'gzip',
+      ...this.authHeaders(),
+    };
     if (method === 'POST') headers['Content-Type'] = 'application/json';
-    const res = await request(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), headersTimeout: 30_000, bodyTimeout: 30_000 });
+    const res = await request(url, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      headersTimeout: 30_000,
+      bodyTimeout: 30_000,
+    });
     const text = await res.body.text();
     return { status: res.statusCode, text, headers: res.headers };
   }
@@ -106,7 +121,8 @@ export class HarborSim {
   async preheat(c: Candidate, policy: Policy = {}): Promise<HarborOutcome> {
     const out: HarborOutcome = { status: 'Error', polls: 0, log: [] };
     try {
-      if (!(await this.checkHealth())) throw new Error(`preheat provider instance ${this.instance.endpoint} is not healthy`);
+      if (!(await this.checkHealth()))
+        throw new Error(`preheat provider instance ${this.instance.endpoint} is not healthy`);
       if (this.instance.vendor === 'kraken') return await this.kraken(c, out);
       return this.v2 ? await this.dragonflyV2(c, policy, out) : await this.dragonflyV1(c, out);
     } catch (e) {
@@ -127,24 +143,39 @@ export class HarborSim {
           Id: 'a'.repeat(32),
           TimeStamp: new Date().toISOString(),
           Action: 'push',
-          Target: { MediaType: 'application/vnd.docker.distribution.manifest.v2+json', Digest: c.digest, Repository: c.repository, Url: this.url(c), Tag: c.tag },
+          Target: {
+            MediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+            Digest: c.digest,
+            Repository: c.repository,
+            Url: this.url(c),
+            Tag: c.tag,
+          },
           Request: null,
           Actor: null,
         },
       ],
     };
     const r = await this.send('POST', '/registry/notifications', body);
-    if (r.status < 200 || r.status > 299 || (r.status === 208 && minor(this.version) >= 3)) throw this.httpError('POST', '/registry/notifications', r.status, r.text);
+    if (r.status < 200 || r.status > 299 || (r.status === 208 && minor(this.version) >= 3))
+      throw this.httpError('POST', '/registry/notifications', r.status, r.text);
     out.status = 'Success';
     return out;
   }
 
   private async dragonflyV1(c: Candidate, out: HarborOutcome): Promise<HarborOutcome> {
-    const body = { type: 'image', url: this.url(c), headers: { Authorization: `Bearer ${c.jwt}` }, image: c.repository, tag: c.tag, digest: c.digest };
+    const body = {
+      type: 'image',
+      url: this.url(c),
+      headers: { Authorization: `Bearer ${c.jwt}` },
+      image: c.repository,
+      tag: c.tag,
+      digest: c.digest,
+    };
     const r = await this.send('POST', '/preheats', body);
     if (r.status < 200 || r.status > 299) throw this.httpError('POST', '/preheats', r.status, r.text);
     const parsed = caseInsensitive(JSON.parse(r.text) as Record<string, unknown>);
-    if (parsed.id !== undefined && typeof parsed.id !== 'string') throw new Error('json: cannot unmarshal number into Go struct field .ID of type string');
+    if (parsed.id !== undefined && typeof parsed.id !== 'string')
+      throw new Error('json: cannot unmarshal number into Go struct field .ID of type string');
     if (r.status === 208 && minor(this.version) >= 3) {
       out.status = 'Success';
       out.log.push('preheat already done (208)');
@@ -185,7 +216,8 @@ export class HarborSim {
 
   private async dragonflyV2(c: Candidate, policy: Policy, out: HarborOutcome): Promise<HarborOutcome> {
     const v = minor(this.version);
-    if (v >= 13 && policy.scope && !['single_seed_peer', 'all_seed_peers', 'all_peers'].includes(policy.scope)) throw new Error('invalid scope');
+    if (v >= 13 && policy.scope && !['single_seed_peer', 'all_seed_peers', 'all_peers'].includes(policy.scope))
+      throw new Error('invalid scope');
     const body = {
       type: 'preheat',
       args: {
@@ -201,9 +233,11 @@ export class HarborSim {
       scheduler_cluster_ids: v >= 13 && policy.clusterIds?.length ? policy.clusterIds : null,
     };
     const r = await this.send('POST', '/oapi/v1/jobs', body);
-    if (r.status < 200 || r.status > 299 || r.status === 208) throw this.httpError('POST', '/oapi/v1/jobs', r.status, r.text);
+    if (r.status < 200 || r.status > 299 || r.status === 208)
+      throw this.httpError('POST', '/oapi/v1/jobs', r.status, r.text);
     const job = JSON.parse(r.text) as Record<string, unknown>;
-    if (typeof job.id !== 'number' || !Number.isInteger(job.id)) throw new Error('json: cannot unmarshal id into Go struct field of type int');
+    if (typeof job.id !== 'number' || !Number.isInteger(job.id))
+      throw new Error('json: cannot unmarshal id into Go struct field of type int');
     out.taskId = String(job.id);
     const end = Date.now() + this.pollTimeoutMs;
     for (;;) {
@@ -211,8 +245,12 @@ export class HarborSim {
       if (Date.now() > end) throw new Error('status check timeout');
       out.polls++;
       const s = await this.send('GET', `/oapi/v1/jobs/${out.taskId}`);
-      if (s.status < 200 || s.status > 299) throw this.httpError('GET', `/oapi/v1/jobs/${out.taskId}`, s.status, s.text);
-      const polled = JSON.parse(s.text) as { state?: string; result?: { job_states?: { error?: string; results?: unknown[] }[] } };
+      if (s.status < 200 || s.status > 299)
+        throw this.httpError('GET', `/oapi/v1/jobs/${out.taskId}`, s.status, s.text);
+      const polled = JSON.parse(s.text) as {
+        state?: string;
+        result?: { job_states?: { error?: string; results?: unknown[] }[] };
+      };
       out.job = polled as Record<string, unknown>;
       switch (polled.state) {
         case 'PENDING':
@@ -237,9 +275,15 @@ export class HarborSim {
 function table(job: { result?: { job_states?: { results?: unknown[] }[] } }): string[] {
   const rows: string[] = [];
   for (const js of job.result?.job_states ?? []) {
-    for (const r of (js.results ?? []) as { success_tasks?: { url: string; hostname: string; ip: string }[]; failure_tasks?: { url: string; hostname: string; ip: string; description: string }[]; scheduler_cluster_id: number }[]) {
-      for (const t of r.success_tasks ?? []) rows.push(`${t.url}\t${t.hostname}\t${t.ip}\t${r.scheduler_cluster_id}\tSUCCESS\t`);
-      for (const t of r.failure_tasks ?? []) rows.push(`${t.url}\t${t.hostname}\t${t.ip}\t${r.scheduler_cluster_id}\tFAILURE\t${t.description}`);
+    for (const r of (js.results ?? []) as {
+      success_tasks?: { url: string; hostname: string; ip: string }[];
+      failure_tasks?: { url: string; hostname: string; ip: string; description: string }[];
+      scheduler_cluster_id: number;
+    }[]) {
+      for (const t of r.success_tasks ?? [])
+        rows.push(`${t.url}\t${t.hostname}\t${t.ip}\t${r.scheduler_cluster_id}\tSUCCESS\t`);
+      for (const t of r.failure_tasks ?? [])
+        rows.push(`${t.url}\t${t.hostname}\t${t.ip}\t${r.scheduler_cluster_id}\tFAILURE\t${t.description}`);
     }
   }
   return rows;

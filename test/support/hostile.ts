@@ -14,7 +14,9 @@ export class LoopbackServer {
   private server?: Server;
   port = 0;
 
-  constructor(private readonly handle: (req: IncomingMessage, res: ServerResponse) => void = (_, res) => res.writeHead(404).end()) {}
+  constructor(
+    private readonly handle: (req: IncomingMessage, res: ServerResponse) => void = (_, res) => res.writeHead(404).end(),
+  ) {}
 
   get host(): string {
     return `127.0.0.1:${this.port}`;
@@ -22,7 +24,12 @@ export class LoopbackServer {
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
-      this.seen.push({ method: req.method ?? '', url: req.url ?? '', authorization: req.headers.authorization, userAgent: req.headers['user-agent'] });
+      this.seen.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        authorization: req.headers.authorization,
+        userAgent: req.headers['user-agent'],
+      });
       this.handle(req, res);
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));

@@ -23,7 +23,10 @@ export interface Blob {
 }
 
 /** A gzip'd tar layer with the given files. */
-export async function layer(files: Record<string, Buffer | string>, mediaType = MT.ociLayer): Promise<Blob & { diffId: string }> {
+export async function layer(
+  files: Record<string, Buffer | string>,
+  mediaType = MT.ociLayer,
+): Promise<Blob & { diffId: string }> {
   const pack = tar.pack();
   for (const [name, content] of Object.entries(files)) pack.entry({ name, mtime: new Date(0), mode: 0o644 }, content);
   pack.finalize();
@@ -44,17 +47,41 @@ export interface BuiltImage {
   platform: { os: string; architecture: string; variant?: string };
 }
 
-export async function image(opts: { docker?: boolean; arch?: string; variant?: string; layers?: number; layerBytes?: number } = {}): Promise<BuiltImage> {
+export async function image(
+  opts: { docker?: boolean; arch?: string; variant?: string; layers?: number; layerBytes?: number } = {},
+): Promise<BuiltImage> {
   const docker = opts.docker ?? false;
-  const platform = { os: 'linux', architecture: opts.arch ?? 'amd64', ...(opts.variant ? { variant: opts.variant } : {}) };
+  const platform = {
+    os: 'linux',
+    architecture: opts.arch ?? 'amd64',
+    ...(opts.variant ? { variant: opts.variant } : {}),
+  };
   const layers = [];
   for (let i = 0; i < (opts.layers ?? 2); i++) {
-    layers.push(await layer({ [`file-${i}.bin`]: randomBytes(opts.layerBytes ?? 2048), [`etc/note-${i}`]: `layer ${i} ${platform.architecture}\n` }, docker ? MT.dockerLayer : MT.ociLayer));
+    layers.push(
+      await layer(
+        {
+          [`file-${i}.bin`]: randomBytes(opts.layerBytes ?? 2048),
+          [`etc/note-${i}`]: `layer ${i} ${platform.architecture}\n`,
+        },
+        docker ? MT.dockerLayer : MT.ociLayer,
+      ),
+    );
   }
   const configJson = Buffer.from(
-    JSON.stringify({ ...platform, config: { Env: ['PATH=/usr/bin'] }, rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) }, history: [] }),
+    JSON.stringify({
+      ...platform,
+      config: { Env: ['PATH=/usr/bin'] },
+      rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
+      history: [],
+    }),
   );
-  const config: Blob = { digest: sha256(configJson), size: configJson.length, mediaType: docker ? MT.dockerConfig : MT.ociConfig, data: configJson };
+  const config: Blob = {
+    digest: sha256(configJson),
+    size: configJson.length,
+    mediaType: docker ? MT.dockerConfig : MT.ociConfig,
+    data: configJson,
+  };
   const mediaType = docker ? MT.dockerManifest : MT.ociManifest;
   const manifest = Buffer.from(
     JSON.stringify({
@@ -64,7 +91,14 @@ export async function image(opts: { docker?: boolean; arch?: string; variant?: s
       layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
     }),
   );
-  return { manifest, mediaType, digest: sha256(manifest), blobs: [config, ...layers], pulled: [config.digest, ...layers.map((l) => l.digest)], platform };
+  return {
+    manifest,
+    mediaType,
+    digest: sha256(manifest),
+    blobs: [config, ...layers],
+    pulled: [config.digest, ...layers.map((l) => l.digest)],
+    platform,
+  };
 }
 
 /** The image with its first layer's gzip stream damaged (digests updated, so only unpacking notices). */
@@ -96,14 +130,24 @@ export function index(images: BuiltImage[], docker = false): BuiltIndex {
     JSON.stringify({
       schemaVersion: 2,
       mediaType,
-      manifests: images.map((i) => ({ mediaType: i.mediaType, digest: i.digest, size: i.manifest.length, platform: i.platform })),
+      manifests: images.map((i) => ({
+        mediaType: i.mediaType,
+        digest: i.digest,
+        size: i.manifest.length,
+        platform: i.platform,
+      })),
     }),
   );
   return { manifest, mediaType, digest: sha256(manifest), images };
 }
 
 /** Pushes blobs and manifests with plain fetch (independent of the gateway's own registry client). */
-export async function push(registryHost: string, repository: string, tag: string, what: BuiltImage | BuiltIndex): Promise<void> {
+export async function push(
+  registryHost: string,
+  repository: string,
+  tag: string,
+  what: BuiltImage | BuiltIndex,
+): Promise<void> {
   const images = 'images' in what ? what.images : [what];
   for (const img of images) {
     for (const b of img.blobs) await pushBlob(registryHost, repository, b.digest, b.data);
@@ -126,7 +170,11 @@ async function pushBlob(host: string, repo: string, digest: string, data: Buffer
 }
 
 async function putManifest(host: string, repo: string, ref: string, mediaType: string, body: Buffer): Promise<void> {
-  const res = await fetch(`http://${host}/v2/${repo}/manifests/${ref}`, { method: 'PUT', body, headers: { 'content-type': mediaType } });
+  const res = await fetch(`http://${host}/v2/${repo}/manifests/${ref}`, {
+    method: 'PUT',
+    body,
+    headers: { 'content-type': mediaType },
+  });
   const text = await res.text();
   if (res.status !== 201) throw new Error(`manifest put ${res.status}: ${text}`);
 }

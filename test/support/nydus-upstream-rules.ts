@@ -93,22 +93,37 @@ export function checkBootstrap(boot: Buffer, opts: { merged?: boolean; layer?: b
   const devslotEnd = BigInt(devtSlotoff * 128 + extraDevices * 128);
   const blobOffset = boot.readBigUInt64LE(EXT + 8);
   const blobSize = BigInt(boot.readUInt32LE(EXT + 16));
-  if (blobOffset % BLOCK_4K !== 0n || blobOffset < BLOCK_4K || blobOffset < devslotEnd || blobSize % BigInt(RAFS_V6_BLOB_SIZE) !== 0n || blobOffset + blobSize > size) {
+  if (
+    blobOffset % BLOCK_4K !== 0n ||
+    blobOffset < BLOCK_4K ||
+    blobOffset < devslotEnd ||
+    blobSize % BigInt(RAFS_V6_BLOB_SIZE) !== 0n ||
+    blobOffset + blobSize > size
+  ) {
     v.push(`ext: invalid blob table offset 0x${blobOffset.toString(16)}/size 0x${blobSize.toString(16)}`);
   }
   const chunkOffset = boot.readBigUInt64LE(EXT + 24);
   const chunkTblSize = boot.readBigUInt64LE(EXT + 32);
   if (chunkTblSize > 0n) {
-    if (chunkOffset < BLOCK_4K || chunkOffset % BLOCK_4K !== 0n || chunkOffset < devslotEnd || chunkTblSize % BigInt(CHUNK_INFO_RECORD) !== 0n || chunkOffset + chunkTblSize > size) {
+    if (
+      chunkOffset < BLOCK_4K ||
+      chunkOffset % BLOCK_4K !== 0n ||
+      chunkOffset < devslotEnd ||
+      chunkTblSize % BigInt(CHUNK_INFO_RECORD) !== 0n ||
+      chunkOffset + chunkTblSize > size
+    ) {
       v.push(`ext: invalid chunk table offset 0x${chunkOffset.toString(16)}/size 0x${chunkTblSize.toString(16)}`);
     }
-    if (chunkOffset < blobOffset + blobSize && blobOffset < chunkOffset + chunkTblSize) v.push('ext: blob table intersects the chunk table');
+    if (chunkOffset < blobOffset + blobSize && blobOffset < chunkOffset + chunkTblSize)
+      v.push('ext: blob table intersects the chunk table');
   }
   const pfOffset = boot.readBigUInt64LE(EXT + 40);
   const pfSize = BigInt(boot.readUInt32LE(EXT + 48));
   if (pfSize > 0n && pfOffset !== 0n) {
-    if (pfOffset < BLOCK_4K || pfSize % 4n !== 0n || pfOffset < devslotEnd || pfOffset + pfSize > size) v.push('ext: invalid prefetch table');
-    if (pfOffset < blobOffset + blobSize && blobOffset < pfOffset + pfSize) v.push('ext: blob table intersects the prefetch table');
+    if (pfOffset < BLOCK_4K || pfSize % 4n !== 0n || pfOffset < devslotEnd || pfOffset + pfSize > size)
+      v.push('ext: invalid prefetch table');
+    if (pfOffset < blobOffset + blobSize && blobOffset < pfOffset + pfSize)
+      v.push('ext: blob table intersects the prefetch table');
   }
 
   // Device slots (RafsV6Device::validate) and blob table (RafsV6Blob::validate).
@@ -143,20 +158,30 @@ export function checkBootstrap(boot: Buffer, opts: { merged?: boolean; layer?: b
     const digestAlgo = boot.readUInt32LE(at + 80);
     if (!isUtf8(boot.subarray(at, at + 64))) v.push(`blob ${i}: blob id is not UTF-8`);
     if (e.index !== i) v.push(`blob ${i}: blob_index ${e.index}`);
-    if (!pow2(BigInt(e.chunkSize)) || BigInt(e.chunkSize) < BLOCK_4K || BigInt(e.chunkSize) > MAX_CHUNK_SIZE || BigInt(e.chunkSize) !== chunkSize) v.push(`blob ${i}: chunk size`);
+    if (
+      !pow2(BigInt(e.chunkSize)) ||
+      BigInt(e.chunkSize) < BLOCK_4K ||
+      BigInt(e.chunkSize) > MAX_CHUNK_SIZE ||
+      BigInt(e.chunkSize) !== chunkSize
+    )
+      v.push(`blob ${i}: chunk size`);
     if (e.chunkCount > MAX_CHUNKS_PER_BLOB) v.push(`blob ${i}: chunk count`);
     if (e.compression > 3 || e.ciCompressor > 3 || digestAlgo > 1) v.push(`blob ${i}: algorithms`);
     if (!(e.features & Feature.ALIGNED)) v.push(`blob ${i}: ALIGNED feature missing`);
     if (e.ciCompressedSize > e.ciUncompressedSize) v.push(`blob ${i}: ci compressed size above uncompressed`);
-    if (e.features & (Feature.CHUNK_INFO_V2 | Feature.ZRAN | Feature.BATCH | Feature.ENCRYPTED)) v.push(`blob ${i}: chunk-info v2 features are not expected here`);
-    else if (e.ciUncompressedSize !== BigInt(e.chunkCount * CI_V1_SIZE)) v.push(`blob ${i}: ci_uncompressed_size ${e.ciUncompressedSize} for ${e.chunkCount} chunks`);
+    if (e.features & (Feature.CHUNK_INFO_V2 | Feature.ZRAN | Feature.BATCH | Feature.ENCRYPTED))
+      v.push(`blob ${i}: chunk-info v2 features are not expected here`);
+    else if (e.ciUncompressedSize !== BigInt(e.chunkCount * CI_V1_SIZE))
+      v.push(`blob ${i}: ci_uncompressed_size ${e.ciUncompressedSize} for ${e.chunkCount} chunks`);
     const d = devices[i];
     if (!d) v.push(`blob ${i}: no device slot`);
     else {
       if (d.id !== e.id) v.push(`blob ${i}: device slot names ${d.id}`);
-      if (BigInt(d.blocks) * BLOCK_4K !== e.uncompressedSize) v.push(`blob ${i}: device blocks ${d.blocks} for ${e.uncompressedSize} bytes`);
+      if (BigInt(d.blocks) * BLOCK_4K !== e.uncompressedSize)
+        v.push(`blob ${i}: device blocks ${d.blocks} for ${e.uncompressedSize} bytes`);
     }
-    if (opts.merged && e.features & Feature.INLINED_FS_META) v.push(`blob ${i}: INLINED_FS_META set in a merged bootstrap (nydusd would rename the blob after the bootstrap)`);
+    if (opts.merged && e.features & Feature.INLINED_FS_META)
+      v.push(`blob ${i}: INLINED_FS_META set in a merged bootstrap (nydusd would rename the blob after the bootstrap)`);
   }
   if (devices.length !== blobs.length) v.push(`${devices.length} device slots for ${blobs.length} blobs`);
   // What builder/src/core/v6.rs writes (not a load rule): s_blocks is the devices' block count and,
@@ -165,17 +190,25 @@ export function checkBootstrap(boot: Buffer, opts: { merged?: boolean; layer?: b
   const SEGMENT = 2n << 20n;
   let next = ((size + SEGMENT - 1n) / SEGMENT) * SEGMENT;
   for (const [i, d] of opts.merged ? devices.entries() : []) {
-    if (BigInt(d.mappedBlkaddr) * BLOCK_4K !== next) v.push(`device ${i}: mapped_blkaddr ${d.mappedBlkaddr}, nydus-image writes ${next / BLOCK_4K}`);
+    if (BigInt(d.mappedBlkaddr) * BLOCK_4K !== next)
+      v.push(`device ${i}: mapped_blkaddr ${d.mappedBlkaddr}, nydus-image writes ${next / BLOCK_4K}`);
     next = ((BigInt(d.mappedBlkaddr + d.blocks) * BLOCK_4K + SEGMENT - 1n) / SEGMENT) * SEGMENT;
   }
   const deviceBlocks = devices.reduce((n, d) => n + d.blocks, 0);
-  if (boot.readUInt32LE(SB + 36) !== deviceBlocks) v.push(`sb: s_blocks ${boot.readUInt32LE(SB + 36)}, nydus-image writes the devices' ${deviceBlocks}`);
+  if (boot.readUInt32LE(SB + 36) !== deviceBlocks)
+    v.push(`sb: s_blocks ${boot.readUInt32LE(SB + 36)}, nydus-image writes the devices' ${deviceBlocks}`);
   // The chunk table's records name a blob of the table.
-  for (let at = Number(chunkOffset); chunkTblSize > 0n && at < Number(chunkOffset + chunkTblSize); at += CHUNK_INFO_RECORD) {
-    if (boot.readUInt32LE(at + 32) >= blobs.length) v.push(`chunk record at 0x${at.toString(16)} names blob ${boot.readUInt32LE(at + 32)}`);
+  for (
+    let at = Number(chunkOffset);
+    chunkTblSize > 0n && at < Number(chunkOffset + chunkTblSize);
+    at += CHUNK_INFO_RECORD
+  ) {
+    if (boot.readUInt32LE(at + 32) >= blobs.length)
+      v.push(`chunk record at 0x${at.toString(16)} names blob ${boot.readUInt32LE(at + 32)}`);
   }
   // builder/src/merge.rs: a layer's bootstrap has at most one associated data blob.
-  if (opts.layer && blobs.length > 1) v.push(`layer bootstrap: ${blobs.length} associated data blobs (merge refuses "multiple associated data blobs")`);
+  if (opts.layer && blobs.length > 1)
+    v.push(`layer bootstrap: ${blobs.length} associated data blobs (merge refuses "multiple associated data blobs")`);
   return { violations: v, blobs, devices, chunkTable: { offset: chunkOffset, size: chunkTblSize } };
 }
 
@@ -226,12 +259,15 @@ export function checkBlob(blob: Buffer, entry: UpstreamBlobEntry): UpstreamBlob 
   if (typeflag !== 0x30 && typeflag !== 0) v.push('toc: tar entry is not a regular file');
   const entrySize = parseInt(h.toString('latin1', 124, 136).replace(/\0.*$/s, '').trim() || '0', 8);
   if (!(entrySize <= blob.length - TAR_BLOCK)) v.push('toc: entry size larger than the blob');
-  if (h.toString('latin1', 0, 100).replace(/\0.*$/s, '') !== 'rafs.blob.toc') v.push('toc: header name is not rafs.blob.toc');
-  if (h.toString('latin1', 257, 263) !== 'ustar ' || h.toString('latin1', 263, 265) !== ' \0') v.push('toc: invalid GNU tar header for ToC');
+  if (h.toString('latin1', 0, 100).replace(/\0.*$/s, '') !== 'rafs.blob.toc')
+    v.push('toc: header name is not rafs.blob.toc');
+  if (h.toString('latin1', 257, 263) !== 'ustar ' || h.toString('latin1', 263, 265) !== ' \0')
+    v.push('toc: invalid GNU tar header for ToC');
   const tocBytes = blob.subarray(blob.length - TAR_BLOCK - entrySize);
   const tocDigest = createHash('sha256').update(tocBytes).digest('hex');
   const tocSize = entrySize + TAR_BLOCK;
-  if (entry.tocSize !== tocSize) v.push(`toc: blob table says size ${entry.tocSize}, the ToC with its header is ${tocSize}`);
+  if (entry.tocSize !== tocSize)
+    v.push(`toc: blob table says size ${entry.tocSize}, the ToC with its header is ${tocSize}`);
   if (entry.tocDigest !== tocDigest) v.push('toc: blob table digest is not sha256(entries + header)');
   const toc: UpstreamTocEntry[] = [];
   for (let at = 0; at + TOC_ENTRY <= entrySize; at += TOC_ENTRY) {
@@ -254,8 +290,10 @@ export function checkBlob(blob: Buffer, entry: UpstreamBlobEntry): UpstreamBlob 
     }
     const stored = blob.subarray(e.offset, e.offset + e.size);
     const data = e.flags & 0x2 ? zstdDecompress(stored) : stored;
-    if (data.length !== e.uncompressedSize) v.push(`toc: ${e.name} extracts to ${data.length} bytes, entry says ${e.uncompressedSize}`);
-    if (createHash('sha256').update(data).digest('hex') !== e.digest) v.push(`toc: ${e.name} does not match its digest`);
+    if (data.length !== e.uncompressedSize)
+      v.push(`toc: ${e.name} extracts to ${data.length} bytes, entry says ${e.uncompressedSize}`);
+    if (createHash('sha256').update(data).digest('hex') !== e.digest)
+      v.push(`toc: ${e.name} does not match its digest`);
     if (e.name === 'image.boot') layerBootstrap = data;
   }
   // meta/mod.rs read_metadata/validate_header: the CCT header follows the chunk-info array.
@@ -263,11 +301,21 @@ export function checkBlob(blob: Buffer, entry: UpstreamBlobEntry): UpstreamBlob 
   if (entry.chunkCount > 0) {
     const hAt = Number(entry.ciOffset + entry.ciCompressedSize);
     const hdr = blob.subarray(hAt, hAt + CCT_HEADER);
-    if (hdr.length !== CCT_HEADER || hdr.readUInt32LE(0) !== CCT_MAGIC || hdr.readUInt32LE(CCT_HEADER - 4) !== CCT_MAGIC) v.push(`cct: no CCT header magic at ci_offset + ci_compressed_size (0x${hAt.toString(16)})`);
+    if (
+      hdr.length !== CCT_HEADER ||
+      hdr.readUInt32LE(0) !== CCT_MAGIC ||
+      hdr.readUInt32LE(CCT_HEADER - 4) !== CCT_MAGIC
+    )
+      v.push(`cct: no CCT header magic at ci_offset + ci_compressed_size (0x${hAt.toString(16)})`);
     else {
       if (hdr.readUInt32LE(12) !== entry.chunkCount) v.push('cct: ci_entries differs from the blob table');
       if (hdr.readUInt32LE(8) !== entry.ciCompressor) v.push('cct: ci_compressor differs from the blob table');
-      if (hdr.readBigUInt64LE(16) !== entry.ciOffset || hdr.readBigUInt64LE(24) !== entry.ciCompressedSize || hdr.readBigUInt64LE(32) !== entry.ciUncompressedSize) v.push('cct: offsets/sizes differ from the blob table');
+      if (
+        hdr.readBigUInt64LE(16) !== entry.ciOffset ||
+        hdr.readBigUInt64LE(24) !== entry.ciCompressedSize ||
+        hdr.readBigUInt64LE(32) !== entry.ciUncompressedSize
+      )
+        v.push('cct: offsets/sizes differ from the blob table');
     }
     if (entry.ciCompressor !== 0) v.push('cct: compressed chunk-info arrays are not checked here');
     const ci = blob.subarray(Number(entry.ciOffset), Number(entry.ciOffset + entry.ciUncompressedSize));
@@ -275,7 +323,11 @@ export function checkBlob(blob: Buffer, entry: UpstreamBlobEntry): UpstreamBlob 
       const c = decodeUpstreamChunk(ci, i * CI_V1_SIZE);
       chunks.push(c);
       // chunk_info_v1.rs validate: inside the blob's compressed and uncompressed sizes.
-      if (c.compressedOffset + BigInt(c.compressedSize) > entry.compressedSize || c.uncompressedOffset + BigInt(c.uncompressedSize) > entry.uncompressedSize) v.push(`chunk ${i}: outside the blob`);
+      if (
+        c.compressedOffset + BigInt(c.compressedSize) > entry.compressedSize ||
+        c.uncompressedOffset + BigInt(c.uncompressedSize) > entry.uncompressedSize
+      )
+        v.push(`chunk ${i}: outside the blob`);
       if (c.uncompressedOffset % BLOCK_4K !== 0n) v.push(`chunk ${i}: uncompressed offset not 4 KiB aligned`);
     }
   }

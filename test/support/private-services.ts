@@ -62,14 +62,26 @@ abstract class PrivateService {
 /** redis-server without persistence: a restart loses every queue entry, as an outage can. */
 export class PrivateRedis extends PrivateService {
   protected spawnArgs(): [string, string[]] {
-    return ['redis-server', ['--bind', '127.0.0.1', '--port', String(this.port), '--dir', this.dir, '--save', '', '--appendonly', 'no']];
+    return [
+      'redis-server',
+      ['--bind', '127.0.0.1', '--port', String(this.port), '--dir', this.dir, '--save', '', '--appendonly', 'no'],
+    ];
   }
 }
 
 /** A MariaDB server on its own data directory (root without password over TCP). */
 export class PrivateMariaDb extends PrivateService {
   protected override prepare(): void {
-    execFileSync('mariadb-install-db', ['--no-defaults', `--datadir=${join(this.dir, 'data')}`, `--user=${userName()}`, '--auth-root-authentication-method=normal'], { stdio: 'ignore' });
+    execFileSync(
+      'mariadb-install-db',
+      [
+        '--no-defaults',
+        `--datadir=${join(this.dir, 'data')}`,
+        `--user=${userName()}`,
+        '--auth-root-authentication-method=normal',
+      ],
+      { stdio: 'ignore' },
+    );
   }
 
   protected spawnArgs(): [string, string[]] {

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { freePort, sleep } from './env';
 import { TokenServer } from './token-server';
 
-export type RegistryAuth = { kind: 'none' } | { kind: 'basic'; users: Record<string, string> } | { kind: 'token'; tokens: TokenServer };
+export type RegistryAuth =
+  { kind: 'none' } | { kind: 'basic'; users: Record<string, string> } | { kind: 'token'; tokens: TokenServer };
 
 /** One Debian docker-registry process; several can share one storage directory (one per auth mode). */
 export class RegistryProcess {
@@ -30,7 +31,12 @@ export class RegistryProcess {
     let auth = '';
     if (this.auth.kind === 'basic') {
       const htpasswd = join(dir, 'htpasswd');
-      writeFileSync(htpasswd, Object.entries(this.auth.users).map(([u, p]) => `${u}:${bcrypt.hashSync(p, 4)}`).join('\n') + '\n');
+      writeFileSync(
+        htpasswd,
+        Object.entries(this.auth.users)
+          .map(([u, p]) => `${u}:${bcrypt.hashSync(p, 4)}`)
+          .join('\n') + '\n',
+      );
       auth = `auth:\n  htpasswd:\n    realm: basic-realm\n    path: ${htpasswd}\n`;
     } else if (this.auth.kind === 'token') {
       const t = this.auth.tokens;
@@ -65,7 +71,8 @@ export class RegistryProcess {
   /** GETs of a blob this registry answered with 200 or 307 (access log lines). */
   blobGets(repository: string, digest: string): number {
     const needle = `"GET /v2/${repository}/blobs/${digest} `;
-    return this.log.filter((l) => l.includes(needle) && / (200|307) /.test(l.slice(l.indexOf(needle) + needle.length))).length;
+    return this.log.filter((l) => l.includes(needle) && / (200|307) /.test(l.slice(l.indexOf(needle) + needle.length)))
+      .length;
   }
 
   async stop(): Promise<void> {

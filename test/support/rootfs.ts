@@ -23,7 +23,8 @@ export function overlay(layers: SourceFile[][]): Map<string, Expected> {
       const dir = name.includes('/') ? name.slice(0, name.lastIndexOf('/')) : '';
       const base = name.slice(name.lastIndexOf('/') + 1);
       if (base === '.wh..wh..opq') {
-        for (const k of [...fs.keys()]) if (k.startsWith(`${dir}/`) && !layer.some((x) => x.name.replace(/\/$/, '') === k)) fs.delete(k);
+        for (const k of [...fs.keys()])
+          if (k.startsWith(`${dir}/`) && !layer.some((x) => x.name.replace(/\/$/, '') === k)) fs.delete(k);
         continue;
       }
       if (base.startsWith('.wh.')) {
@@ -35,7 +36,16 @@ export function overlay(layers: SourceFile[][]): Map<string, Expected> {
       const parts = name.split('/');
       for (let i = 1; i < parts.length; i++) {
         const parent = parts.slice(0, i).join('/');
-        if (!fs.has(parent)) fs.set(parent, { type: 'directory', mode: 0o755, uid: 0, gid: 0, size: undefined, sha: undefined, link: undefined });
+        if (!fs.has(parent))
+          fs.set(parent, {
+            type: 'directory',
+            mode: 0o755,
+            uid: 0,
+            gid: 0,
+            size: undefined,
+            sha: undefined,
+            link: undefined,
+          });
       }
       if (f.type === 'link') {
         // One inode: the link entry's header sets its mode and owner (as unpackers chmod the new name).
@@ -65,14 +75,31 @@ export function scan(root: string): Map<string, Expected> {
     for (const n of readdirSync(join(root, rel))) {
       const p = rel ? `${rel}/${n}` : n;
       const st = lstatSync(join(root, p));
-      const type = st.isDirectory() ? 'directory' : st.isSymbolicLink() ? 'symlink' : st.isFile() ? 'file' : st.isCharacterDevice() ? 'character-device' : st.isBlockDevice() ? 'block-device' : st.isFIFO() ? 'fifo' : 'other';
+      const type = st.isDirectory()
+        ? 'directory'
+        : st.isSymbolicLink()
+          ? 'symlink'
+          : st.isFile()
+            ? 'file'
+            : st.isCharacterDevice()
+              ? 'character-device'
+              : st.isBlockDevice()
+                ? 'block-device'
+                : st.isFIFO()
+                  ? 'fifo'
+                  : 'other';
       out.set(p, {
         type,
         mode: st.mode & 0o7777,
         uid: st.uid,
         gid: st.gid,
         size: type === 'file' ? st.size : undefined,
-        sha: type === 'file' ? createHash('sha256').update(readFileSync(join(root, p))).digest('hex') : undefined,
+        sha:
+          type === 'file'
+            ? createHash('sha256')
+                .update(readFileSync(join(root, p)))
+                .digest('hex')
+            : undefined,
         link: type === 'symlink' ? readlinkSync(join(root, p)) : undefined,
       });
       if (st.isDirectory()) walk(p);
@@ -81,4 +108,3 @@ export function scan(root: string): Map<string, Expected> {
   walk('');
   return out;
 }
-

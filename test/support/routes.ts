@@ -13,7 +13,10 @@ type Layer = { route?: { path: string | string[]; methods: Record<string, boolea
 
 /** Every route the running gateway serves, read from Express's own router (so a new route is always listed). */
 export function routeTable(g: TestGateway): Route[] {
-  const app = g.manager.app.getHttpAdapter().getInstance() as { router?: { stack: Layer[] }; _router?: { stack: Layer[] } };
+  const app = g.manager.app.getHttpAdapter().getInstance() as {
+    router?: { stack: Layer[] };
+    _router?: { stack: Layer[] };
+  };
   const routes: Route[] = [];
   for (const layer of (app.router ?? app._router)!.stack) {
     if (!layer.route) continue;
@@ -29,4 +32,7 @@ export function routeTable(g: TestGateway): Route[] {
 }
 
 /** A concrete URL path for a route: `:id` → `value` (default an id that exists nowhere). */
-export const fillPath = (path: string, value = '999999'): string => path.replace(/:(\w+)/g, (_, name: string) => (name === 'id' && /conversion-tasks/.test(path) ? '00000000-0000-4000-8000-000000000000' : value));
+export const fillPath = (path: string, value = '999999'): string =>
+  path.replace(/:(\w+)/g, (_, name: string) =>
+    name === 'id' && /conversion-tasks/.test(path) ? '00000000-0000-4000-8000-000000000000' : value,
+  );

@@ -57,7 +57,25 @@ export class TokenServer {
     const dir = mkdtempSync(join(tmpdir(), 'accel-token-'));
     const keyPath = join(dir, 'key.pem');
     this.certPath = join(dir, 'cert.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', this.certPath, '-days', '2', '-subj', '/CN=harbor-token-issuer'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        keyPath,
+        '-out',
+        this.certPath,
+        '-days',
+        '2',
+        '-subj',
+        '/CN=harbor-token-issuer',
+      ],
+      { stdio: 'ignore' },
+    );
     this.key = createPrivateKey(readFileSync(keyPath));
     this.kid = libtrustKeyId(createPublicKey(this.key));
   }
@@ -70,7 +88,16 @@ export class TokenServer {
   mint(access: TokenAccess[], ttlSeconds = 1800, subject = 'distributor'): string {
     const now = Math.floor(Date.now() / 1000);
     const header = { typ: 'JWT', alg: 'RS256', kid: this.kid };
-    const claims = { iss: this.issuer, sub: subject, aud: this.service, exp: now + ttlSeconds, nbf: now - 5, iat: now, jti: randomBytes(8).toString('hex'), access };
+    const claims = {
+      iss: this.issuer,
+      sub: subject,
+      aud: this.service,
+      exp: now + ttlSeconds,
+      nbf: now - 5,
+      iat: now,
+      jti: randomBytes(8).toString('hex'),
+      access,
+    };
     const input = `${b64url(header)}.${b64url(claims)}`;
     return `${input}.${sign('RSA-SHA256', Buffer.from(input), this.key).toString('base64url')}`;
   }
@@ -97,12 +124,16 @@ export class TokenServer {
     this.requests.push({ user, scope });
     if (Object.keys(this.users).length && !user) {
       // Anonymous callers get a token without access, as Harbor does for private projects.
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: this.mint([]), expires_in: 1800 }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ token: this.mint([]), expires_in: 1800 }));
       return;
     }
     const [, name, actions] = /^repository:(.+):([a-z,]+)$/.exec(scope) ?? [];
     const access: TokenAccess[] = name ? [{ type: 'repository', name, actions: actions.split(',') }] : [];
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: this.mint(access), expires_in: 1800 }));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ token: this.mint(access), expires_in: 1800 }));
   }
 
   async stop(): Promise<void> {

@@ -15,7 +15,10 @@ function file(text: string): string {
 
 describe('configuration', () => {
   it('fills defaults and applies ACCEL__ environment overrides', () => {
-    const c = loadConfig(file(`auth:\n  encryptionKey: ${KEY}\ndatabase:\n  host: db.internal\n`), { ACCEL__DATABASE__PORT: '3307', ACCEL__AUTH__ALLOW_ANONYMOUS: 'true' });
+    const c = loadConfig(file(`auth:\n  encryptionKey: ${KEY}\ndatabase:\n  host: db.internal\n`), {
+      ACCEL__DATABASE__PORT: '3307',
+      ACCEL__AUTH__ALLOW_ANONYMOUS: 'true',
+    });
     assert.equal(c.database.host, 'db.internal');
     assert.equal(c.database.port, 3307);
     assert.equal(c.auth.allowAnonymous, true);
@@ -25,14 +28,29 @@ describe('configuration', () => {
   });
 
   it('names the bad key', () => {
-    assert.throws(() => loadConfig(file(`auth:\n  encryptionKey: ${KEY}\nserver:\n  port: eighty\n`), {}), (e: Error) => e instanceof ConfigError && /server\.port/.test(e.message));
-    assert.throws(() => loadConfig(file(`auth:\n  encryptionKey: ${KEY}\nredis:\n  prot: 1\n`), {}), (e: Error) => /redis\.prot/.test(e.message));
-    assert.throws(() => loadConfig(file('auth: {}\n'), {}), (e: Error) => /auth\.encryptionKey/.test(e.message));
+    assert.throws(
+      () => loadConfig(file(`auth:\n  encryptionKey: ${KEY}\nserver:\n  port: eighty\n`), {}),
+      (e: Error) => e instanceof ConfigError && /server\.port/.test(e.message),
+    );
+    assert.throws(
+      () => loadConfig(file(`auth:\n  encryptionKey: ${KEY}\nredis:\n  prot: 1\n`), {}),
+      (e: Error) => /redis\.prot/.test(e.message),
+    );
+    assert.throws(
+      () => loadConfig(file('auth: {}\n'), {}),
+      (e: Error) => /auth\.encryptionKey/.test(e.message),
+    );
   });
 
   it('rejects a file that is not YAML with a clear message', () => {
-    assert.throws(() => loadConfig(file('server: [1, 2'), {}), (e: Error) => e instanceof ConfigError && /not valid YAML/.test(e.message));
-    assert.throws(() => loadConfig('/nonexistent/accel.yaml', {}), (e: Error) => /cannot read configuration file/.test(e.message));
+    assert.throws(
+      () => loadConfig(file('server: [1, 2'), {}),
+      (e: Error) => e instanceof ConfigError && /not valid YAML/.test(e.message),
+    );
+    assert.throws(
+      () => loadConfig('/nonexistent/accel.yaml', {}),
+      (e: Error) => /cannot read configuration file/.test(e.message),
+    );
   });
 
   it('every scalar key of every section can be set from the environment, camelCase and snake_case keys alike', () => {
@@ -44,8 +62,12 @@ describe('configuration', () => {
       }
     };
     walk(new GatewayConfig() as unknown as Record<string, unknown>, []);
-    assert.ok(leaves.some((l) => l.join('.') === 'provider.work_dir') && leaves.some((l) => l.join('.') === 'redis.enqueueTimeoutMs'));
-    const envName = (path: string[]) => `ACCEL__${path.map((k) => k.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('__')}`;
+    assert.ok(
+      leaves.some((l) => l.join('.') === 'provider.work_dir') &&
+        leaves.some((l) => l.join('.') === 'redis.enqueueTimeoutMs'),
+    );
+    const envName = (path: string[]) =>
+      `ACCEL__${path.map((k) => k.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('__')}`;
     for (const path of leaves) {
       const over = envOverrides({ [envName(path)]: 'x' });
       let node: unknown = over;

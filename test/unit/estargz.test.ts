@@ -1,4 +1,13 @@
-import { EstargzWriter, LayerFormatError, bufferRangeReader, convertLayerToEstargz, encodeTarHeader, marshalToc, openEstargz, readTar } from '@accel/convert';
+import {
+  EstargzWriter,
+  LayerFormatError,
+  bufferRangeReader,
+  convertLayerToEstargz,
+  encodeTarHeader,
+  marshalToc,
+  openEstargz,
+  readTar,
+} from '@accel/convert';
 import assert from 'node:assert/strict';
 import { Readable, PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
@@ -30,7 +39,15 @@ describe('eStargz writer', () => {
     for (const f of files) {
       const e = byName.get(f.name);
       assert.ok(e, `TOC has ${f.name}`);
-      const type = { file: 'reg', directory: 'dir', symlink: 'symlink', link: 'hardlink', 'character-device': 'char', 'block-device': 'block', fifo: 'fifo' }[f.type];
+      const type = {
+        file: 'reg',
+        directory: 'dir',
+        symlink: 'symlink',
+        link: 'hardlink',
+        'character-device': 'char',
+        'block-device': 'block',
+        fifo: 'fifo',
+      }[f.type];
       assert.equal(e.type, type, f.name);
       assert.equal(e.mode ?? 0, f.mode ?? 0o644, `${f.name} mode`);
       if (f.type === 'file') {
@@ -41,7 +58,10 @@ describe('eStargz writer', () => {
       if (f.linkname) assert.equal(e.linkName, f.linkname);
       if (f.devmajor) assert.deepEqual([e.devMajor, e.devMinor ?? 0], [f.devmajor, f.devminor]);
     }
-    assert.deepEqual(byName.get('opt/caps')!.xattrs, { 'user.comment': Buffer.from('hello xattr').toString('base64'), 'user.mime_type': Buffer.from('text/x-shellscript').toString('base64') });
+    assert.deepEqual(byName.get('opt/caps')!.xattrs, {
+      'user.comment': Buffer.from('hello xattr').toString('base64'),
+      'user.mime_type': Buffer.from('text/x-shellscript').toString('base64'),
+    });
     // uid/gid names are written only when they change.
     assert.equal(byName.get('etc/app.conf')!.userName, 'app');
     assert.equal(byName.get('etc/same-owner')!.userName, undefined);
@@ -52,11 +72,25 @@ describe('eStargz writer', () => {
     const { blob } = await convert((await gzipLayerOf(files)).data);
     const { toc } = await openEstargz(bufferRangeReader(blob), blob.length);
     const tool = toc.entries.filter((e) => e.name === 'usr/bin/tool');
-    assert.deepEqual(tool.map((e) => [e.type, e.chunkOffset ?? 0, e.chunkSize ?? 0]), [['reg', 0, CHUNK], ['chunk', CHUNK, CHUNK], ['chunk', 2 * CHUNK, 0]]);
+    assert.deepEqual(
+      tool.map((e) => [e.type, e.chunkOffset ?? 0, e.chunkSize ?? 0]),
+      [
+        ['reg', 0, CHUNK],
+        ['chunk', CHUNK, CHUNK],
+        ['chunk', 2 * CHUNK, 0],
+      ],
+    );
     const exact = toc.entries.filter((e) => e.name === 'usr/bin/exact-chunk');
-    assert.deepEqual(exact.map((e) => [e.type, e.chunkSize ?? 0]), [['reg', CHUNK]]);
+    assert.deepEqual(
+      exact.map((e) => [e.type, e.chunkSize ?? 0]),
+      [['reg', CHUNK]],
+    );
     const offsets = toc.entries.filter((e) => e.offset).map((e) => e.offset!);
-    assert.deepEqual(offsets, [...offsets].sort((a, b) => a - b), 'payload members in order');
+    assert.deepEqual(
+      offsets,
+      [...offsets].sort((a, b) => a - b),
+      'payload members in order',
+    );
     assert.equal(new Set(offsets).size, offsets.length, 'a gzip member per payload chunk');
   });
 
@@ -83,11 +117,26 @@ describe('eStargz writer', () => {
     const out = new PassThrough();
     const parts: Buffer[] = [];
     out.on('data', (c: Buffer) => parts.push(c));
-    await convertLayerToEstargz(Readable.from([data]), out, { chunkSize: CHUNK, level: 6, prioritizedFiles: ['/usr/bin/tool-link', 'etc/app.conf', '/not/there'] });
+    await convertLayerToEstargz(Readable.from([data]), out, {
+      chunkSize: CHUNK,
+      level: 6,
+      prioritizedFiles: ['/usr/bin/tool-link', 'etc/app.conf', '/not/there'],
+    });
     const blob = Buffer.concat(parts);
     const opened = await openEstargz(bufferRangeReader(blob), blob.length);
-    const head = opened.toc.entries.filter((e) => e.type !== 'chunk').map((e) => e.name).slice(0, 7);
-    assert.deepEqual(head, ['usr/', 'usr/bin/', 'usr/bin/tool', 'usr/bin/tool-link', 'etc/', 'etc/app.conf', '.prefetch.landmark']);
+    const head = opened.toc.entries
+      .filter((e) => e.type !== 'chunk')
+      .map((e) => e.name)
+      .slice(0, 7);
+    assert.deepEqual(head, [
+      'usr/',
+      'usr/bin/',
+      'usr/bin/tool',
+      'usr/bin/tool-link',
+      'etc/',
+      'etc/app.conf',
+      '.prefetch.landmark',
+    ]);
     const names = opened.toc.entries.filter((e) => e.type !== 'chunk').map((e) => e.name);
     assert.equal(names.length, files.length + 1, 'every entry once, plus the landmark');
     assert.deepEqual(await opened.readFile('usr/bin/tool'), files.find((f) => f.name === 'usr/bin/tool')!.content);
@@ -107,19 +156,40 @@ describe('eStargz writer', () => {
     assert.equal(a.result.digest, b.result.digest);
     const fast = await convert(data, { chunkSize: CHUNK, level: 1 });
     assert.ok(fast.result.size > a.result.size, 'level 1 compresses less than level 9');
-    const strip = async (blob: Buffer) => (await openEstargz(bufferRangeReader(blob), blob.length)).toc.entries.map(({ offset: _o, ...e }) => e);
+    const strip = async (blob: Buffer) =>
+      (await openEstargz(bufferRangeReader(blob), blob.length)).toc.entries.map(({ offset: _o, ...e }) => e);
     assert.deepEqual(await strip(fast.blob), await strip(a.blob), 'the same entries whatever the level');
   });
 
   it('keeps binary xattr bytes and drops an input TOC or landmark', async () => {
     const value = Buffer.from([0x01, 0x00, 0x00, 0x02, 0xff, 0xfe, 0x80, 0x00]);
-    const entry = encodeTarHeader({ name: 'bin/ping', type: 'file', mode: 0o755, uid: 0, gid: 0, size: 2, mtime: 1, pax: { 'SCHILY.xattr.security.capability': value.toString('latin1') } });
-    const stale = encodeTarHeader({ name: 'stargz.index.json', type: 'file', mode: 0o644, uid: 0, gid: 0, size: 2, mtime: 1 });
+    const entry = encodeTarHeader({
+      name: 'bin/ping',
+      type: 'file',
+      mode: 0o755,
+      uid: 0,
+      gid: 0,
+      size: 2,
+      mtime: 1,
+      pax: { 'SCHILY.xattr.security.capability': value.toString('latin1') },
+    });
+    const stale = encodeTarHeader({
+      name: 'stargz.index.json',
+      type: 'file',
+      mode: 0o644,
+      uid: 0,
+      gid: 0,
+      size: 2,
+      mtime: 1,
+    });
     const pad = (n: number) => Buffer.alloc((512 - (n % 512)) % 512);
     const tar = Buffer.concat([stale, Buffer.from('{}'), pad(2), entry, Buffer.from('hi'), pad(2), Buffer.alloc(1024)]);
     const { blob } = await convert(gzipSync(tar));
     const { toc } = await openEstargz(bufferRangeReader(blob), blob.length);
-    assert.deepEqual(toc.entries.map((e) => e.name), ['.no.prefetch.landmark', 'bin/ping']);
+    assert.deepEqual(
+      toc.entries.map((e) => e.name),
+      ['.no.prefetch.landmark', 'bin/ping'],
+    );
     assert.deepEqual(Buffer.from(toc.entries[1].xattrs!['security.capability'], 'base64'), value);
   });
 
@@ -127,11 +197,27 @@ describe('eStargz writer', () => {
     const { data } = await gzipLayerOf(richLayerFiles(CHUNK));
     await assert.rejects(convert(Buffer.concat([data.subarray(0, 100), Buffer.from('garbage')])), LayerFormatError);
     await assert.rejects(convert(data.subarray(0, Math.floor(data.length / 2))), LayerFormatError);
-    await assert.rejects(convert(gzipSync(Buffer.from('this is not a tar archive, not at all'.repeat(20)))), LayerFormatError);
+    await assert.rejects(
+      convert(gzipSync(Buffer.from('this is not a tar archive, not at all'.repeat(20)))),
+      LayerFormatError,
+    );
   });
 
-  it('serialises the TOC as Go\'s json.MarshalIndent with tabs and HTML-safe escapes', () => {
-    const json = marshalToc({ version: 1, entries: [{ name: 'a&b<c>', type: 'reg', size: 3, mode: 420, digest: 'sha256:x', xattrs: { 'user.b': 'Yg==', 'user.a': 'YQ==' } }, { name: 'd/', type: 'dir' }] }).toString();
+  it("serialises the TOC as Go's json.MarshalIndent with tabs and HTML-safe escapes", () => {
+    const json = marshalToc({
+      version: 1,
+      entries: [
+        {
+          name: 'a&b<c>',
+          type: 'reg',
+          size: 3,
+          mode: 420,
+          digest: 'sha256:x',
+          xattrs: { 'user.b': 'Yg==', 'user.a': 'YQ==' },
+        },
+        { name: 'd/', type: 'dir' },
+      ],
+    }).toString();
     assert.equal(
       json,
       '{\n\t"version": 1,\n\t"entries": [\n\t\t{\n\t\t\t"name": "a\\u0026b\\u003cc\\u003e",\n\t\t\t"type": "reg",\n\t\t\t"size": 3,\n\t\t\t"mode": 420,\n\t\t\t"xattrs": {\n\t\t\t\t"user.a": "YQ==",\n\t\t\t\t"user.b": "Yg=="\n\t\t\t},\n\t\t\t"digest": "sha256:x"\n\t\t},\n\t\t{\n\t\t\t"name": "d/",\n\t\t\t"type": "dir"\n\t\t}\n\t]\n}',
@@ -153,7 +239,10 @@ describe('eStargz writer', () => {
         yield block;
       }
     }
-    await writer.writeEntry({ name: 'big.bin', type: 'file', mode: 0o644, uid: 0, gid: 0, size: 64 << 20, mtime: 0 }, Readable.from(body()));
+    await writer.writeEntry(
+      { name: 'big.bin', type: 'file', mode: 0o644, uid: 0, gid: 0, size: 64 << 20, mtime: 0 },
+      Readable.from(body()),
+    );
     const r = await writer.finish();
     assert.equal(r.size, written);
     assert.ok(peak - before < 48 << 20, `RSS grew by ${((peak - before) / 1048576).toFixed(0)} MiB for a 64 MiB file`);

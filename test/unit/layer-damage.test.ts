@@ -11,7 +11,12 @@ function files(): SourceFile[] {
   const out: SourceFile[] = [];
   for (let i = 0; i < 200; i++) {
     const text = Buffer.from(`line ${i} of a config file with settings=${i % 7}\n`.repeat(200 + i));
-    out.push({ name: `etc/conf.d/file-${i}.conf`, type: 'file', content: i % 10 === 0 ? Buffer.concat([text, randomBytes(4096)]) : text, mode: 0o644 });
+    out.push({
+      name: `etc/conf.d/file-${i}.conf`,
+      type: 'file',
+      content: i % 10 === 0 ? Buffer.concat([text, randomBytes(4096)]) : text,
+      mode: 0o644,
+    });
   }
   return out;
 }
@@ -35,12 +40,25 @@ describe('damaged source layers are reported as corrupt, with where', () => {
     const gz = gzipSync(await tarOf(files()));
     const { data, at } = damagedInTheMiddle(gz);
     const runs: [string, () => Promise<unknown>][] = [
-      ['estargz', () => convertLayerToEstargz(Readable.from([data.subarray(0, at), data.subarray(at)]), sink(), { chunkSize: 1 << 16, level: 6 })],
+      [
+        'estargz',
+        () =>
+          convertLayerToEstargz(Readable.from([data.subarray(0, at), data.subarray(at)]), sink(), {
+            chunkSize: 1 << 16,
+            level: 6,
+          }),
+      ],
       [
         'nydus',
         () =>
           withLayerTar(Readable.from([data.subarray(0, at), data.subarray(at)]), (tar) =>
-            writeLayerBlob(tar, new FsTree(), 0, { write: async () => undefined }, { chunkSize: 1 << 16, compressor: 'zstd', digester: 'blake3' }),
+            writeLayerBlob(
+              tar,
+              new FsTree(),
+              0,
+              { write: async () => undefined },
+              { chunkSize: 1 << 16, compressor: 'zstd', digester: 'blake3' },
+            ),
           ),
       ],
     ];
@@ -51,7 +69,10 @@ describe('damaged source layers are reported as corrupt, with where', () => {
         const m = /source layer is corrupt: its gzip stream is damaged at about byte (\d+) of the blob/.exec(e.message);
         assert.ok(m, `${name}: ${e.message}`);
         // Where: after the damage, and not past the end of the blob.
-        assert.ok(Number(m[1]) >= at && Number(m[1]) <= data.length, `${name}: byte ${m[1]}, damage at ${at}, blob ${data.length}`);
+        assert.ok(
+          Number(m[1]) >= at && Number(m[1]) <= data.length,
+          `${name}: byte ${m[1]}, damage at ${at}, blob ${data.length}`,
+        );
         return true;
       });
     }
@@ -59,12 +80,18 @@ describe('damaged source layers are reported as corrupt, with where', () => {
 
   it('a valid gzip holding something that is not a tar is called an invalid tar, not gzip damage', async () => {
     const data = gzipSync(Buffer.from('this is not a tar archive, not at all\n'.repeat(400)));
-    await assert.rejects(convertLayerToEstargz(Readable.from([data]), sink(), { chunkSize: 1 << 16, level: 6 }), (e: Error) => {
-      assert.ok(e instanceof LayerFormatError);
-      assert.match(e.message, /^source layer is corrupt: its tar stream is invalid within the first \d+ decompressed bytes/);
-      assert.doesNotMatch(e.message, /gunzipped/);
-      return true;
-    });
+    await assert.rejects(
+      convertLayerToEstargz(Readable.from([data]), sink(), { chunkSize: 1 << 16, level: 6 }),
+      (e: Error) => {
+        assert.ok(e instanceof LayerFormatError);
+        assert.match(
+          e.message,
+          /^source layer is corrupt: its tar stream is invalid within the first \d+ decompressed bytes/,
+        );
+        assert.doesNotMatch(e.message, /gunzipped/);
+        return true;
+      },
+    );
   });
 });
 
@@ -74,14 +101,32 @@ describe('source layers are checked against their diff_id', () => {
     const gz = gzipSync(raw);
     const right = `sha256:${require('node:crypto').createHash('sha256').update(raw).digest('hex')}`;
     const wrong = `sha256:${'0'.repeat(64)}`;
-    const estargz = (diffId: string) => convertLayerToEstargz(Readable.from([gz]), sink(), { chunkSize: 1 << 16, level: 1 }, diffId);
+    const estargz = (diffId: string) =>
+      convertLayerToEstargz(Readable.from([gz]), sink(), { chunkSize: 1 << 16, level: 1 }, diffId);
     const nydus = (diffId: string) =>
-      withLayerTar(Readable.from([gz]), (tar) => writeLayerBlob(tar, new FsTree(), 0, { write: async () => undefined }, { chunkSize: 1 << 16, compressor: 'zstd', digester: 'blake3' }), diffId);
-    for (const [name, run] of [['estargz', estargz], ['nydus', nydus]] as const) {
+      withLayerTar(
+        Readable.from([gz]),
+        (tar) =>
+          writeLayerBlob(
+            tar,
+            new FsTree(),
+            0,
+            { write: async () => undefined },
+            { chunkSize: 1 << 16, compressor: 'zstd', digester: 'blake3' },
+          ),
+        diffId,
+      );
+    for (const [name, run] of [
+      ['estargz', estargz],
+      ['nydus', nydus],
+    ] as const) {
       await run(right);
       await assert.rejects(run(wrong), (e: Error) => {
         assert.ok(e instanceof LayerFormatError, name);
-        assert.equal(e.message, `source layer does not match its diff_id: the image config says ${wrong}, the layer uncompresses to ${right}`);
+        assert.equal(
+          e.message,
+          `source layer does not match its diff_id: the image config says ${wrong}, the layer uncompresses to ${right}`,
+        );
         return true;
       });
     }

@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 const limiter = (perUser: number, perSource: number, windowSeconds = 60) =>
-  new LoginLimiter(buildConfig({ auth: { encryptionKey: 'k'.repeat(44), failedLogins: { perUser, perSource, windowSeconds } } }));
+  new LoginLimiter(
+    buildConfig({ auth: { encryptionKey: 'k'.repeat(44), failedLogins: { perUser, perSource, windowSeconds } } }),
+  );
 
 const refused = (l: LoginLimiter, name: string, source: string) => {
   try {

@@ -1,4 +1,13 @@
-import { BlobSink, FsTree, NydusBlob, expandBlob, parseBlob, readChunk, writeLayerBlob, writeRafsV6 } from '@accel/convert';
+import {
+  BlobSink,
+  FsTree,
+  NydusBlob,
+  expandBlob,
+  parseBlob,
+  readChunk,
+  writeLayerBlob,
+  writeRafsV6,
+} from '@accel/convert';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -50,7 +59,12 @@ describe('Nydus RAFS v6 (native, verified with erofs-utils)', () => {
     writeFileSync(join(dir, 'blob0'), expandBlob(a.blob));
     writeFileSync(join(dir, 'blob1'), expandBlob(b.blob));
     const out = join(dir, 'rootfs');
-    await promisify(execFile)('fsck.erofs', [`--device=${join(dir, 'blob0')}`, `--device=${join(dir, 'blob1')}`, `--extract=${out}`, join(dir, 'image.boot')]);
+    await promisify(execFile)('fsck.erofs', [
+      `--device=${join(dir, 'blob0')}`,
+      `--device=${join(dir, 'blob1')}`,
+      `--extract=${out}`,
+      join(dir, 'image.boot'),
+    ]);
     const got = scan(out);
     const want = overlay([lower, upper]);
     for (const [p, e] of want) {
@@ -59,11 +73,25 @@ describe('Nydus RAFS v6 (native, verified with erofs-utils)', () => {
       // fsck.erofs chowns after chmod, which drops setuid/setgid bits: those are checked below.
       assert.deepEqual({ ...g, mode: g.mode & 0o777 }, { ...e, mode: e.mode & 0o777 }, p);
     }
-    assert.deepEqual([...got.keys()].filter((p) => !want.has(p)), [], 'nothing extra (whiteouts applied)');
-    const shown = await promisify(execFile)('dump.erofs', [`--device=${join(dir, 'blob0')}`, `--device=${join(dir, 'blob1')}`, '--path=/usr/bin/tool', join(dir, 'image.boot')]);
+    assert.deepEqual(
+      [...got.keys()].filter((p) => !want.has(p)),
+      [],
+      'nothing extra (whiteouts applied)',
+    );
+    const shown = await promisify(execFile)('dump.erofs', [
+      `--device=${join(dir, 'blob0')}`,
+      `--device=${join(dir, 'blob1')}`,
+      '--path=/usr/bin/tool',
+      join(dir, 'image.boot'),
+    ]);
     const nid = Number(/NID: (\d+)/.exec(shown.stdout)![1]);
     // The sub-second mtime is kept (extended inode i_mtime_nsec), as erofs-utils reads it.
-    const subsecond = await promisify(execFile)('dump.erofs', [`--device=${join(dir, 'blob0')}`, `--device=${join(dir, 'blob1')}`, '--path=/etc/subsecond', join(dir, 'image.boot')]);
+    const subsecond = await promisify(execFile)('dump.erofs', [
+      `--device=${join(dir, 'blob0')}`,
+      `--device=${join(dir, 'blob1')}`,
+      '--path=/etc/subsecond',
+      join(dir, 'image.boot'),
+    ]);
     assert.match(subsecond.stdout, /Timestamp: 2023-11-14 22:13:20\.750000000/);
     assert.match(shown.stdout, /Links: 2/, 'hard link shares the inode');
     const metaBlkaddr = boot.readUInt32LE(1024 + 40);
@@ -73,10 +101,19 @@ describe('Nydus RAFS v6 (native, verified with erofs-utils)', () => {
     assert.equal(boot.readUInt32LE(prefetchOffset), boot.readUInt16LE(1024 + 14), 'root nid for "/"');
     assert.equal(boot.readUInt32LE(prefetchOffset + 4), nid, 'the nid of /usr/bin/tool');
     // The hard link's own header (0644 in this layer) applies to the shared inode, as containerd's unpack does.
-    assert.equal(boot.readUInt16LE(metaBlkaddr * 4096 + nid * 32 + 4), 0o100644, 'the shared inode takes the link entry\'s mode');
+    assert.equal(
+      boot.readUInt16LE(metaBlkaddr * 4096 + nid * 32 + 4),
+      0o100644,
+      "the shared inode takes the link entry's mode",
+    );
     // Directory and symlink tails sit beside their inode (FLAT_INLINE = 2) unless they cannot fit one block with it.
     const layoutOf = async (path: string) => {
-      const { stdout } = await promisify(execFile)('dump.erofs', [`--device=${join(dir, 'blob0')}`, `--device=${join(dir, 'blob1')}`, `--path=${path}`, join(dir, 'image.boot')]);
+      const { stdout } = await promisify(execFile)('dump.erofs', [
+        `--device=${join(dir, 'blob0')}`,
+        `--device=${join(dir, 'blob1')}`,
+        `--path=${path}`,
+        join(dir, 'image.boot'),
+      ]);
       return Number(/Layout: (\d+)/.exec(stdout)![1]);
     };
     assert.deepEqual(
@@ -85,7 +122,7 @@ describe('Nydus RAFS v6 (native, verified with erofs-utils)', () => {
     );
   });
 
-  it('inlines each layer\'s own bootstrap (whiteouts kept as files) that fsck.erofs can read', async () => {
+  it("inlines each layer's own bootstrap (whiteouts kept as files) that fsck.erofs can read", async () => {
     const tree = new FsTree();
     const a = await blobOf(lower, tree, 0);
     const parts: Buffer[] = [];
@@ -104,11 +141,24 @@ describe('Nydus RAFS v6 (native, verified with erofs-utils)', () => {
     };
     writeFileSync(join(dir, 'lower.boot'), bootOf(a.blob));
     writeFileSync(join(dir, 'upper.boot'), bootOf(b));
-    await promisify(execFile)('fsck.erofs', [`--device=${join(dir, 'blob0')}`, `--extract=${join(dir, 'lower')}`, join(dir, 'lower.boot')]);
+    await promisify(execFile)('fsck.erofs', [
+      `--device=${join(dir, 'blob0')}`,
+      `--extract=${join(dir, 'lower')}`,
+      join(dir, 'lower.boot'),
+    ]);
     const lowerTree = scan(join(dir, 'lower'));
-    for (const [p, e] of overlay([lower])) assert.deepEqual({ ...lowerTree.get(p)!, mode: lowerTree.get(p)!.mode & 0o777 }, { ...e, mode: e.mode & 0o777 }, p);
+    for (const [p, e] of overlay([lower]))
+      assert.deepEqual(
+        { ...lowerTree.get(p)!, mode: lowerTree.get(p)!.mode & 0o777 },
+        { ...e, mode: e.mode & 0o777 },
+        p,
+      );
     // A layer's bootstrap maps only its own blob (device 1).
-    await promisify(execFile)('fsck.erofs', [`--device=${join(dir, 'blob1')}`, `--extract=${join(dir, 'upper')}`, join(dir, 'upper.boot')]);
+    await promisify(execFile)('fsck.erofs', [
+      `--device=${join(dir, 'blob1')}`,
+      `--extract=${join(dir, 'upper')}`,
+      join(dir, 'upper.boot'),
+    ]);
     const upperTree = scan(join(dir, 'upper'));
     assert.equal(upperTree.get('etc/.wh.hostname')?.type, 'file', 'whiteouts stay files in the layer bootstrap');
     assert.equal(upperTree.get('var/cache/.wh..wh..opq')?.type, 'file');
@@ -116,9 +166,16 @@ describe('Nydus RAFS v6 (native, verified with erofs-utils)', () => {
   });
 
   // Other compressors, and chunk sizes at both ends: many 4 KiB chunks per worker batch, or one 16 MiB chunk per batch.
-  const variants = [{ compressor: 'lz4_block' as const }, { compressor: 'none' as const }, { chunkSize: 4096 }, { chunkSize: 16 << 20 }];
+  const variants = [
+    { compressor: 'lz4_block' as const },
+    { compressor: 'none' as const },
+    { chunkSize: 4096 },
+    { chunkSize: 16 << 20 },
+  ];
   for (const variant of variants) {
-    const name = Object.entries(variant).map(([k, v]) => `${k} ${v}`).join(', ');
+    const name = Object.entries(variant)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
     it(`with ${name} the blobs expand and fsck.erofs extracts the same tree`, async () => {
       const o = { ...opts, ...variant };
       const compressor = o.compressor;
@@ -131,9 +188,14 @@ describe('Nydus RAFS v6 (native, verified with erofs-utils)', () => {
       const dir = mkdtempSync(join(tmpdir(), 'accel-nydus-variant-'));
       writeFileSync(join(dir, 'blob0'), expandBlob(blob));
       writeFileSync(join(dir, 'image.boot'), writeRafsV6(tree, [meta], o));
-      await promisify(execFile)('fsck.erofs', [`--device=${join(dir, 'blob0')}`, `--extract=${join(dir, 'out')}`, join(dir, 'image.boot')]);
+      await promisify(execFile)('fsck.erofs', [
+        `--device=${join(dir, 'blob0')}`,
+        `--extract=${join(dir, 'out')}`,
+        join(dir, 'image.boot'),
+      ]);
       const got = scan(join(dir, 'out'));
-      for (const [p, e] of overlay([lower])) assert.deepEqual({ ...got.get(p)!, mode: got.get(p)!.mode & 0o777 }, { ...e, mode: e.mode & 0o777 }, p);
+      for (const [p, e] of overlay([lower]))
+        assert.deepEqual({ ...got.get(p)!, mode: got.get(p)!.mode & 0o777 }, { ...e, mode: e.mode & 0o777 }, p);
     });
   }
 
@@ -141,7 +203,10 @@ describe('Nydus RAFS v6 (native, verified with erofs-utils)', () => {
     const { gzipSync } = await import('node:zlib');
     const { tarStreamOf, asLayerError, LayerFormatError } = await import('@accel/convert');
     const data = gzipSync(await tarOf(upper));
-    for (const bad of [Buffer.concat([data.subarray(0, 60), Buffer.alloc(200, 0x41)]), data.subarray(0, data.length / 2)]) {
+    for (const bad of [
+      Buffer.concat([data.subarray(0, 60), Buffer.alloc(200, 0x41)]),
+      data.subarray(0, data.length / 2),
+    ]) {
       const run = async () => {
         const out = collect([]);
         try {
@@ -159,7 +224,10 @@ describe('Nydus RAFS v6 (native, verified with erofs-utils)', () => {
     const { blob, meta } = await blobOf(upper, tree, 0);
     assert.equal(meta.id, createHash('sha256').update(blob).digest('hex'), 'blob id = sha256 of the blob');
     const parsed = parseBlob(blob);
-    assert.deepEqual(parsed.toc.map((e) => e.name), ['image.blob', 'blob.meta', 'blob.meta.header', 'blob.digest', 'image.boot']);
+    assert.deepEqual(
+      parsed.toc.map((e) => e.name),
+      ['image.blob', 'blob.meta', 'blob.meta.header', 'blob.digest', 'image.boot'],
+    );
     assert.equal(parsed.chunks.length, parsed.digests.length);
     // dup-a and dup-b: 3 chunks of identical content (plus small files) → stored once.
     const dupChunks = parsed.chunks.filter((c) => c.uncompressedSize === CHUNK);

@@ -16,7 +16,10 @@ describe('docker2oci (media types of converted images)', () => {
   });
 
   it('refuses a value that is not a boolean, naming the key', () => {
-    assert.throws(() => docker2oci(configWith('nydus', { docker2oci: 'sometimes' })), /converter\.driver\.config\.docker2oci/);
+    assert.throws(
+      () => docker2oci(configWith('nydus', { docker2oci: 'sometimes' })),
+      /converter\.driver\.config\.docker2oci/,
+    );
   });
 
   it('keeps Docker types only for Docker sources with docker2oci off', () => {

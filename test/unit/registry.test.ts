@@ -3,7 +3,8 @@ import { RegistryAllowList, parseChallenge, parseManifestUrl, platformSelection 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-const allow = (patterns: string[]) => new RegistryAllowList(buildConfig({ auth: { encryptionKey: 'k'.repeat(44) }, registry: { allowed: patterns } }));
+const allow = (patterns: string[]) =>
+  new RegistryAllowList(buildConfig({ auth: { encryptionKey: 'k'.repeat(44) }, registry: { allowed: patterns } }));
 
 describe('registry allow-list', () => {
   it('matches host, port and wildcard patterns, with default ports by scheme', () => {
@@ -21,7 +22,10 @@ describe('registry allow-list', () => {
   });
 
   it('refuses everything when nothing is configured, and non-HTTP schemes always', () => {
-    assert.throws(() => allow([]).assertAllowed('https://harbor.example.com/v2/'), /not in the gateway's allowed registries/);
+    assert.throws(
+      () => allow([]).assertAllowed('https://harbor.example.com/v2/'),
+      /not in the gateway's allowed registries/,
+    );
     assert.throws(() => allow(['*']).assertAllowed('file:///etc/passwd'), /scheme file is not allowed/);
   });
 });
@@ -29,20 +33,34 @@ describe('registry allow-list', () => {
 describe('manifest URLs and challenges', () => {
   it('parses Harbor manifest URLs and rejects others', () => {
     assert.deepEqual(parseManifestUrl('https://harbor.example.com/v2/library/nginx/manifests/1.27'), {
-      scheme: 'https', host: 'harbor.example.com', repository: 'library/nginx', reference: '1.27',
+      scheme: 'https',
+      host: 'harbor.example.com',
+      repository: 'library/nginx',
+      reference: '1.27',
     });
     assert.equal(parseManifestUrl('http://h:5000/v2/a/b/c/manifests/sha256:' + 'a'.repeat(64)).repository, 'a/b/c');
-    for (const bad of ['https://h/v2/x/blobs/sha256:abc', 'ftp://h/v2/x/manifests/t', 'https://h/v2/UPPER/manifests/t', 'https://h/v2/x/manifests/bad tag']) {
+    for (const bad of [
+      'https://h/v2/x/blobs/sha256:abc',
+      'ftp://h/v2/x/manifests/t',
+      'https://h/v2/UPPER/manifests/t',
+      'https://h/v2/x/manifests/bad tag',
+    ]) {
       assert.throws(() => parseManifestUrl(bad), /manifest URL|invalid/);
     }
   });
 
   it('parses WWW-Authenticate challenges', () => {
-    assert.deepEqual(parseChallenge('Bearer realm="https://h/service/token",service="harbor-registry",scope="repository:a/b:pull"'), {
-      scheme: 'bearer',
-      params: { realm: 'https://h/service/token', service: 'harbor-registry', scope: 'repository:a/b:pull' },
+    assert.deepEqual(
+      parseChallenge('Bearer realm="https://h/service/token",service="harbor-registry",scope="repository:a/b:pull"'),
+      {
+        scheme: 'bearer',
+        params: { realm: 'https://h/service/token', service: 'harbor-registry', scope: 'repository:a/b:pull' },
+      },
+    );
+    assert.deepEqual(parseChallenge('Basic realm="basic-realm"'), {
+      scheme: 'basic',
+      params: { realm: 'basic-realm' },
     });
-    assert.deepEqual(parseChallenge('Basic realm="basic-realm"'), { scheme: 'basic', params: { realm: 'basic-realm' } });
     assert.equal(parseChallenge(undefined), undefined);
   });
 

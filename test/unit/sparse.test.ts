@@ -14,7 +14,9 @@ function sparseLayer(format: 'gnu' | 'pax'): Buffer {
     writeFileSync(join(dir, 'data'), 'head');
     execFileSync('truncate', ['-s', '8M', join(dir, 'data')]);
     execFileSync('bash', ['-c', `printf tail >> ${join(dir, 'data')}`]);
-    return execFileSync('tar', ['-C', dir, `--format=${format}`, '--sparse', '-cf', '-', 'data'], { maxBuffer: 64 << 20 });
+    return execFileSync('tar', ['-C', dir, `--format=${format}`, '--sparse', '-cf', '-', 'data'], {
+      maxBuffer: 64 << 20,
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -28,12 +30,28 @@ describe('sparse files (GNU tar --sparse)', () => {
       sink.resume();
       const runs: [string, () => Promise<unknown>][] = [
         ['estargz', () => convertLayerToEstargz(Readable.from([layer]), sink, { chunkSize: 1 << 16, level: 1 })],
-        ['nydus', () => withLayerTar(Readable.from([layer]), (tar) => writeLayerBlob(tar, new FsTree(), 0, { write: async () => undefined }, { chunkSize: 1 << 20, compressor: 'zstd', digester: 'blake3' }))],
+        [
+          'nydus',
+          () =>
+            withLayerTar(Readable.from([layer]), (tar) =>
+              writeLayerBlob(
+                tar,
+                new FsTree(),
+                0,
+                { write: async () => undefined },
+                { chunkSize: 1 << 20, compressor: 'zstd', digester: 'blake3' },
+              ),
+            ),
+        ],
       ];
       for (const [name, run] of runs) {
         await assert.rejects(run(), (e: Error) => {
           assert.ok(e instanceof LayerFormatError, `${name}: ${e.message}`);
-          assert.match(e.message, /"(\.\/)?data" (is a sparse file|has a tar entry type the converter does not know)/, name);
+          assert.match(
+            e.message,
+            /"(\.\/)?data" (is a sparse file|has a tar entry type the converter does not know)/,
+            name,
+          );
           assert.doesNotMatch(e.message, /GNUSparseFile/, name);
           return true;
         });

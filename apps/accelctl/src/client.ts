@@ -23,7 +23,12 @@ function authHeader(c: Connection): Record<string, string> {
 }
 
 /** One JSON call to the gateway; errors carry the server's own message (Dragonfly or acceld shape). */
-export async function call<T>(c: Connection, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
+export async function call<T>(
+  c: Connection,
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  path: string,
+  body?: unknown,
+): Promise<T> {
   let res;
   try {
     res = await request(c.server.replace(/\/$/, '') + path, {
@@ -32,7 +37,7 @@ export async function call<T>(c: Connection, method: 'GET' | 'POST' | 'PATCH' | 
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (e) {
-    throw new Error(`cannot reach ${c.server}: ${(e as Error).message}`);
+    throw new Error(`cannot reach ${c.server}: ${(e as Error).message}`, { cause: e });
   }
   const text = await res.body.text();
   let parsed: unknown = undefined;

@@ -16,10 +16,17 @@ const positiveInt = (v: string) => {
 
 const program = new Command('accelctl')
   .description('Command line for the Accel Gateway: preheats, conversions, tokens and the P2P inventory')
-  .option('-s, --server <url>', 'provider/admin API (env ACCEL_SERVER)', process.env.ACCEL_SERVER || stored.server || 'http://localhost:8080')
+  .option(
+    '-s, --server <url>',
+    'provider/admin API (env ACCEL_SERVER)',
+    process.env.ACCEL_SERVER || stored.server || 'http://localhost:8080',
+  )
   .option('-u, --user <name>', 'gateway user (env ACCEL_USER)', process.env.ACCEL_USER || undefined)
   .option('-p, --password <password>', 'password (env ACCEL_PASSWORD)', process.env.ACCEL_PASSWORD || undefined)
-  .option('-t, --token <token>', `personal access token (default: env ACCEL_TOKEN, else the one login saved in ${settingsPath()})`)
+  .option(
+    '-t, --token <token>',
+    `personal access token (default: env ACCEL_TOKEN, else the one login saved in ${settingsPath()})`,
+  )
   .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']).default('table'))
   .showHelpAfterError();
 
@@ -40,7 +47,8 @@ program
   .description('sign in (accelctl -u USER -p PASSWORD login) and save a personal access token for later commands')
   .action(async () => {
     const a = program.opts<Globals>();
-    if (!a.user || a.password === undefined) throw new InvalidArgumentError('login needs -u/--user and -p/--password (or ACCEL_USER and ACCEL_PASSWORD)');
+    if (!a.user || a.password === undefined)
+      throw new InvalidArgumentError('login needs -u/--user and -p/--password (or ACCEL_USER and ACCEL_PASSWORD)');
     const conn = { server: g().server, user: a.user, password: a.password };
     const created = await call<Row>(conn, 'POST', '/api/v1/personal-access-tokens', {
       name: `accelctl-${a.user}-${hostname()}-${Date.now().toString(36)}`,
@@ -63,29 +71,41 @@ const preheat = program.command('preheat').description('preheat images into the 
 preheat
   .command('create <image>')
   .description('preheat an image (manifest URL or host/repository:tag)')
-  .addOption(new Option('--scope <scope>', 'where to preheat').choices(['single_seed_peer', 'all_seed_peers', 'all_peers']).default('single_seed_peer'))
+  .addOption(
+    new Option('--scope <scope>', 'where to preheat')
+      .choices(['single_seed_peer', 'all_seed_peers', 'all_peers'])
+      .default('single_seed_peer'),
+  )
   .option('--platform <os/arch>', 'platform of a multi-arch image ("all" for every one)')
   .option('--cluster <ids>', 'scheduler cluster ids, comma-separated (default: all)')
   .option('--plain-http', 'the registry speaks plain HTTP', false)
   .option('-w, --watch', 'follow the job to its end with live progress', false)
-  .action(async (image: string, a: { scope: string; platform?: string; cluster?: string; plainHttp: boolean; watch: boolean }) => {
-    const o = g();
-    const job = await call<Row>(o, 'POST', '/oapi/v1/jobs', {
-      type: 'preheat',
-      args: { type: 'image', url: toManifestUrl(image, a.plainHttp), scope: a.scope, platform: a.platform },
-      scheduler_cluster_ids: a.cluster ? a.cluster.split(',').map((c) => positiveInt(c.trim())) : null,
-    });
-    if (!a.watch) return print(o.output, summary(job), JOB_COLUMNS);
-    const final = await watch(o, Number(job.id));
-    print(o.output, summary(final), JOB_COLUMNS);
-    if (final.state !== 'SUCCESS') process.exitCode = 1;
-  });
+  .action(
+    async (
+      image: string,
+      a: { scope: string; platform?: string; cluster?: string; plainHttp: boolean; watch: boolean },
+    ) => {
+      const o = g();
+      const job = await call<Row>(o, 'POST', '/oapi/v1/jobs', {
+        type: 'preheat',
+        args: { type: 'image', url: toManifestUrl(image, a.plainHttp), scope: a.scope, platform: a.platform },
+        scheduler_cluster_ids: a.cluster ? a.cluster.split(',').map((c) => positiveInt(c.trim())) : null,
+      });
+      if (!a.watch) return print(o.output, summary(job), JOB_COLUMNS);
+      const final = await watch(o, Number(job.id));
+      print(o.output, summary(final), JOB_COLUMNS);
+      if (final.state !== 'SUCCESS') process.exitCode = 1;
+    },
+  );
 
 const JOB_COLUMNS = ['id', 'state', 'scope', 'url', 'done', 'failed', 'created_at'];
 
 function summary(job: Row): Row {
   const args = (job.args ?? {}) as Row;
-  const result = (job.result ?? {}) as { progress?: Row; job_states?: { results?: { success_tasks?: unknown[]; failure_tasks?: unknown[] }[] }[] };
+  const result = (job.result ?? {}) as {
+    progress?: Row;
+    job_states?: { results?: { success_tasks?: unknown[]; failure_tasks?: unknown[] }[] }[];
+  };
   const tasks = (result.job_states ?? []).flatMap((s) => s.results ?? []);
   return {
     ...job,
@@ -99,12 +119,19 @@ function summary(job: Row): Row {
 /** Polls a job until it ends: a progress bar on a terminal, one line per change otherwise. */
 async function watch(o: Globals, id: number): Promise<Row> {
   const tty = process.stderr.isTTY;
-  const bar = tty ? new SingleBar({ format: 'preheat {bar} {value}/{total} downloads | {failed} failed | {mb} MB', hideCursor: true, stream: process.stderr }) : undefined;
+  const bar = tty
+    ? new SingleBar({
+        format: 'preheat {bar} {value}/{total} downloads | {failed} failed | {mb} MB',
+        hideCursor: true,
+        stream: process.stderr,
+      })
+    : undefined;
   let started = false;
   let last = '';
   for (;;) {
     const job = await call<Row>(o, 'GET', `/oapi/v1/jobs/${id}`);
-    const p = ((job.result as { progress?: { total: number; succeeded: number; failed: number; bytes: number } } | null)?.progress) ?? { total: 0, succeeded: 0, failed: 0, bytes: 0 };
+    const p = (job.result as { progress?: { total: number; succeeded: number; failed: number; bytes: number } } | null)
+      ?.progress ?? { total: 0, succeeded: 0, failed: 0, bytes: 0 };
     const values = { failed: p.failed, mb: (p.bytes / 1e6).toFixed(1) };
     if (bar) {
       if (!started && p.total > 0) {
@@ -121,8 +148,12 @@ async function watch(o: Globals, id: number): Promise<Row> {
     }
     if (job.state !== 'PENDING') {
       bar?.stop();
-      for (const s of ((job.result as { job_states?: { error?: string; results?: { failure_tasks?: Row[] }[] }[] } | null)?.job_states ?? [])) {
-        for (const r of s.results ?? []) for (const f of r.failure_tasks ?? []) console.error(`failed: ${f.hostname} (${f.ip}) ${f.url}: ${f.description}`);
+      for (const s of (
+        job.result as { job_states?: { error?: string; results?: { failure_tasks?: Row[] }[] }[] } | null
+      )?.job_states ?? []) {
+        for (const r of s.results ?? [])
+          for (const f of r.failure_tasks ?? [])
+            console.error(`failed: ${f.hostname} (${f.ip}) ${f.url}: ${f.description}`);
         if (s.error && !(s.results ?? []).some((r) => r.failure_tasks?.length)) console.error(`failed: ${s.error}`);
       }
       return job;
@@ -140,7 +171,12 @@ job
   .option('--page <n>', 'page', positiveInt, 1)
   .option('--per-page <n>', 'rows per page', positiveInt, 20)
   .action(async (a: { state?: string; image?: string; page: number; perPage: number }) => {
-    const q = new URLSearchParams({ page: String(a.page), per_page: String(a.perPage), ...(a.state ? { state: a.state } : {}), ...(a.image ? { image: a.image } : {}) });
+    const q = new URLSearchParams({
+      page: String(a.page),
+      per_page: String(a.perPage),
+      ...(a.state ? { state: a.state } : {}),
+      ...(a.image ? { image: a.image } : {}),
+    });
     print(g().output, (await call<Row[]>(g(), 'GET', `/api/v1/jobs?${q}`)).map(summary), JOB_COLUMNS);
   });
 job
@@ -151,10 +187,15 @@ job
     if (g().output !== 'table') return print(g().output, j, []);
     print('table', summary(j), JOB_COLUMNS);
     const rows: Row[] = [];
-    for (const s of ((j.result as { job_states?: { results?: { success_tasks?: Row[]; failure_tasks?: Row[]; scheduler_cluster_id: number }[] }[] } | null)?.job_states ?? [])) {
+    for (const s of (
+      j.result as {
+        job_states?: { results?: { success_tasks?: Row[]; failure_tasks?: Row[]; scheduler_cluster_id: number }[] }[];
+      } | null
+    )?.job_states ?? []) {
       for (const r of s.results ?? []) {
         for (const t of r.success_tasks ?? []) rows.push({ ...t, cluster: r.scheduler_cluster_id, state: 'SUCCESS' });
-        for (const t of r.failure_tasks ?? []) rows.push({ ...t, cluster: r.scheduler_cluster_id, state: 'FAILURE', error: t.description });
+        for (const t of r.failure_tasks ?? [])
+          rows.push({ ...t, cluster: r.scheduler_cluster_id, state: 'FAILURE', error: t.description });
       }
     }
     if (rows.length) print('table', rows, ['url', 'hostname', 'ip', 'cluster', 'state', 'error']);
@@ -162,7 +203,9 @@ job
 job
   .command('cancel <id>')
   .description('end a pending job as FAILURE')
-  .action(async (id: string) => print(g().output, summary(await call<Row>(g(), 'POST', `/api/v1/jobs/${positiveInt(id)}/cancel`)), JOB_COLUMNS));
+  .action(async (id: string) =>
+    print(g().output, summary(await call<Row>(g(), 'POST', `/api/v1/jobs/${positiveInt(id)}/cancel`)), JOB_COLUMNS),
+  );
 
 // ---- tokens ----
 const token = program.command('token').description('personal access tokens');
@@ -177,7 +220,10 @@ token
     const t = await call<Row>(g(), 'POST', '/api/v1/personal-access-tokens', {
       name: a.name,
       bio: a.bio,
-      scopes: a.scopes.split(',').map((s) => s.trim()).filter(Boolean),
+      scopes: a.scopes
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
       expired_at: a.expires,
     });
     print(g().output, t, ['id', 'name', 'scopes', 'expired_at', 'token']);
@@ -185,7 +231,15 @@ token
 token
   .command('list')
   .description('list tokens (never their values)')
-  .action(async () => print(g().output, await call<Row[]>(g(), 'GET', '/api/v1/personal-access-tokens'), ['id', 'name', 'scopes', 'state', 'expired_at']));
+  .action(async () =>
+    print(g().output, await call<Row[]>(g(), 'GET', '/api/v1/personal-access-tokens'), [
+      'id',
+      'name',
+      'scopes',
+      'state',
+      'expired_at',
+    ]),
+  );
 token
   .command('revoke <id>')
   .description('delete a token')
@@ -196,11 +250,17 @@ token
 
 // ---- inventory ----
 const cluster = program.command('cluster').description('scheduler clusters');
-cluster.command('list').action(async () => print(g().output, await call<Row[]>(g(), 'GET', '/api/v1/scheduler-clusters'), ['id', 'name', 'bio']));
+cluster
+  .command('list')
+  .action(async () =>
+    print(g().output, await call<Row[]>(g(), 'GET', '/api/v1/scheduler-clusters'), ['id', 'name', 'bio']),
+  );
 cluster
   .command('add <name>')
   .option('--id <id>', 'cluster id', positiveInt)
-  .action(async (name: string, a: { id?: number }) => print(g().output, await call<Row>(g(), 'POST', '/api/v1/scheduler-clusters', { name, id: a.id }), ['id', 'name']));
+  .action(async (name: string, a: { id?: number }) =>
+    print(g().output, await call<Row>(g(), 'POST', '/api/v1/scheduler-clusters', { name, id: a.id }), ['id', 'name']),
+  );
 
 cluster.command('remove <id>').action(async (id: string) => {
   await call(g(), 'DELETE', `/api/v1/scheduler-clusters/${positiveInt(id)}`);
@@ -208,12 +268,32 @@ cluster.command('remove <id>').action(async (id: string) => {
 });
 
 const seedpeer = program.command('seedpeer').description('seed peers (dfdaemon upload gRPC endpoints)');
-seedpeer.command('list').action(async () => print(g().output, await call<Row[]>(g(), 'GET', '/api/v1/seed-peers'), ['id', 'host_name', 'ip', 'port', 'state', 'scheduler_cluster_id']));
+seedpeer
+  .command('list')
+  .action(async () =>
+    print(g().output, await call<Row[]>(g(), 'GET', '/api/v1/seed-peers'), [
+      'id',
+      'host_name',
+      'ip',
+      'port',
+      'state',
+      'scheduler_cluster_id',
+    ]),
+  );
 seedpeer
   .command('add <hostname> <ip> <port>')
   .requiredOption('--cluster <id>', 'scheduler cluster id', positiveInt)
   .action(async (host: string, ip: string, port: string, a: { cluster: number }) =>
-    print(g().output, await call<Row>(g(), 'POST', '/api/v1/seed-peers', { host_name: host, ip, port: positiveInt(port), scheduler_cluster_id: a.cluster }), ['id', 'host_name', 'ip', 'port', 'scheduler_cluster_id']),
+    print(
+      g().output,
+      await call<Row>(g(), 'POST', '/api/v1/seed-peers', {
+        host_name: host,
+        ip,
+        port: positiveInt(port),
+        scheduler_cluster_id: a.cluster,
+      }),
+      ['id', 'host_name', 'ip', 'port', 'scheduler_cluster_id'],
+    ),
   );
 seedpeer.command('remove <id>').action(async (id: string) => {
   await call(g(), 'DELETE', `/api/v1/seed-peers/${positiveInt(id)}`);
@@ -221,7 +301,10 @@ seedpeer.command('remove <id>').action(async (id: string) => {
 });
 
 // ---- acceld-compatible: `accelctl task [--addr host:port] create [--sync] <SOURCE>` and `task list|ls` ----
-const task = program.command('task').description('conversion tasks (acceld-compatible)').option('--addr <host:port>', 'conversion API address', stored.addr ?? 'localhost:2077');
+const task = program
+  .command('task')
+  .description('conversion tasks (acceld-compatible)')
+  .option('--addr <host:port>', 'conversion API address', stored.addr ?? 'localhost:2077');
 const conversionServer = () => ({ ...g(), server: `http://${task.opts<{ addr: string }>().addr}` });
 const cut = (s: string) => (s.length > 80 ? `${s.slice(0, 80)}...` : s);
 task
@@ -230,7 +313,10 @@ task
   .option('--sync', 'wait until the conversion finishes', false)
   .action(async (source: string, a: { sync: boolean }) => {
     if (a.sync) console.error('Waiting task to be completed...');
-    await call(conversionServer(), 'POST', `/api/v1/conversions?sync=${a.sync}`, { type: 'PUSH_ARTIFACT', event_data: { resources: [{ resource_url: source }] } });
+    await call(conversionServer(), 'POST', `/api/v1/conversions?sync=${a.sync}`, {
+      type: 'PUSH_ARTIFACT',
+      event_data: { resources: [{ resource_url: source }] },
+    });
     console.error(a.sync ? 'Task has been completed.' : 'Submitted asynchronous task, check status by `task list`.');
   });
 task
@@ -240,11 +326,17 @@ task
   .option('--status <status>', 'PROCESSING, COMPLETED or FAILED')
   .action(async (a: { status?: string }) => {
     const o = conversionServer();
-    const rows = await call<Row[]>(o, 'GET', `/api/v1/conversions${a.status ? `?status=${encodeURIComponent(a.status)}` : ''}`);
+    const rows = await call<Row[]>(
+      o,
+      'GET',
+      `/api/v1/conversions${a.status ? `?status=${encodeURIComponent(a.status)}` : ''}`,
+    );
     if (o.output !== 'table') return print(o.output, rows, []);
     const view = rows.map((r) => ({
       id: r.id,
-      created: String(r.created).replace('T', ' ').replace(/\..*$|Z$/, ''),
+      created: String(r.created)
+        .replace('T', ' ')
+        .replace(/\..*$|Z$/, ''),
       status: r.status,
       source: cut(String(r.source)),
       reason: cut(String(r.reason)),
@@ -258,7 +350,9 @@ program
   .description('print a bash completion script: source <(accelctl completion)')
   .action(() => {
     const words = (c: Command): string[] => c.commands.map((x) => x.name());
-    const cases = program.commands.filter((c) => c.commands.length).map((c) => `    ${c.name()}) COMPREPLY=( $(compgen -W "${words(c).join(' ')}" -- "$cur") ) ;;`);
+    const cases = program.commands
+      .filter((c) => c.commands.length)
+      .map((c) => `    ${c.name()}) COMPREPLY=( $(compgen -W "${words(c).join(' ')}" -- "$cur") ) ;;`);
     console.log(`_accelctl() {
   local cur=\${COMP_WORDS[COMP_CWORD]}
   if [ "$COMP_CWORD" -eq 1 ]; then COMPREPLY=( $(compgen -W "${words(program).join(' ')}" -- "$cur") ); return; fi

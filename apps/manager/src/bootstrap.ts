@@ -53,7 +53,9 @@ export async function startManager(config: GatewayConfig): Promise<RunningManage
     app,
     new DocumentBuilder()
       .setTitle('Accel Gateway')
-      .setDescription('Harbor P2P preheat provider (Dragonfly v1/v2 and Kraken dialects), admin console API and acceld-compatible conversion API')
+      .setDescription(
+        'Harbor P2P preheat provider (Dragonfly v1/v2 and Kraken dialects), admin console API and acceld-compatible conversion API',
+      )
       .setVersion('1')
       .addBearerAuth()
       .addBasicAuth()
@@ -69,13 +71,23 @@ export async function startManager(config: GatewayConfig): Promise<RunningManage
   for (const s of [main, conversion]) s.requestTimeout = 25_000;
   const port = await listen(main, config.server.port, config.server.host);
   conversionPort = await listen(conversion, config.server.conversionPort, config.server.host);
-  new Logger('Manager').log(`provider and admin API on ${config.server.host}:${port}, conversion API on ${config.server.host}:${conversionPort}`);
+  new Logger('Manager').log(
+    `provider and admin API on ${config.server.host}:${port}, conversion API on ${config.server.host}:${conversionPort}`,
+  );
   return {
     app,
     port,
     conversionPort,
     async close() {
-      await Promise.all([main, conversion].map((s) => new Promise((r) => { s.closeAllConnections(); s.close(r); })));
+      await Promise.all(
+        [main, conversion].map(
+          (s) =>
+            new Promise((r) => {
+              s.closeAllConnections();
+              s.close(r);
+            }),
+        ),
+      );
       await app.close();
     },
   };

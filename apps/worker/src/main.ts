@@ -9,7 +9,9 @@ import { WorkerModule } from './worker.module';
 async function main(): Promise<void> {
   const configArg = process.argv.indexOf('--config');
   const config = loadConfig(configArg > -1 ? process.argv[configArg + 1] : process.env.ACCEL_CONFIG);
-  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), { logger: logLevels(config.logLevel) });
+  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), {
+    logger: logLevels(config.logLevel),
+  });
   app.enableShutdownHooks();
   new Logger('Worker').log('queue processors running');
 }

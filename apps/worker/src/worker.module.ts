@@ -12,7 +12,14 @@ export class WorkerModule {
   static forRoot(config: GatewayConfig): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [ConfigModule.forRoot(config), CommonModule, DbModule, QueueRootModule, PreheatWorkerModule, ConvertWorkerModule],
+      imports: [
+        ConfigModule.forRoot(config),
+        CommonModule,
+        DbModule,
+        QueueRootModule,
+        PreheatWorkerModule,
+        ConvertWorkerModule,
+      ],
     };
   }
 }

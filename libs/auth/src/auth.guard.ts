@@ -14,7 +14,8 @@ const PatGuard = AuthGuard('pat');
 type AuthedRequest = Request & { user?: Actor; cookies?: Record<string, unknown> };
 
 /** The token of an `Authorization: Bearer …` header, if that is what it is. */
-export const bearerOf = (authorization: string | undefined): string | undefined => /^bearer\s+(.+)$/i.exec(authorization ?? '')?.[1]?.trim();
+export const bearerOf = (authorization: string | undefined): string | undefined =>
+  /^bearer\s+(.+)$/i.exec(authorization ?? '')?.[1]?.trim();
 
 /** The client address failed sign-ins are counted against. */
 export const clientAddress = (req: Request): string => req.socket.remoteAddress ?? '';
@@ -37,7 +38,10 @@ export class GatewayAuthGuard implements CanActivate {
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
-    const need = this.reflector.getAllAndOverride<AuthRequirement | undefined>(AUTH_REQUIREMENT, [ctx.getHandler(), ctx.getClass()]);
+    const need = this.reflector.getAllAndOverride<AuthRequirement | undefined>(AUTH_REQUIREMENT, [
+      ctx.getHandler(),
+      ctx.getClass(),
+    ]);
     if (!need) return true;
     const req = ctx.switchToHttp().getRequest<AuthedRequest>();
     try {
@@ -69,7 +73,14 @@ export class GatewayAuthGuard implements CanActivate {
       if (typeof query.token !== 'string' && typeof query.access_token !== 'string') throw new UnauthorizedException();
     }
     const cookie = typeof req.cookies?.jwt === 'string' ? req.cookies.jwt : undefined;
-    const session = bearer && looksLikeJwt(bearer) ? bearer : !authorization && typeof query.token === 'string' ? query.token : !authorization && !bearer ? cookie : undefined;
+    const session =
+      bearer && looksLikeJwt(bearer)
+        ? bearer
+        : !authorization && typeof query.token === 'string'
+          ? query.token
+          : !authorization && !bearer
+            ? cookie
+            : undefined;
     if (session) {
       const actor = await this.sessions.verify(session);
       if (!actor) throw new UnauthorizedException();
@@ -107,7 +118,9 @@ export class GatewayAuthGuard implements CanActivate {
     if (actor.kind === 'anonymous') return;
     if (need.any) return;
     if (!hasScope(actor, need.scope)) {
-      throw new ForbiddenException(`Token doesn't have permission to access this resource. Required permission: ${need.scope}`);
+      throw new ForbiddenException(
+        `Token doesn't have permission to access this resource. Required permission: ${need.scope}`,
+      );
     }
     const reading = method === 'GET' || method === 'HEAD';
     if (need.scope !== 'admin') {

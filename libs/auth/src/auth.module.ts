@@ -11,7 +11,14 @@ import { LoginLimiter } from './login-limiter';
 
 @Module({
   imports: [DbModule, PassportModule],
-  providers: [LoginLimiter, UsersService, TokensService, ConsoleSessions, PersonalAccessTokenStrategy, { provide: APP_GUARD, useClass: GatewayAuthGuard }],
+  providers: [
+    LoginLimiter,
+    UsersService,
+    TokensService,
+    ConsoleSessions,
+    PersonalAccessTokenStrategy,
+    { provide: APP_GUARD, useClass: GatewayAuthGuard },
+  ],
   exports: [LoginLimiter, UsersService, TokensService, ConsoleSessions],
 })
 export class AuthModule {}

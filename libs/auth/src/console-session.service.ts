@@ -36,11 +36,18 @@ export class ConsoleSessions {
     @InjectRepository(RevokedSessionEntity) private readonly revoked: Repository<RevokedSessionEntity>,
   ) {
     const secret = Buffer.from(hkdfSync('sha256', config.auth.encryptionKey, 'accel-gateway', 'console-jwt', 32));
-    this.jwt = new JwtService({ secret, signOptions: { algorithm: 'HS256', expiresIn: config.auth.jwtTtlSeconds, issuer: 'accel-gateway' }, verifyOptions: { algorithms: ['HS256'], issuer: 'accel-gateway' } });
+    this.jwt = new JwtService({
+      secret,
+      signOptions: { algorithm: 'HS256', expiresIn: config.auth.jwtTtlSeconds, issuer: 'accel-gateway' },
+      verifyOptions: { algorithms: ['HS256'], issuer: 'accel-gateway' },
+    });
   }
 
   issue(user: { id: number; name: string; sessionVersion: number }): SessionToken {
-    const token = this.jwt.sign({ sub: String(user.id), name: user.name, ver: user.sessionVersion }, { jwtid: randomUUID() });
+    const token = this.jwt.sign(
+      { sub: String(user.id), name: user.name, ver: user.sessionVersion },
+      { jwtid: randomUUID() },
+    );
     return { token, expire: new Date(Date.now() + this.config.auth.jwtTtlSeconds * 1000).toISOString() };
   }
 
@@ -48,7 +55,10 @@ export class ConsoleSessions {
   async verify(token: string): Promise<Actor | undefined> {
     const claims = this.claims(token);
     if (!claims?.sub || !claims.jti || !/^\d{1,15}$/.test(claims.sub)) return undefined;
-    const [user, revoked] = await Promise.all([this.users.findById(Number(claims.sub)), this.revoked.existsBy({ jti: claims.jti })]);
+    const [user, revoked] = await Promise.all([
+      this.users.findById(Number(claims.sub)),
+      this.revoked.existsBy({ jti: claims.jti }),
+    ]);
     if (!user || user.state !== 'enable' || revoked || claims.ver !== user.sessionVersion) return undefined;
     return { kind: 'user', name: user.name, userId: user.id, role: user.role, scopes: 'all' };
   }

@@ -40,7 +40,13 @@ export class TokensService {
     const pat = await this.findByToken(token);
     if (!pat) return false;
     const owner = await this.users.findOneBy({ id: pat.userId, isDel: 0 });
-    const actor: Actor = { kind: 'token', name: pat.name, userId: pat.userId, role: owner?.role ?? 'none', scopes: pat.scopes };
+    const actor: Actor = {
+      kind: 'token',
+      name: pat.name,
+      userId: pat.userId,
+      role: owner?.role ?? 'none',
+      scopes: pat.scopes,
+    };
     if (pat.state !== 'active') throw new TokenRefused(actor, 'Token is inactive');
     if (pat.expiredAt.getTime() < Date.now()) throw new TokenRefused(actor, 'Token has expired');
     if (!owner || owner.state !== 'enable') throw new TokenRefused(actor, 'Token owner is disabled');
@@ -74,7 +80,10 @@ export class TokensService {
     return this.tokens.findOneBy({ id, isDel: 0 });
   }
 
-  async update(id: number, patch: { bio?: string; scopes?: TokenScope[]; state?: 'active' | 'inactive'; expiredAt?: Date }): Promise<PersonalAccessTokenEntity | null> {
+  async update(
+    id: number,
+    patch: { bio?: string; scopes?: TokenScope[]; state?: 'active' | 'inactive'; expiredAt?: Date },
+  ): Promise<PersonalAccessTokenEntity | null> {
     const token = await this.get(id);
     if (!token) return null;
     Object.assign(token, Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined && v !== null)));

@@ -30,14 +30,22 @@ export class UsersService {
     const generated = !this.config.auth.rootPassword;
     const password = this.config.auth.rootPassword || randomBytes(12).toString('base64url');
     try {
-      await this.users.insert({ name: 'root', email: '', role: 'root', state: 'enable', encryptedPassword: await hashPassword(password) });
+      await this.users.insert({
+        name: 'root',
+        email: '',
+        role: 'root',
+        state: 'enable',
+        encryptedPassword: await hashPassword(password),
+      });
     } catch (e) {
       // Another replica created it first.
       if ((e as { code?: string }).code === 'ER_DUP_ENTRY') return;
       throw e;
     }
     if (generated) {
-      this.log.warn(`created user "root" with generated password: ${password}  (shown once; set auth.rootPassword to choose it)`);
+      this.log.warn(
+        `created user "root" with generated password: ${password}  (shown once; set auth.rootPassword to choose it)`,
+      );
     } else {
       this.log.log('created user "root" with the password from auth.rootPassword');
     }
@@ -52,7 +60,9 @@ export class UsersService {
     const key = createHash('sha256').update(name).update('\0').update(password).digest('hex');
     const user = await this.users.findOneBy({ name, isDel: 0 });
     const hit = this.verified.get(key);
-    const ok = (hit !== undefined && user !== null && hit.userId === user.id && Date.now() - hit.at < VERIFIED_TTL_MS) || (await this.verifyOnce(key, password, user));
+    const ok =
+      (hit !== undefined && user !== null && hit.userId === user.id && Date.now() - hit.at < VERIFIED_TTL_MS) ||
+      (await this.verifyOnce(key, password, user));
     if (!ok || !user || user.state !== 'enable') {
       this.verified.delete(key);
       this.limiter.failed(name, source);
@@ -75,7 +85,9 @@ export class UsersService {
     const flightKey = `${key}:${user?.id ?? 0}:${user?.encryptedPassword ?? ''}`;
     let pending = this.verifying.get(flightKey);
     if (!pending) {
-      pending = (async () => verifyPassword(password, user?.encryptedPassword ?? (await DUMMY_HASH_PROMISE)))().finally(() => this.verifying.delete(flightKey));
+      pending = (async () => verifyPassword(password, user?.encryptedPassword ?? (await DUMMY_HASH_PROMISE)))().finally(
+        () => this.verifying.delete(flightKey),
+      );
       this.verifying.set(flightKey, pending);
     }
     return pending;
@@ -90,7 +102,16 @@ export class UsersService {
   }
 
   async create(input: { name: string; password: string; email?: string; role: UserRole }): Promise<UserEntity> {
-    return this.users.save(this.users.create({ name: input.name, email: input.email ?? '', sessionVersion: 0, role: input.role, state: 'enable', encryptedPassword: await hashPassword(input.password) }));
+    return this.users.save(
+      this.users.create({
+        name: input.name,
+        email: input.email ?? '',
+        sessionVersion: 0,
+        role: input.role,
+        state: 'enable',
+        encryptedPassword: await hashPassword(input.password),
+      }),
+    );
   }
 
   async update(id: number, patch: { email?: string; role?: UserRole; state?: UserState }): Promise<UserEntity | null> {

@@ -1,5 +1,9 @@
 /** Runs `fn` over `items` with at most `limit` calls in flight; results keep the input order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const lanes = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
@@ -17,7 +21,11 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
  * still running, starts no more, and is thrown only once every running item has settled — so
  * nothing an item does can land after the caller has seen the failure.
  */
-export async function mapLimitOrCancel<T, R>(items: readonly T[], limit: number, fn: (item: T, signal: AbortSignal, index: number) => Promise<R>): Promise<R[]> {
+export async function mapLimitOrCancel<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, signal: AbortSignal, index: number) => Promise<R>,
+): Promise<R[]> {
   const abort = new AbortController();
   let failure: { error: unknown } | undefined;
   const results = await mapLimit(items, limit, async (item, i) => {

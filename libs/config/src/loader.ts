@@ -82,8 +82,13 @@ export function buildConfig(data: Plain): GatewayConfig {
   // provider.source is a map keyed by host: its values are validated one by one.
   const sources: Record<string, SourceRegistryConfig> = {};
   for (const [host, value] of Object.entries(config.provider?.source ?? {})) {
-    const source = plainToInstance(SourceRegistryConfig, value ?? {}, { exposeDefaultValues: true, enableImplicitConversion: true });
-    errors.push(...flatten(validateSync(source, { whitelist: true, forbidNonWhitelisted: true }), `provider.source.${host}`));
+    const source = plainToInstance(SourceRegistryConfig, value ?? {}, {
+      exposeDefaultValues: true,
+      enableImplicitConversion: true,
+    });
+    errors.push(
+      ...flatten(validateSync(source, { whitelist: true, forbidNonWhitelisted: true }), `provider.source.${host}`),
+    );
     sources[host.toLowerCase()] = source;
   }
   if (errors.length > 0) {

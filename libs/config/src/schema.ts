@@ -115,7 +115,9 @@ export class RegistryConfig {
    * characters, e.g. `harbor.example.com`, `*.corp.example`, `127.0.0.1:*`). Anything else is refused.
    */
   @IsArray() @IsString({ each: true }) allowed: string[] = [];
-  @IsArray() @ValidateNested({ each: true }) @Type(() => RegistryCredentialConfig)
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => RegistryCredentialConfig)
   credentials: RegistryCredentialConfig[] = [];
   /**
    * Longest wait for a registry's response headers, and for the whole of a small document
@@ -135,9 +137,13 @@ export class ConfiguredNodeConfig {
 export class ConfiguredClusterConfig {
   @IsInt() @Min(1) id: number;
   @IsString() name: string;
-  @IsArray() @ValidateNested({ each: true }) @Type(() => ConfiguredNodeConfig)
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => ConfiguredNodeConfig)
   schedulers: ConfiguredNodeConfig[] = [];
-  @IsArray() @ValidateNested({ each: true }) @Type(() => ConfiguredNodeConfig)
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => ConfiguredNodeConfig)
   seedPeers: ConfiguredNodeConfig[] = [];
 }
 
@@ -169,7 +175,9 @@ export class PreheatConfig {
   @IsInt() @Min(50) peerConnectTimeoutMs = 10_000;
   /** A download stream that sends nothing (no start, no piece) for this many ms has frozen and fails. */
   @IsInt() @Min(100) peerIdleTimeoutMs = 120_000;
-  @IsArray() @ValidateNested({ each: true }) @Type(() => ConfiguredClusterConfig)
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => ConfiguredClusterConfig)
   clusters: ConfiguredClusterConfig[] = [];
 }
 
@@ -221,7 +229,8 @@ export class ConverterPreheatConfig {
   /** Preheat every converted image into the P2P cluster. */
   @IsBoolean() enabled = false;
   /** Dragonfly scope of the chained preheat (empty: single_seed_peer). */
-  @IsIn(['single_seed_peer', 'all_seed_peers', 'all_peers', 'single_peer', '']) scope: 'single_seed_peer' | 'all_seed_peers' | 'all_peers' | 'single_peer' | '' = '';
+  @IsIn(['single_seed_peer', 'all_seed_peers', 'all_peers', 'single_peer', '']) scope:
+    'single_seed_peer' | 'all_seed_peers' | 'all_peers' | 'single_peer' | '' = '';
   @IsArray() @IsInt({ each: true }) cluster_ids: number[] = [];
 }
 
@@ -231,7 +240,9 @@ export class ConverterConfig {
   /** Comma-separated platforms to convert (empty: all). */
   @IsString() platforms = '';
   @ValidateNested() @Type(() => ConverterDriverConfig) driver = new ConverterDriverConfig();
-  @IsArray() @ValidateNested({ each: true }) @Type(() => ConverterRuleConfig) rules: ConverterRuleConfig[] = [Object.assign(new ConverterRuleConfig(), { tag_suffix: '-esgz' })];
+  @IsArray() @ValidateNested({ each: true }) @Type(() => ConverterRuleConfig) rules: ConverterRuleConfig[] = [
+    Object.assign(new ConverterRuleConfig(), { tag_suffix: '-esgz' }),
+  ];
   @ValidateNested() @Type(() => ConverterPreheatConfig) preheat = new ConverterPreheatConfig();
 }
 

@@ -27,36 +27,54 @@ export class ConversionEngine {
     try {
       const src = parseImageReference(task.source);
       const target = parseImageReference(task.target);
-      const loc = { scheme: this.converter.schemeFor(src.host), host: src.host, repository: src.repository, reference: task.sourceDigest || src.digest || src.tag || 'latest' };
+      const loc = {
+        scheme: this.converter.schemeFor(src.host),
+        host: src.host,
+        repository: src.repository,
+        reference: task.sourceDigest || src.digest || src.tag || 'latest',
+      };
       const result = await this.converter.convert(loc, target.tag!, task.source, src.tag);
       let preheatJobId: number | null = null;
       const chain = this.config.converter.preheat;
       if (chain.enabled && !result.skipped && !result.superseded) {
         const job = await this.preheat.create(
-          { type: 'image', url: manifestUrl({ ...loc, reference: target.tag! }), scope: chain.scope, schedulerClusterIds: chain.cluster_ids },
+          {
+            type: 'image',
+            url: manifestUrl({ ...loc, reference: target.tag! }),
+            scope: chain.scope,
+            schedulerClusterIds: chain.cluster_ids,
+          },
           'conversion',
           0,
         );
         preheatJobId = job.id;
       }
       // Only a task still PROCESSING takes the outcome: a cancelled one stays cancelled.
-      await this.tasks.update({ id: task.id, status: 'PROCESSING' }, {
-        status: 'COMPLETED',
-        reason: result.skipped ?? result.superseded ?? null,
-        sourceDigest: result.sourceDigest,
-        targetDigest: result.skipped || result.superseded ? null : result.digest,
-        sourceSize: result.sourceSize,
-        targetSize: result.targetSize,
-        preheatJobId,
-        // Only live tasks hold the dedupe key: a later push of the same image converts again.
-        activeKey: null,
-        finishedAt: new Date(),
-      });
-      this.log.log(`${task.source} → ${result.skipped ?? result.superseded ?? `${task.target} (${result.digest})`} in ${Date.now() - started} ms${preheatJobId ? `, preheat job ${preheatJobId}` : ''}`);
+      await this.tasks.update(
+        { id: task.id, status: 'PROCESSING' },
+        {
+          status: 'COMPLETED',
+          reason: result.skipped ?? result.superseded ?? null,
+          sourceDigest: result.sourceDigest,
+          targetDigest: result.skipped || result.superseded ? null : result.digest,
+          sourceSize: result.sourceSize,
+          targetSize: result.targetSize,
+          preheatJobId,
+          // Only live tasks hold the dedupe key: a later push of the same image converts again.
+          activeKey: null,
+          finishedAt: new Date(),
+        },
+      );
+      this.log.log(
+        `${task.source} → ${result.skipped ?? result.superseded ?? `${task.target} (${result.digest})`} in ${Date.now() - started} ms${preheatJobId ? `, preheat job ${preheatJobId}` : ''}`,
+      );
     } catch (e) {
       const reason = describeError(e);
       // A FAILED task frees its key: the next delivery of the same push tries again.
-      await this.tasks.update({ id: task.id, status: 'PROCESSING' }, { status: 'FAILED', reason, activeKey: null, finishedAt: new Date() });
+      await this.tasks.update(
+        { id: task.id, status: 'PROCESSING' },
+        { status: 'FAILED', reason, activeKey: null, finishedAt: new Date() },
+      );
       this.log.warn(`${task.source} failed: ${reason}`);
     }
   }

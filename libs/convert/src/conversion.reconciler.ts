@@ -21,7 +21,10 @@ export class ConversionReconciler extends RowQueueReconciler {
   }
 
   protected async pending(olderThan: Date): Promise<PendingRow[]> {
-    const rows = await this.tasks.find({ where: { status: 'PROCESSING', isDel: 0, createdAt: LessThan(olderThan) }, take: 500 });
+    const rows = await this.tasks.find({
+      where: { status: 'PROCESSING', isDel: 0, createdAt: LessThan(olderThan) },
+      take: 500,
+    });
     return rows.filter((t) => t.activeKey).map((t) => ({ id: t.id, queueJobId: conversionQueueJobId(t.activeKey!) }));
   }
 

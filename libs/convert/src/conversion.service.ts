@@ -52,16 +52,34 @@ export class ConversionService {
    */
   async submit(a: PushedArtifact): Promise<ConversionTaskEntity> {
     const suffix = this.suffix;
-    const base = { uuid: randomUUID(), source: a.resourceUrl, sourceDigest: a.digest ?? '', driver: this.driver, reason: null, activeKey: null, finishedAt: null };
-    const skip = (reason: string) => this.tasks.save(this.tasks.create({ ...base, status: 'COMPLETED', reason, finishedAt: new Date() }));
+    const base = {
+      uuid: randomUUID(),
+      source: a.resourceUrl,
+      sourceDigest: a.digest ?? '',
+      driver: this.driver,
+      reason: null,
+      activeKey: null,
+      finishedAt: null,
+    };
+    const skip = (reason: string) =>
+      this.tasks.save(this.tasks.create({ ...base, status: 'COMPLETED', reason, finishedAt: new Date() }));
     if (!suffix) {
-      return this.tasks.save(this.tasks.create({ ...base, status: 'FAILED', reason: 'not found matched conversion rule (converter.rules[].tag_suffix)', finishedAt: new Date() }));
+      return this.tasks.save(
+        this.tasks.create({
+          ...base,
+          status: 'FAILED',
+          reason: 'not found matched conversion rule (converter.rules[].tag_suffix)',
+          finishedAt: new Date(),
+        }),
+      );
     }
     if (!a.tag) return skip('skipped: pushed by digest, so there is no tag to name the converted image');
     if (a.tag.endsWith(suffix)) return skip(`skipped: the tag already ends with ${suffix}`);
     if (this.cacheTag && a.tag === this.cacheTag) return skip('skipped: the tag is the conversion cache tag');
     const target = `${a.host}/${a.repository}:${a.tag}${suffix}`;
-    const activeKey = createHash('sha256').update(`${a.digest ?? a.resourceUrl}|${this.driver}|${target}`).digest('hex');
+    const activeKey = createHash('sha256')
+      .update(`${a.digest ?? a.resourceUrl}|${this.driver}|${target}`)
+      .digest('hex');
     let task: ConversionTaskEntity;
     try {
       task = await this.tasks.save(this.tasks.create({ ...base, target, status: 'PROCESSING', activeKey }));
@@ -78,17 +96,26 @@ export class ConversionService {
 
   async enqueue(task: ConversionTaskEntity): Promise<void> {
     try {
-      const outcome = await addWithin(this.queue, this.config.redis.enqueueTimeoutMs, 'convert', { taskId: task.id }, {
-        jobId: conversionQueueJobId(task.activeKey!),
-        attempts: 3,
-        backoff: { type: 'exponential', delay: 5000 },
-        // The row holds the outcome; a finished queue entry must not block the next delivery's id.
-        removeOnComplete: true,
-        removeOnFail: true,
-      });
-      if (outcome === 'deferred') this.log.warn(`task ${task.uuid} saved; Redis did not answer in time, the reconciler will queue it`);
+      const outcome = await addWithin(
+        this.queue,
+        this.config.redis.enqueueTimeoutMs,
+        'convert',
+        { taskId: task.id },
+        {
+          jobId: conversionQueueJobId(task.activeKey!),
+          attempts: 3,
+          backoff: { type: 'exponential', delay: 5000 },
+          // The row holds the outcome; a finished queue entry must not block the next delivery's id.
+          removeOnComplete: true,
+          removeOnFail: true,
+        },
+      );
+      if (outcome === 'deferred')
+        this.log.warn(`task ${task.uuid} saved; Redis did not answer in time, the reconciler will queue it`);
     } catch (e) {
-      this.log.warn(`task ${task.uuid} saved but not queued yet (${(e as Error).message}); the reconciler will queue it`);
+      this.log.warn(
+        `task ${task.uuid} saved but not queued yet (${(e as Error).message}); the reconciler will queue it`,
+      );
     }
   }
 
@@ -108,7 +135,10 @@ export class ConversionService {
     const task = await this.findByUuid(uuid);
     if (!task) return null;
     if (task.status !== 'PROCESSING') return task;
-    await this.tasks.update({ id: task.id, status: 'PROCESSING' }, { status: 'FAILED', reason: `cancelled by ${by}`, activeKey: null, finishedAt: new Date() });
+    await this.tasks.update(
+      { id: task.id, status: 'PROCESSING' },
+      { status: 'FAILED', reason: `cancelled by ${by}`, activeKey: null, finishedAt: new Date() },
+    );
     if (task.activeKey) await this.queue.remove(conversionQueueJobId(task.activeKey)).catch(() => 0);
     return this.findByUuid(uuid);
   }
@@ -128,7 +158,11 @@ export class ConversionService {
 
   list(q: ConversionQuery): Promise<[ConversionTaskEntity[], number]> {
     return this.tasks.findAndCount({
-      where: { isDel: 0, ...(q.status ? { status: q.status } : {}), ...(q.source ? { source: Like(`%${q.source.replace(/[%_\\]/g, '\\$&')}%`) } : {}) },
+      where: {
+        isDel: 0,
+        ...(q.status ? { status: q.status } : {}),
+        ...(q.source ? { source: Like(`%${q.source.replace(/[%_\\]/g, '\\$&')}%`) } : {}),
+      },
       order: { createdAt: 'DESC', id: 'DESC' },
       skip: (q.page - 1) * q.perPage,
       take: q.perPage,

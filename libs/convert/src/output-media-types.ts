@@ -10,8 +10,18 @@ export interface OutputMediaTypes {
   index: string;
 }
 
-const OCI: OutputMediaTypes = { manifest: MediaType.OciManifest, config: MediaType.OciConfig, layerGzip: MediaType.OciLayerGzip, index: MediaType.OciIndex };
-const DOCKER: OutputMediaTypes = { manifest: MediaType.DockerManifest, config: MediaType.DockerConfig, layerGzip: MediaType.DockerLayerGzip, index: MediaType.DockerManifestList };
+const OCI: OutputMediaTypes = {
+  manifest: MediaType.OciManifest,
+  config: MediaType.OciConfig,
+  layerGzip: MediaType.OciLayerGzip,
+  index: MediaType.OciIndex,
+};
+const DOCKER: OutputMediaTypes = {
+  manifest: MediaType.DockerManifest,
+  config: MediaType.DockerConfig,
+  layerGzip: MediaType.DockerLayerGzip,
+  index: MediaType.DockerManifestList,
+};
 
 /**
  * acceld's `docker2oci`: whether Docker sources become OCI images. Unset, it follows acceld's

@@ -27,7 +27,8 @@ export function parseWebhook(body: unknown): WebhookEvent {
   const resources = isObject(data) ? data.resources : undefined;
   if (!Array.isArray(resources) || resources.length === 0) throw new WebhookPayloadError('invalid webhook payload');
   const artifacts = resources.map((r) => {
-    if (!isObject(r) || typeof r.resource_url !== 'string' || r.resource_url.length > 900) throw new WebhookPayloadError('invalid webhook payload');
+    if (!isObject(r) || typeof r.resource_url !== 'string' || r.resource_url.length > 900)
+      throw new WebhookPayloadError('invalid webhook payload');
     let ref: ImageReference;
     try {
       ref = parseImageReference(r.resource_url);

@@ -43,7 +43,9 @@ export async function runMigrations(db: DatabaseConfig): Promise<string[]> {
   const runner = ds.createQueryRunner();
   try {
     // Managers and workers may start together: one of them migrates, the others wait for it.
-    const [{ locked }] = (await runner.query("SELECT GET_LOCK('accel_gateway_migrations', 120) AS locked")) as { locked: number }[];
+    const [{ locked }] = (await runner.query("SELECT GET_LOCK('accel_gateway_migrations', 120) AS locked")) as {
+      locked: number;
+    }[];
     if (Number(locked) !== 1) throw new Error('timed out waiting for another process to finish migrating the database');
     try {
       const applied = await ds.runMigrations({ transaction: 'each' });

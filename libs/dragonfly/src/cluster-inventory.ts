@@ -34,22 +34,32 @@ export class ClusterInventory {
       await this.clustersRepo.upsert({ id: c.id, name: c.name, isDefault: c.id === 1 }, ['id']);
       for (const s of c.seedPeers) {
         await this.seedPeersRepo.upsert(
-          { hostName: s.hostname, ip: s.ip, port: s.port, downloadPort: s.port, type: 'super', schedulerClusterId: c.id },
+          {
+            hostName: s.hostname,
+            ip: s.ip,
+            port: s.port,
+            downloadPort: s.port,
+            type: 'super',
+            schedulerClusterId: c.id,
+          },
           ['hostName', 'ip', 'schedulerClusterId'],
         );
       }
       for (const s of c.schedulers) {
-        await this.schedulersRepo.upsert(
-          { hostName: s.hostname, ip: s.ip, port: s.port, schedulerClusterId: c.id },
-          ['hostName', 'ip', 'schedulerClusterId'],
-        );
+        await this.schedulersRepo.upsert({ hostName: s.hostname, ip: s.ip, port: s.port, schedulerClusterId: c.id }, [
+          'hostName',
+          'ip',
+          'schedulerClusterId',
+        ]);
       }
     }
   }
 
   /** The requested clusters (all when `ids` is empty), with their nodes. */
   async clusters(ids: number[]): Promise<ClusterView[]> {
-    const rows = ids.length ? await this.clustersRepo.findBy({ id: In(ids), isDel: 0 }) : await this.clustersRepo.find({ where: { isDel: 0 }, order: { id: 'ASC' } });
+    const rows = ids.length
+      ? await this.clustersRepo.findBy({ id: In(ids), isDel: 0 })
+      : await this.clustersRepo.find({ where: { isDel: 0 }, order: { id: 'ASC' } });
     const missing = ids.filter((id) => !rows.some((r) => r.id === id));
     if (missing.length) throw new UnknownClusterError(`scheduler cluster ${missing.join(', ')} not found`);
     const clusterIds = rows.map((r) => r.id);
@@ -59,7 +69,11 @@ export class ClusterInventory {
           this.schedulersRepo.find({ where: { schedulerClusterId: In(clusterIds), isDel: 0 }, order: { id: 'ASC' } }),
         ])
       : [[], []];
-    const node = (n: SeedPeerEntity | SchedulerEntity): NodeAddress => ({ hostname: n.hostName, ip: n.ip, port: n.port });
+    const node = (n: SeedPeerEntity | SchedulerEntity): NodeAddress => ({
+      hostname: n.hostName,
+      ip: n.ip,
+      port: n.port,
+    });
     return rows.map((r) => ({
       id: r.id,
       name: r.name,

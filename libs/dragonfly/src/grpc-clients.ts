@@ -46,7 +46,10 @@ export function backendDetail(err: grpc.ServiceError): string | undefined {
   const raw = err.metadata?.get('grpc-status-details-bin')?.[0];
   if (!raw) return undefined;
   try {
-    const b = JSON.parse(Buffer.isBuffer(raw) ? raw.toString('utf8') : String(raw)) as { message?: string; status_code?: number };
+    const b = JSON.parse(Buffer.isBuffer(raw) ? raw.toString('utf8') : String(raw)) as {
+      message?: string;
+      status_code?: number;
+    };
     const status = b.status_code ? `origin answered HTTP ${b.status_code}` : 'origin request failed';
     return b.message ? `${status}: ${b.message}` : status;
   } catch {
@@ -62,7 +65,10 @@ export function describePeerError(node: NodeAddress, err: grpc.ServiceError): Pe
     case grpc.status.DEADLINE_EXCEEDED:
       return new PeerError(`peer ${who} did not finish before the job timeout`, err.code);
     case grpc.status.UNIMPLEMENTED:
-      return new PeerError(`peer ${who} does not serve dfdaemon.v2 DownloadTask (a Dragonfly client older than v0.1?)`, err.code);
+      return new PeerError(
+        `peer ${who} does not serve dfdaemon.v2 DownloadTask (a Dragonfly client older than v0.1?)`,
+        err.code,
+      );
     default: {
       const detail = backendDetail(err);
       return new PeerError(`peer ${who} failed the download: ${detail ?? (err.details || err.message)}`, err.code);
@@ -120,12 +126,19 @@ export class DragonflyClients implements OnApplicationShutdown {
         if (state === grpc.connectivityState.READY) return resolve();
         if (state === grpc.connectivityState.TRANSIENT_FAILURE || state === grpc.connectivityState.SHUTDOWN) {
           this.forget(node);
-          return reject(new PeerError(`peer ${who} is unreachable: the gRPC connection failed`, grpc.status.UNAVAILABLE));
+          return reject(
+            new PeerError(`peer ${who} is unreachable: the gRPC connection failed`, grpc.status.UNAVAILABLE),
+          );
         }
         channel.watchConnectivityState(state, deadline, (err) => {
           if (!err) return check();
           this.forget(node);
-          reject(new PeerError(`peer ${who} did not accept a gRPC connection within ${timeoutMs} ms`, grpc.status.UNAVAILABLE));
+          reject(
+            new PeerError(
+              `peer ${who} did not accept a gRPC connection within ${timeoutMs} ms`,
+              grpc.status.UNAVAILABLE,
+            ),
+          );
         });
       };
       check();
@@ -138,11 +151,20 @@ export class DragonflyClients implements OnApplicationShutdown {
    * accepts TCP but never answers must not hold a job until its timeout.
    */
   async downloadTask(node: NodeAddress, download: DownloadMessage, limits: DownloadLimits): Promise<DownloadOutcome> {
-    type Upload = grpc.Client & { DownloadTask(req: unknown, opts: grpc.CallOptions): grpc.ClientReadableStream<DownloadTaskResponseMessage> };
+    type Upload = grpc.Client & {
+      DownloadTask(req: unknown, opts: grpc.CallOptions): grpc.ClientReadableStream<DownloadTaskResponseMessage>;
+    };
     const client = this.client('dfdaemon.v2.DfdaemonUpload', node) as Upload;
     await this.connected(client, node, Math.min(limits.connectMs, limits.deadlineMs));
     return new Promise((resolve, reject) => {
-      const outcome: DownloadOutcome = { taskId: '', hostId: '', peerId: '', contentLength: 0, pieces: 0, cached: false };
+      const outcome: DownloadOutcome = {
+        taskId: '',
+        hostId: '',
+        peerId: '',
+        contentLength: 0,
+        pieces: 0,
+        cached: false,
+      };
       const call = client.DownloadTask({ download }, { deadline: new Date(Date.now() + limits.deadlineMs) });
       let frozen = false;
       let idle: NodeJS.Timeout | undefined;
@@ -152,7 +174,12 @@ export class DragonflyClients implements OnApplicationShutdown {
           frozen = true;
           call.cancel();
           const what = outcome.taskId ? `after ${outcome.pieces} piece(s)` : 'since the request';
-          reject(new PeerError(`peer ${node.hostname} (${addressOf(node)}) sent nothing for ${limits.idleMs} ms ${what}; the download was abandoned`, grpc.status.DEADLINE_EXCEEDED));
+          reject(
+            new PeerError(
+              `peer ${node.hostname} (${addressOf(node)}) sent nothing for ${limits.idleMs} ms ${what}; the download was abandoned`,
+              grpc.status.DEADLINE_EXCEEDED,
+            ),
+          );
         }, limits.idleMs);
         idle.unref();
       };
@@ -184,7 +211,13 @@ export class DragonflyClients implements OnApplicationShutdown {
 
   /** grpc.health.v1 Check with service "" (what the scheduler asks seed peers). */
   checkHealth(node: NodeAddress, timeoutMs: number): Promise<boolean> {
-    type Health = grpc.Client & { Check(req: unknown, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: { status: string }) => void): void };
+    type Health = grpc.Client & {
+      Check(
+        req: unknown,
+        opts: grpc.CallOptions,
+        cb: (err: grpc.ServiceError | null, res?: { status: string }) => void,
+      ): void;
+    };
     return new Promise((resolve) => {
       let client: Health;
       try {
@@ -202,13 +235,24 @@ export class DragonflyClients implements OnApplicationShutdown {
 
   /** scheduler.v2.Scheduler/ListHosts: every host the scheduler knows. */
   listHosts(node: NodeAddress, timeoutMs: number): Promise<HostMessage[]> {
-    type Scheduler = grpc.Client & { ListHosts(req: unknown, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: { hosts: HostMessage[] }) => void): void };
+    type Scheduler = grpc.Client & {
+      ListHosts(
+        req: unknown,
+        opts: grpc.CallOptions,
+        cb: (err: grpc.ServiceError | null, res?: { hosts: HostMessage[] }) => void,
+      ): void;
+    };
     return new Promise((resolve, reject) => {
       const client = this.client('scheduler.v2.Scheduler', node) as Scheduler;
       client.ListHosts({}, { deadline: new Date(Date.now() + timeoutMs) }, (err, res) => {
         if (err) {
           if (err.code === grpc.status.UNAVAILABLE) this.forget(node);
-          reject(new PeerError(`scheduler ${node.hostname} (${addressOf(node)}) could not list hosts: ${err.details || err.message}`, err.code));
+          reject(
+            new PeerError(
+              `scheduler ${node.hostname} (${addressOf(node)}) could not list hosts: ${err.details || err.message}`,
+              err.code,
+            ),
+          );
         } else resolve(res?.hosts ?? []);
       });
     });

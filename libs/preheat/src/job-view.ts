@@ -23,7 +23,8 @@ export type V1Status = 'WAITING' | 'RUNNING' | 'SUCCESS' | 'FAIL';
 
 /** Dragonfly v1 (supernode) preheat status, as Harbor 2.1–2.11 polls it. Never `FAILED`: Harbor < 2.8 would poll it for 30 min. */
 export function v1StatusView(job: JobEntity) {
-  const status: V1Status = job.state === 'SUCCESS' ? 'SUCCESS' : job.state === 'FAILURE' ? 'FAIL' : job.result ? 'RUNNING' : 'WAITING';
+  const status: V1Status =
+    job.state === 'SUCCESS' ? 'SUCCESS' : job.state === 'FAILURE' ? 'FAIL' : job.result ? 'RUNNING' : 'WAITING';
   const errors = (job.result?.job_states ?? []).map((s) => s.error).filter(Boolean);
   return {
     ID: String(job.id),

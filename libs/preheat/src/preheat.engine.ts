@@ -1,6 +1,14 @@
 import { SecretBox, describeError, mapLimit, UserFacingError } from '@accel/common';
 import { GatewayConfig } from '@accel/config';
-import { GroupJobState, JobEntity, JobStateEntry, SkippedCluster, PreheatFailureOutcome, PreheatProgress, PreheatTaskOutcome } from '@accel/db';
+import {
+  GroupJobState,
+  JobEntity,
+  JobStateEntry,
+  SkippedCluster,
+  PreheatFailureOutcome,
+  PreheatProgress,
+  PreheatTaskOutcome,
+} from '@accel/db';
 import { ClusterInventory, ClusterView, computeTaskId, splitFilteredQueryParams } from '@accel/dragonfly';
 import { ImageResolver, parseManifestUrl, platformSelection } from '@accel/registry';
 import { Injectable, Logger } from '@nestjs/common';
@@ -30,11 +38,17 @@ interface ClusterOutcome {
  * the job, as Dragonfly's manager leaves clusters without candidates out; at least one cluster
  * must have served.
  */
-export function countedClusters(job: Pick<JobEntity, 'schedulerClusterIds'>, outcomes: ClusterOutcome[]): { entries: JobStateEntry[]; skipped: SkippedCluster[] } {
-  if (job.schedulerClusterIds.length > 0 || outcomes.every((o) => o.cannotServe)) return { entries: outcomes.map((o) => o.entry), skipped: [] };
+export function countedClusters(
+  job: Pick<JobEntity, 'schedulerClusterIds'>,
+  outcomes: ClusterOutcome[],
+): { entries: JobStateEntry[]; skipped: SkippedCluster[] } {
+  if (job.schedulerClusterIds.length > 0 || outcomes.every((o) => o.cannotServe))
+    return { entries: outcomes.map((o) => o.entry), skipped: [] };
   return {
     entries: outcomes.filter((o) => !o.cannotServe).map((o) => o.entry),
-    skipped: outcomes.filter((o) => o.cannotServe).map((o) => ({ scheduler_cluster_id: o.cluster.id, name: o.cluster.name, reason: o.entry.error })),
+    skipped: outcomes
+      .filter((o) => o.cannotServe)
+      .map((o) => ({ scheduler_cluster_id: o.cluster.id, name: o.cluster.name, reason: o.entry.error })),
   };
 }
 
@@ -75,14 +89,26 @@ export class PreheatEngine {
     const releaseRegistry = registry ? this.registrySlots.tryTake(registry) : () => undefined;
     if (!releaseRegistry && Date.now() < deadline) return 'registry-busy';
     try {
-      await this.runHolding(job, args, deadline, releaseRegistry ?? (() => undefined), registry && !releaseRegistry ? registry : undefined);
+      await this.runHolding(
+        job,
+        args,
+        deadline,
+        releaseRegistry ?? (() => undefined),
+        registry && !releaseRegistry ? registry : undefined,
+      );
     } finally {
       releaseRegistry?.();
     }
     return 'done';
   }
 
-  private async runHolding(job: JobEntity, args: PreheatArgs, deadline: number, releaseRegistry: () => void, busyRegistry?: string): Promise<void> {
+  private async runHolding(
+    job: JobEntity,
+    args: PreheatArgs,
+    deadline: number,
+    releaseRegistry: () => void,
+    busyRegistry?: string,
+  ): Promise<void> {
     // A result (even empty) tells v1 pollers the job is RUNNING rather than WAITING.
     await this.jobs.update(job.id, { result: groupState(job, [], false) });
     let entries: JobStateEntry[];
@@ -99,16 +125,26 @@ export class PreheatEngine {
       // The registry is read; what follows waits on peers, not on it.
       releaseRegistry();
       const clusters = await this.inventory.clusters(job.schedulerClusterIds);
-      if (clusters.length === 0) throw new UserFacingError('no scheduler cluster is configured (preheat.clusters or the admin API)');
-      const outcomes = await Promise.all(clusters.map((c, i) => this.runCluster(job, c, blobs, args, deadline, i, progress, report)));
+      if (clusters.length === 0)
+        throw new UserFacingError('no scheduler cluster is configured (preheat.clusters or the admin API)');
+      const outcomes = await Promise.all(
+        clusters.map((c, i) => this.runCluster(job, c, blobs, args, deadline, i, progress, report)),
+      );
       ({ entries, skipped } = countedClusters(job, outcomes));
     } catch (e) {
       entries = [stateEntry(job, 'FAILURE', describeError(e), [])];
     }
     report.stop();
-    const result: GroupJobState = { ...groupState(job, entries, true), progress, ...(skipped.length ? { skipped_scheduler_clusters: skipped } : {}) };
+    const result: GroupJobState = {
+      ...groupState(job, entries, true),
+      progress,
+      ...(skipped.length ? { skipped_scheduler_clusters: skipped } : {}),
+    };
     // Only a job still PENDING takes the outcome: a cancelled one stays cancelled.
-    await this.jobs.update({ id: job.id, state: 'PENDING' }, { state: result.state, result, finishedAt: new Date(), sealedHeaders: null, activeKey: null });
+    await this.jobs.update(
+      { id: job.id, state: 'PENDING' },
+      { state: result.state, result, finishedAt: new Date(), sealedHeaders: null, activeKey: null },
+    );
     const failures = entries.filter((e) => e.error).map((e) => e.error);
     this.log.log(`job ${job.id} ${result.state}${failures.length ? `: ${failures.join(' | ')}` : ''}`);
   }
@@ -130,7 +166,9 @@ export class PreheatEngine {
     const flush = () => {
       timer = undefined;
       if (stopped) return;
-      void this.jobs.update({ id: job.id, state: 'PENDING' }, { result: { ...groupState(job, [], false), progress } }).catch(() => undefined);
+      void this.jobs
+        .update({ id: job.id, state: 'PENDING' }, { result: { ...groupState(job, [], false), progress } })
+        .catch(() => undefined);
     };
     return {
       tick: () => {
@@ -159,7 +197,13 @@ export class PreheatEngine {
     try {
       plan = await this.planner.plan(cluster, args);
     } catch (e) {
-      const entry = stateEntry(job, 'FAILURE', describeError(e), [{ success_tasks: [], failure_tasks: [], scheduler_cluster_id: cluster.id }], index);
+      const entry = stateEntry(
+        job,
+        'FAILURE',
+        describeError(e),
+        [{ success_tasks: [], failure_tasks: [], scheduler_cluster_id: cluster.id }],
+        index,
+      );
       return { cluster, entry, cannotServe: e instanceof ClusterCannotServe };
     }
     try {
@@ -167,7 +211,13 @@ export class PreheatEngine {
       const sealedHeaders = this.secrets.seal(blobs.headers);
       let total = 0;
       await mapLimit(blobs.urls, args.concurrent_task_count, async (url) => {
-        const taskId = computeTaskId({ url, tag: args.tag, application: args.application, pieceLength: args.piece_length ?? undefined, filteredQueryParams: filtered });
+        const taskId = computeTaskId({
+          url,
+          tag: args.tag,
+          application: args.application,
+          pieceLength: args.piece_length ?? undefined,
+          filteredQueryParams: filtered,
+        });
         const targets = plan.targetsFor(taskId);
         total += targets.length;
         progress.total += targets.length;
@@ -204,7 +254,17 @@ export class PreheatEngine {
         });
       });
       const result = { success_tasks: success, failure_tasks: failure, scheduler_cluster_id: cluster.id };
-      return { cluster, entry: stateEntry(job, failure.length ? 'FAILURE' : 'SUCCESS', summarizeFailures(total, failure), [result], index), cannotServe: false };
+      return {
+        cluster,
+        entry: stateEntry(
+          job,
+          failure.length ? 'FAILURE' : 'SUCCESS',
+          summarizeFailures(total, failure),
+          [result],
+          index,
+        ),
+        cannotServe: false,
+      };
     } catch (e) {
       const result = { success_tasks: success, failure_tasks: failure, scheduler_cluster_id: cluster.id };
       return { cluster, entry: stateEntry(job, 'FAILURE', describeError(e), [result], index), cannotServe: false };

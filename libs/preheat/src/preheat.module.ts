@@ -25,6 +25,14 @@ export class PreheatModule {}
 /** The queue processors: imported by the worker app, and by the manager in single-node mode. */
 @Module({
   imports: [PreheatModule, DbModule, RegistryModule, DragonflyModule, queues],
-  providers: [PreheatEngine, RegistrySlots, TargetPlanner, SeedDownloadDispatcher, PreheatProcessor, SeedDownloadProcessor, PreheatReconciler],
+  providers: [
+    PreheatEngine,
+    RegistrySlots,
+    TargetPlanner,
+    SeedDownloadDispatcher,
+    PreheatProcessor,
+    SeedDownloadProcessor,
+    PreheatReconciler,
+  ],
 })
 export class PreheatWorkerModule {}

@@ -43,7 +43,9 @@ export class PreheatService {
   validate(req: PreheatRequest): PreheatArgs {
     const args = buildArgs(req);
     if (!Number.isSafeInteger(args.timeout) || args.timeout < 0 || args.timeout > MAX_TIMEOUT_NS) {
-      throw new UserFacingError(`invalid params: timeout must be at most ${MAX_TIMEOUT_NS} nanoseconds (about 24.8 days)`);
+      throw new UserFacingError(
+        `invalid params: timeout must be at most ${MAX_TIMEOUT_NS} nanoseconds (about 24.8 days)`,
+      );
     }
     if (args.type === 'image') {
       if (!args.url) throw new UserFacingError('invalid params: url is required');
@@ -61,7 +63,20 @@ export class PreheatService {
   /** What makes two preheats the same: what is fetched (the digest, when the caller names it), where, and how. */
   imageKey(args: PreheatArgs, clusterIds: number[], digest = ''): string {
     const platforms = args.platform || this.config.preheat.defaultPlatforms.join(',');
-    const identity = [args.type, args.url, args.urls, platforms, args.scope, args.ips, args.count, args.percentage, args.tag, args.application, [...clusterIds].sort(), digest];
+    const identity = [
+      args.type,
+      args.url,
+      args.urls,
+      platforms,
+      args.scope,
+      args.ips,
+      args.count,
+      args.percentage,
+      args.tag,
+      args.application,
+      [...clusterIds].sort(),
+      digest,
+    ];
     return createHash('sha256').update(JSON.stringify(identity)).digest('hex');
   }
 
@@ -115,14 +130,23 @@ export class PreheatService {
   /** Queues a job row; a Redis failure is logged, not thrown: the row is durable and the reconciler retries. */
   async enqueue(id: number): Promise<void> {
     try {
-      const outcome = await addWithin(this.queue, this.config.redis.enqueueTimeoutMs, 'preheat', { jobId: id }, {
-        jobId: preheatQueueJobId(id),
-        attempts: 3,
-        backoff: { type: 'exponential', delay: 2000 },
-        removeOnComplete: { age: 3600 },
-        removeOnFail: { age: 24 * 3600 },
-      });
-      if (outcome === 'deferred') this.log.warn(`job ${id} saved; Redis did not answer within ${this.config.redis.enqueueTimeoutMs} ms, the reconciler will queue it`);
+      const outcome = await addWithin(
+        this.queue,
+        this.config.redis.enqueueTimeoutMs,
+        'preheat',
+        { jobId: id },
+        {
+          jobId: preheatQueueJobId(id),
+          attempts: 3,
+          backoff: { type: 'exponential', delay: 2000 },
+          removeOnComplete: { age: 3600 },
+          removeOnFail: { age: 24 * 3600 },
+        },
+      );
+      if (outcome === 'deferred')
+        this.log.warn(
+          `job ${id} saved; Redis did not answer within ${this.config.redis.enqueueTimeoutMs} ms, the reconciler will queue it`,
+        );
     } catch (e) {
       this.log.warn(`job ${id} saved but not queued yet (${(e as Error).message}); the reconciler will queue it`);
     }
@@ -133,7 +157,12 @@ export class PreheatService {
     const window = this.config.preheat.dedupeWindowSeconds;
     if (window <= 0) return null;
     return this.jobs.findOne({
-      where: { imageKey: key, state: 'SUCCESS' as JobState, isDel: 0, finishedAt: MoreThan(new Date(Date.now() - window * 1000)) },
+      where: {
+        imageKey: key,
+        state: 'SUCCESS' as JobState,
+        isDel: 0,
+        finishedAt: MoreThan(new Date(Date.now() - window * 1000)),
+      },
       order: { id: 'DESC' },
     });
   }
@@ -150,7 +179,12 @@ export class PreheatService {
     if (q.image) qb.andWhere('j.args LIKE :image', { image: `%${q.image.replace(/[%_\\]/g, '\\$&')}%` });
     if (q.createdAfter) qb.andWhere('j.created_at >= :after', { after: q.createdAfter });
     if (q.createdBefore) qb.andWhere('j.created_at < :before', { before: q.createdBefore });
-    return qb.orderBy('j.created_at', 'DESC').addOrderBy('j.id', 'DESC').skip((q.page - 1) * q.perPage).take(q.perPage).getManyAndCount();
+    return qb
+      .orderBy('j.created_at', 'DESC')
+      .addOrderBy('j.id', 'DESC')
+      .skip((q.page - 1) * q.perPage)
+      .take(q.perPage)
+      .getManyAndCount();
   }
 
   /** Ends a PENDING job as FAILURE (downloads already handed to seed peers finish on their own). */
@@ -160,7 +194,10 @@ export class PreheatService {
     if (job.state !== 'PENDING') return job;
     const entry = stateEntry(job, 'FAILURE', `cancelled by ${by}`, []);
     const result = groupState(job, [entry], true);
-    await this.jobs.update({ id, state: 'PENDING' }, { state: 'FAILURE', result, finishedAt: new Date(), sealedHeaders: null, activeKey: null });
+    await this.jobs.update(
+      { id, state: 'PENDING' },
+      { state: 'FAILURE', result, finishedAt: new Date(), sealedHeaders: null, activeKey: null },
+    );
     await this.queue.remove(preheatQueueJobId(id)).catch(() => 0);
     return this.get(id);
   }
@@ -172,9 +209,23 @@ export class PreheatService {
     const a = job.args as unknown as PreheatArgs;
     return this.create(
       {
-        type: a.type, url: a.url || undefined, urls: a.urls, tag: a.tag, application: a.application, filteredQueryParams: a.filtered_query_params,
-        platform: a.platform, scope: a.scope, ips: a.ips, count: a.count, percentage: a.percentage, concurrentTaskCount: a.concurrent_task_count,
-        concurrentPeerCount: a.concurrent_peer_count, pieceLength: a.piece_length, timeout: a.timeout, schedulerClusterIds: job.schedulerClusterIds, bio: `retry of job ${id}`,
+        type: a.type,
+        url: a.url || undefined,
+        urls: a.urls,
+        tag: a.tag,
+        application: a.application,
+        filteredQueryParams: a.filtered_query_params,
+        platform: a.platform,
+        scope: a.scope,
+        ips: a.ips,
+        count: a.count,
+        percentage: a.percentage,
+        concurrentTaskCount: a.concurrent_task_count,
+        concurrentPeerCount: a.concurrent_peer_count,
+        pieceLength: a.piece_length,
+        timeout: a.timeout,
+        schedulerClusterIds: job.schedulerClusterIds,
+        bio: `retry of job ${id}`,
       },
       job.dialect,
       userId,

@@ -1,7 +1,13 @@
 import { SecretBox } from '@accel/common';
 import { GatewayConfig } from '@accel/config';
 import { DownloadMessage, DragonflyClients, PRIORITIES, durationFromMs } from '@accel/dragonfly';
-import { GatewayWorkerHost, PreheatQueuePayload, QueueName, SeedDownloadPayload, SeedDownloadResult } from '@accel/queue';
+import {
+  GatewayWorkerHost,
+  PreheatQueuePayload,
+  QueueName,
+  SeedDownloadPayload,
+  SeedDownloadResult,
+} from '@accel/queue';
 import { Processor } from '@nestjs/bullmq';
 import { DelayedError, Job } from 'bullmq';
 
@@ -68,7 +74,17 @@ export class SeedDownloadProcessor extends GatewayWorkerHost {
       timeout: durationFromMs(download.timeoutMs),
     };
     const { peerConnectTimeoutMs: connectMs, peerIdleTimeoutMs: idleMs } = this.config.preheat;
-    const outcome = await this.clients.downloadTask(target, message, { deadlineMs: download.timeoutMs, connectMs, idleMs });
-    return { taskId: outcome.taskId, hostId: outcome.hostId, contentLength: outcome.contentLength, pieces: outcome.pieces, cached: outcome.cached };
+    const outcome = await this.clients.downloadTask(target, message, {
+      deadlineMs: download.timeoutMs,
+      connectMs,
+      idleMs,
+    });
+    return {
+      taskId: outcome.taskId,
+      hostId: outcome.hostId,
+      contentLength: outcome.contentLength,
+      pieces: outcome.pieces,
+      cached: outcome.cached,
+    };
   }
 }

@@ -21,7 +21,11 @@ export class PreheatReconciler extends RowQueueReconciler {
   }
 
   protected async pending(olderThan: Date): Promise<PendingRow[]> {
-    const rows = await this.jobs.find({ select: { id: true }, where: { state: 'PENDING', type: 'preheat', isDel: 0, createdAt: LessThan(olderThan) }, take: 500 });
+    const rows = await this.jobs.find({
+      select: { id: true },
+      where: { state: 'PENDING', type: 'preheat', isDel: 0, createdAt: LessThan(olderThan) },
+      take: 500,
+    });
     return rows.map(({ id }) => ({ id, queueJobId: preheatQueueJobId(id) }));
   }
 

@@ -3,7 +3,13 @@ import { GroupJobState, JobEntity, JobState, JobStateEntry, PreheatClusterResult
 /** Dragonfly's machinery task TTL for preheat results (24 h), echoed for clients that read it. */
 const RESULT_TTL_SECONDS = 86_400;
 
-export function stateEntry(job: JobEntity, state: JobState, error: string, results: PreheatClusterResult[], index = 0): JobStateEntry {
+export function stateEntry(
+  job: JobEntity,
+  state: JobState,
+  error: string,
+  results: PreheatClusterResult[],
+  index = 0,
+): JobStateEntry {
   return {
     task_uuid: `task_${job.taskId.replace(/^group_/, '')}_${index}`,
     task_name: 'preheat',
@@ -24,7 +30,13 @@ export function groupState(job: JobEntity, entries: JobStateEntry[], final: bool
       : final
         ? 'FAILURE'
         : 'PENDING';
-  return { group_uuid: job.taskId, state, created_at: job.createdAt.toISOString(), updated_at: new Date().toISOString(), job_states: entries };
+  return {
+    group_uuid: job.taskId,
+    state,
+    created_at: job.createdAt.toISOString(),
+    updated_at: new Date().toISOString(),
+    job_states: entries,
+  };
 }
 
 /** One readable line from many per-download failures (Harbor shows job_states[].error). */

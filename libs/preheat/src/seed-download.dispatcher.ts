@@ -22,7 +22,10 @@ export class SeedDownloadDispatcher implements OnApplicationShutdown {
     private readonly config: GatewayConfig,
     @InjectQueue(QueueName.SeedDownload) private readonly queue: Queue<SeedDownloadPayload, SeedDownloadResult>,
   ) {
-    this.events = new QueueEvents(QueueName.SeedDownload, { connection: redisConnection(config), prefix: config.redis.prefix });
+    this.events = new QueueEvents(QueueName.SeedDownload, {
+      connection: redisConnection(config),
+      prefix: config.redis.prefix,
+    });
     // Every waiting download adds a listener to both; hundreds at once are normal here.
     this.events.setMaxListeners(0);
     this.queue.setMaxListeners(0);
@@ -42,7 +45,15 @@ export class SeedDownloadDispatcher implements OnApplicationShutdown {
     // Our own timer, unref'd: a wait abandoned at shutdown must not keep the process alive.
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`peer ${payload.target.hostname} (${payload.target.ip}:${payload.target.port}) did not finish before the job timeout`)), Math.min(waitMs, MAX_TIMER_MS));
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `peer ${payload.target.hostname} (${payload.target.ip}:${payload.target.port}) did not finish before the job timeout`,
+            ),
+          ),
+        Math.min(waitMs, MAX_TIMER_MS),
+      );
       timer.unref();
     });
     try {

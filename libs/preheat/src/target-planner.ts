@@ -16,7 +16,10 @@ export interface TargetPlan {
 }
 
 /** `ips` first, then `count`, then `percentage` (at least one host), as the Dragonfly scheduler filters. */
-export function filterHosts<T extends NodeAddress>(hosts: T[], args: Pick<PreheatArgs, 'ips' | 'count' | 'percentage'>): T[] {
+export function filterHosts<T extends NodeAddress>(
+  hosts: T[],
+  args: Pick<PreheatArgs, 'ips' | 'count' | 'percentage'>,
+): T[] {
   if (args.ips.length > 0) return hosts.filter((h) => args.ips.includes(h.ip));
   if (args.count) return hosts.slice(0, args.count);
   if (args.percentage) return hosts.slice(0, Math.max(1, Math.floor((hosts.length * args.percentage) / 100)));
@@ -36,7 +39,9 @@ export class TargetPlanner {
   async plan(cluster: ClusterView, args: PreheatArgs): Promise<TargetPlan> {
     switch (args.scope) {
       case 'single_seed_peer': {
-        const checks = await Promise.all(cluster.seedPeers.map(async (p) => ((await this.inventory.isHealthy(p)) ? p : undefined)));
+        const checks = await Promise.all(
+          cluster.seedPeers.map(async (p) => ((await this.inventory.isHealthy(p)) ? p : undefined)),
+        );
         const healthy = checks.filter((p): p is NodeAddress => p !== undefined);
         if (healthy.length === 0) {
           const names = cluster.seedPeers.map((p) => `${p.hostname} (${key(p)})`).join(', ');
@@ -52,12 +57,18 @@ export class TargetPlanner {
       case 'all_seed_peers': {
         // Every seed peer is required, healthy or not: one that is down must show up as a failure.
         const hosts = filterHosts(cluster.seedPeers, args);
-        if (hosts.length === 0) throw new ClusterCannotServe(`no seed peer of scheduler cluster ${cluster.id} (${cluster.name}) matches the request`);
+        if (hosts.length === 0)
+          throw new ClusterCannotServe(
+            `no seed peer of scheduler cluster ${cluster.id} (${cluster.name}) matches the request`,
+          );
         return { hosts, targetsFor: () => hosts };
       }
       case 'all_peers': {
         const hosts = filterHosts(await this.listPeers(cluster), args);
-        if (hosts.length === 0) throw new ClusterCannotServe(`no peer of scheduler cluster ${cluster.id} (${cluster.name}) matches the request`);
+        if (hosts.length === 0)
+          throw new ClusterCannotServe(
+            `no peer of scheduler cluster ${cluster.id} (${cluster.name}) matches the request`,
+          );
         return { hosts, targetsFor: () => hosts };
       }
     }
@@ -65,7 +76,10 @@ export class TargetPlanner {
 
   /** Normal (non-seed) hosts the cluster's first reachable scheduler lists. */
   private async listPeers(cluster: ClusterView): Promise<NodeAddress[]> {
-    if (cluster.schedulers.length === 0) throw new ClusterCannotServe(`scheduler cluster ${cluster.id} (${cluster.name}) has no schedulers to list peers from`);
+    if (cluster.schedulers.length === 0)
+      throw new ClusterCannotServe(
+        `scheduler cluster ${cluster.id} (${cluster.name}) has no schedulers to list peers from`,
+      );
     const errors: string[] = [];
     for (const s of cluster.schedulers) {
       try {

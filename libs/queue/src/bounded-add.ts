@@ -7,7 +7,11 @@ export type EnqueueOutcome = 'queued' | 'deferred';
  * Redis is down. The add may still land when Redis returns; the queue job id is derived from
  * the row, so that and the reconciler's re-queue are one entry.
  */
-export async function addWithin<T>(queue: Queue<T>, timeoutMs: number, ...args: Parameters<Queue<T>['add']>): Promise<EnqueueOutcome> {
+export async function addWithin<T>(
+  queue: Queue<T>,
+  timeoutMs: number,
+  ...args: Parameters<Queue<T>['add']>
+): Promise<EnqueueOutcome> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<EnqueueOutcome>((resolve) => {
     timer = setTimeout(() => resolve('deferred'), timeoutMs);

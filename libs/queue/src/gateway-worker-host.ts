@@ -45,14 +45,25 @@ export abstract class GatewayWorkerHost extends WorkerHost implements OnApplicat
     if (this.running.size > 0 && this.drainMs > 0) {
       this.workerLog.log(`draining ${this.running.size} running job(s) for up to ${this.drainMs} ms`);
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([worker.pause(false).catch(() => undefined), new Promise((r) => (timer = setTimeout(r, this.drainMs)))]);
+      await Promise.race([
+        worker.pause(false).catch(() => undefined),
+        new Promise((r) => (timer = setTimeout(r, this.drainMs))),
+      ]);
       clearTimeout(timer);
     }
     // Paused, so nothing new is fetched; handed back while the worker's connection is still open.
     await worker.pause(true).catch(() => undefined);
     const left = [...this.running.values()];
     if (left.length) this.workerLog.warn(`${left.length} job(s) still running at shutdown go back to the queue`);
-    await Promise.all(left.map((job) => (job.token ? job.moveToWait(job.token).catch((e: Error) => this.workerLog.warn(`could not hand job ${job.id} back: ${e.message}`)) : undefined)));
+    await Promise.all(
+      left.map((job) =>
+        job.token
+          ? job
+              .moveToWait(job.token)
+              .catch((e: Error) => this.workerLog.warn(`could not hand job ${job.id} back: ${e.message}`))
+          : undefined,
+      ),
+    );
     await worker.close(true).catch(() => undefined);
   }
 }

@@ -25,7 +25,10 @@ export class RegistryAllowList {
     const effective = `${host}:${port ?? (scheme === 'http' ? '80' : '443')}`;
     if (this.patterns.some((p) => p.test(effective))) return true;
     // Registries added through the admin API, named exactly (host or host:port).
-    return this.store?.get(hostPort) !== undefined || (port === undefined && this.store?.get(`${host}:${scheme === 'http' ? 80 : 443}`) !== undefined);
+    return (
+      this.store?.get(hostPort) !== undefined ||
+      (port === undefined && this.store?.get(`${host}:${scheme === 'http' ? 80 : 443}`) !== undefined)
+    );
   }
 
   assertAllowed(url: string): void {

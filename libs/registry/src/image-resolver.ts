@@ -42,7 +42,11 @@ function matches(want: Platform, have: Descriptor['platform']): boolean {
 export class ImageResolver {
   constructor(private readonly registry: RegistryClient) {}
 
-  async resolve(loc: ManifestLocation, selection: PlatformSelection, opts: RegistryRequestOptions = {}): Promise<ResolvedImage> {
+  async resolve(
+    loc: ManifestLocation,
+    selection: PlatformSelection,
+    opts: RegistryRequestOptions = {},
+  ): Promise<ResolvedImage> {
     const top = await this.registry.getManifest(loc, loc.reference, opts);
     let manifests: { digest: string; platform?: string; manifest: ImageManifest }[];
     if (isIndexType(top.mediaType) || (!top.json.config && Array.isArray(top.json.manifests))) {
@@ -54,14 +58,26 @@ export class ImageResolver {
         if (!isManifestType(m.mediaType) && !m.json.config) {
           throw new UserFacingError(`${loc.repository}@${d.digest} is a ${m.mediaType}, not an image manifest`);
         }
-        manifests.push({ digest: m.digest, platform: d.platform ? formatPlatform(d.platform) : undefined, manifest: m.json as unknown as ImageManifest });
+        manifests.push({
+          digest: m.digest,
+          platform: d.platform ? formatPlatform(d.platform) : undefined,
+          manifest: m.json as unknown as ImageManifest,
+        });
       }
     } else if (isManifestType(top.mediaType) || top.json.config) {
       manifests = [{ digest: top.digest, manifest: top.json as unknown as ImageManifest }];
-    } else if (top.mediaType === MediaType.DockerSchema1Signed || top.mediaType === MediaType.DockerSchema1 || top.json.schemaVersion === 1) {
-      throw new UserFacingError(`${loc.repository}:${loc.reference} is a Docker schema 1 manifest, which cannot be preheated; push it again with a current client`);
+    } else if (
+      top.mediaType === MediaType.DockerSchema1Signed ||
+      top.mediaType === MediaType.DockerSchema1 ||
+      top.json.schemaVersion === 1
+    ) {
+      throw new UserFacingError(
+        `${loc.repository}:${loc.reference} is a Docker schema 1 manifest, which cannot be preheated; push it again with a current client`,
+      );
     } else {
-      throw new UserFacingError(`${loc.repository}:${loc.reference} has unsupported media type ${top.mediaType || 'unknown'}`);
+      throw new UserFacingError(
+        `${loc.repository}:${loc.reference} has unsupported media type ${top.mediaType || 'unknown'}`,
+      );
     }
     const seen = new Set<string>();
     const blobs: ResolvedBlob[] = [];
@@ -90,7 +106,9 @@ export class ImageResolver {
       const hit = images.find((d) => matches(want, d.platform));
       if (!hit) {
         const offered = images.map((d) => (d.platform ? formatPlatform(d.platform) : '?')).join(', ') || 'none';
-        throw new UserFacingError(`no matching manifest for platform ${formatPlatform(want)} in ${loc.repository}:${loc.reference} (it offers ${offered})`);
+        throw new UserFacingError(
+          `no matching manifest for platform ${formatPlatform(want)} in ${loc.repository}:${loc.reference} (it offers ${offered})`,
+        );
       }
       if (!picked.includes(hit)) picked.push(hit);
     }

@@ -21,11 +21,17 @@ export async function readCapped(body: Readable, limit: number, what: string, de
       chunks.push(chunk as Buffer);
     }
   } catch (e) {
-    if (late) throw new UserFacingError(`${what}: the registry sent ${size} bytes in ${deadlineMs} ms and did not finish (too slow or stalled)`);
+    if (late)
+      throw new UserFacingError(
+        `${what}: the registry sent ${size} bytes in ${deadlineMs} ms and did not finish (too slow or stalled)`,
+      );
     throw e;
   } finally {
     clearTimeout(timer);
   }
-  if (late) throw new UserFacingError(`${what}: the registry sent ${size} bytes in ${deadlineMs} ms and did not finish (too slow or stalled)`);
+  if (late)
+    throw new UserFacingError(
+      `${what}: the registry sent ${size} bytes in ${deadlineMs} ms and did not finish (too slow or stalled)`,
+    );
   return Buffer.concat(chunks);
 }

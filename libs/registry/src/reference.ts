@@ -17,18 +17,23 @@ export const REFERENCE = /^(?:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|[a-z0-9]+(?:[+._
 export function parseManifestUrl(url: string): ManifestLocation {
   const m = MANIFEST_URL.exec(url);
   if (!m) {
-    throw new UserFacingError(`url ${JSON.stringify(url)} is not a manifest URL of the form <scheme>://<host>/v2/<repository>/manifests/<tag or digest>`);
+    throw new UserFacingError(
+      `url ${JSON.stringify(url)} is not a manifest URL of the form <scheme>://<host>/v2/<repository>/manifests/<tag or digest>`,
+    );
   }
   const [, scheme, host, repository, reference] = m;
-  if (!REPOSITORY.test(repository)) throw new UserFacingError(`url names an invalid repository ${JSON.stringify(repository)}`);
-  if (!REFERENCE.test(reference)) throw new UserFacingError(`url names an invalid tag or digest ${JSON.stringify(reference)}`);
+  if (!REPOSITORY.test(repository))
+    throw new UserFacingError(`url names an invalid repository ${JSON.stringify(repository)}`);
+  if (!REFERENCE.test(reference))
+    throw new UserFacingError(`url names an invalid tag or digest ${JSON.stringify(reference)}`);
   return { scheme: scheme as 'http' | 'https', host: host.toLowerCase(), repository, reference };
 }
 
 export const manifestUrl = (l: ManifestLocation, reference = l.reference): string =>
   `${l.scheme}://${l.host}/v2/${l.repository}/manifests/${reference}`;
 
-export const blobUrl = (l: ManifestLocation, digest: string): string => `${l.scheme}://${l.host}/v2/${l.repository}/blobs/${digest}`;
+export const blobUrl = (l: ManifestLocation, digest: string): string =>
+  `${l.scheme}://${l.host}/v2/${l.repository}/blobs/${digest}`;
 
 /** Parses `os/arch[/variant]`. */
 export interface Platform {
@@ -59,7 +64,8 @@ export const DIGEST = /^sha256:[a-f0-9]{64}$/;
 
 export function parseImageReference(ref: string): ImageReference {
   const slash = ref.indexOf('/');
-  if (slash <= 0) throw new UserFacingError(`${JSON.stringify(ref)} is not a registry reference of the form host/repository:tag`);
+  if (slash <= 0)
+    throw new UserFacingError(`${JSON.stringify(ref)} is not a registry reference of the form host/repository:tag`);
   const host = ref.slice(0, slash).toLowerCase();
   let rest = ref.slice(slash + 1);
   let digest: string | undefined;
@@ -75,8 +81,10 @@ export function parseImageReference(ref: string): ImageReference {
     rest = rest.slice(0, colon);
   }
   if (!REPOSITORY.test(rest)) throw new UserFacingError(`${JSON.stringify(ref)} names an invalid repository`);
-  if (tag !== undefined && !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) throw new UserFacingError(`${JSON.stringify(ref)} names an invalid tag`);
-  if (digest !== undefined && !DIGEST.test(digest)) throw new UserFacingError(`${JSON.stringify(ref)} names an invalid digest`);
+  if (tag !== undefined && !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag))
+    throw new UserFacingError(`${JSON.stringify(ref)} names an invalid tag`);
+  if (digest !== undefined && !DIGEST.test(digest))
+    throw new UserFacingError(`${JSON.stringify(ref)} names an invalid digest`);
   return { host, repository: rest, tag, digest };
 }
 

@@ -59,7 +59,11 @@ export class RegistryClient {
     @Optional() private readonly store?: RegistryStore,
   ) {
     const { timeoutMs: timeout, idleTimeoutMs } = config.registry;
-    this.secure = new Agent({ connectTimeout: Math.min(timeout, 10_000), headersTimeout: timeout, bodyTimeout: idleTimeoutMs });
+    this.secure = new Agent({
+      connectTimeout: Math.min(timeout, 10_000),
+      headersTimeout: timeout,
+      bodyTimeout: idleTimeoutMs,
+    });
     this.insecure = new Agent({
       connectTimeout: Math.min(timeout, 10_000),
       headersTimeout: timeout,
@@ -74,7 +78,14 @@ export class RegistryClient {
     const listed = this.config.registry.credentials.find((c) => c.host.toLowerCase() === key);
     if (listed) return listed;
     const stored = this.store?.get(key);
-    if (stored) return { host: key, username: stored.username, password: stored.password, insecure: stored.insecure, tokenRealm: stored.tokenRealm || undefined };
+    if (stored)
+      return {
+        host: key,
+        username: stored.username,
+        password: stored.password,
+        insecure: stored.insecure,
+        tokenRealm: stored.tokenRealm || undefined,
+      };
     const source = this.config.provider.source[key];
     if (!source) return undefined;
     const decoded = source.auth ? Buffer.from(source.auth, 'base64').toString('utf8') : '';
@@ -89,11 +100,16 @@ export class RegistryClient {
   }
 
   /** GETs a manifest by tag or digest, verifying a digest reference against the body. */
-  async getManifest(loc: ManifestLocation, reference: string, opts: RegistryRequestOptions = {}): Promise<FetchedManifest> {
+  async getManifest(
+    loc: ManifestLocation,
+    reference: string,
+    opts: RegistryRequestOptions = {},
+  ): Promise<FetchedManifest> {
     const url = manifestUrl(loc, reference);
     const res = await this.send(loc, 'GET', url, { headers: { accept: MANIFEST_ACCEPT } }, opts);
     const body = await readCapped(res.body, MAX_MANIFEST_BYTES, url, this.config.registry.timeoutMs);
-    if (res.statusCode !== 200) throw this.statusError(res.statusCode, body, `manifest ${loc.repository}:${reference}`, loc, opts);
+    if (res.statusCode !== 200)
+      throw this.statusError(res.statusCode, body, `manifest ${loc.repository}:${reference}`, loc, opts);
     const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
     if (reference.includes(':') && reference !== digest) {
       throw new UserFacingError(`registry ${loc.host} returned manifest ${digest} for ${reference}`);
@@ -102,9 +118,13 @@ export class RegistryClient {
     try {
       json = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
     } catch {
-      throw new UserFacingError(`registry ${loc.host} returned a manifest for ${loc.repository}:${reference} that is not JSON`);
+      throw new UserFacingError(
+        `registry ${loc.host} returned a manifest for ${loc.repository}:${reference} that is not JSON`,
+      );
     }
-    const header = String(res.headers['content-type'] ?? '').split(';')[0].trim();
+    const header = String(res.headers['content-type'] ?? '')
+      .split(';')[0]
+      .trim();
     const mediaType = (typeof json.mediaType === 'string' && json.mediaType) || header;
     return { mediaType, digest, body, json };
   }
@@ -129,7 +149,9 @@ export class RegistryClient {
     const url = `${loc.scheme}://${loc.host}/v2/${loc.repository}/blobs/${digest}`;
     const res = await this.send(loc, 'GET', url, { followRedirects: true }, opts);
     if (res.statusCode !== 200) {
-      const body = await readCapped(res.body, 64 * 1024, url, this.config.registry.timeoutMs).catch(() => Buffer.alloc(0));
+      const body = await readCapped(res.body, 64 * 1024, url, this.config.registry.timeoutMs).catch(() =>
+        Buffer.alloc(0),
+      );
       throw this.statusError(res.statusCode, body, `blob ${digest}`, loc, opts);
     }
     return res.body;
@@ -141,10 +163,16 @@ export class RegistryClient {
     if (await this.blobExists(loc, digest, opts)) return;
     const location = await this.openUpload(loc, opts);
     location.searchParams.set('digest', digest);
-    const put = await this.send(loc, 'PUT', location.toString(), {
-      headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
-      body: data,
-    }, opts);
+    const put = await this.send(
+      loc,
+      'PUT',
+      location.toString(),
+      {
+        headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
+        body: data,
+      },
+      opts,
+    );
     const body = await readCapped(put.body, 64 * 1024, 'upload', this.config.registry.timeoutMs);
     if (put.statusCode !== 201) throw this.statusError(put.statusCode, body, `blob ${digest} upload`, loc, opts);
   }
@@ -161,7 +189,13 @@ export class RegistryClient {
   }
 
   private async openUpload(loc: ManifestLocation, opts: RegistryRequestOptions): Promise<URL> {
-    const start = await this.send(loc, 'POST', `${loc.scheme}://${loc.host}/v2/${loc.repository}/blobs/uploads/`, {}, opts);
+    const start = await this.send(
+      loc,
+      'POST',
+      `${loc.scheme}://${loc.host}/v2/${loc.repository}/blobs/uploads/`,
+      {},
+      opts,
+    );
     await start.body.dump();
     if (start.statusCode !== 202) throw this.statusError(start.statusCode, Buffer.alloc(0), 'blob upload', loc, opts);
     return new URL(String(start.headers.location), `${loc.scheme}://${loc.host}`);
@@ -172,7 +206,9 @@ export class RegistryClient {
    * without that right leaves it to the registry's own purge of stale uploads.
    */
   private async cancelUpload(loc: ManifestLocation, url: string): Promise<void> {
-    await this.send(loc, 'DELETE', url, {}, { access: 'delete' }).then((r) => r.body.dump()).catch(() => undefined);
+    await this.send(loc, 'DELETE', url, {}, { access: 'delete' })
+      .then((r) => r.body.dump())
+      .catch(() => undefined);
   }
 
   /** Cross-repository mount of a blob the registry already holds; false when it must be uploaded. */
@@ -193,7 +229,13 @@ export class RegistryClient {
 
   async putManifest(loc: ManifestLocation, reference: string, mediaType: string, body: Buffer): Promise<string> {
     const opts: RegistryRequestOptions = { access: 'pull,push' };
-    const res = await this.send(loc, 'PUT', manifestUrl(loc, reference), { headers: { 'content-type': mediaType }, body }, opts);
+    const res = await this.send(
+      loc,
+      'PUT',
+      manifestUrl(loc, reference),
+      { headers: { 'content-type': mediaType }, body },
+      opts,
+    );
     const text = await readCapped(res.body, 64 * 1024, 'manifest upload', this.config.registry.timeoutMs);
     if (res.statusCode !== 201) throw this.statusError(res.statusCode, text, `manifest ${reference} upload`, loc, opts);
     return `sha256:${createHash('sha256').update(body).digest('hex')}`;
@@ -268,17 +310,23 @@ export class RegistryClient {
     for (let hop = 0; REDIRECT_STATUSES.has(res.statusCode); hop++) {
       const location = res.headers.location;
       await res.body.dump();
-      if (typeof location !== 'string' || !location) throw new UserFacingError(`registry ${loc.host} redirected without a Location`);
-      if (hop === MAX_REDIRECTS) throw new UserFacingError(`registry ${loc.host} redirected more than ${MAX_REDIRECTS} times`);
+      if (typeof location !== 'string' || !location)
+        throw new UserFacingError(`registry ${loc.host} redirected without a Location`);
+      if (hop === MAX_REDIRECTS)
+        throw new UserFacingError(`registry ${loc.host} redirected more than ${MAX_REDIRECTS} times`);
       let next: URL;
       try {
         next = new URL(location, current);
       } catch {
-        throw new UserFacingError(`registry ${loc.host} redirected to ${JSON.stringify(location.slice(0, 200))}, which is not a URL`);
+        throw new UserFacingError(
+          `registry ${loc.host} redirected to ${JSON.stringify(location.slice(0, 200))}, which is not a URL`,
+        );
       }
       const scheme = next.protocol.replace(':', '');
       if ((scheme !== 'http' && scheme !== 'https') || !this.allowList.isAllowed(scheme, next.host)) {
-        throw new UserFacingError(`registry ${loc.host} redirected a blob to ${next.host || next.protocol}, which is not in the gateway's allowed registries (registry.allowed)`);
+        throw new UserFacingError(
+          `registry ${loc.host} redirected a blob to ${next.host || next.protocol}, which is not in the gateway's allowed registries (registry.allowed)`,
+        );
       }
       // Object storage URLs are signed; the registry's credentials are for the registry only.
       const sameOrigin = next.origin === new URL(url).origin;
@@ -286,9 +334,15 @@ export class RegistryClient {
       const auth = sameOrigin ? await this.authorizationFor(loc, opts) : undefined;
       if (auth) hopHeaders.authorization = auth;
       try {
-        res = await request(next, { method: 'GET', headers: hopHeaders, dispatcher: sameOrigin ? this.dispatcher(loc) : this.secure });
+        res = await request(next, {
+          method: 'GET',
+          headers: hopHeaders,
+          dispatcher: sameOrigin ? this.dispatcher(loc) : this.secure,
+        });
       } catch (e) {
-        throw new UserFacingError(`blob storage ${next.host} of registry ${loc.host} is unreachable: ${describeError(e)}`);
+        throw new UserFacingError(
+          `blob storage ${next.host} of registry ${loc.host} is unreachable: ${describeError(e)}`,
+        );
       }
       current = next;
     }
@@ -301,7 +355,10 @@ export class RegistryClient {
     challenge: ReturnType<typeof parseChallenge>,
   ): Promise<string | undefined> {
     const creds = this.credentialsFor(loc.host);
-    const basic = creds?.username !== undefined ? `Basic ${Buffer.from(`${creds.username}:${creds.password ?? ''}`).toString('base64')}` : undefined;
+    const basic =
+      creds?.username !== undefined
+        ? `Basic ${Buffer.from(`${creds.username}:${creds.password ?? ''}`).toString('base64')}`
+        : undefined;
     if (!challenge) return undefined;
     if (challenge.scheme === 'basic') {
       // Seed peers need the same header to read the blobs.
@@ -313,12 +370,16 @@ export class RegistryClient {
     try {
       realm = new URL(challenge.params.realm);
     } catch {
-      throw new UserFacingError(`registry ${loc.host} named a token service that is not a URL: ${JSON.stringify(challenge.params.realm.slice(0, 200))}`);
+      throw new UserFacingError(
+        `registry ${loc.host} named a token service that is not a URL: ${JSON.stringify(challenge.params.realm.slice(0, 200))}`,
+      );
     }
     // Credentials go only to the token service configured for them (by default the registry itself).
     const trusted = sameEndpoint(realm, creds?.tokenRealm || `${loc.scheme}://${loc.host}`);
     if (!trusted && !this.allowList.isAllowed(realm.protocol.replace(':', ''), realm.host)) {
-      throw new UserFacingError(`token service ${realm.host} of registry ${loc.host} is not in the gateway's allowed registries (registry.allowed), nor the token realm configured for it`);
+      throw new UserFacingError(
+        `token service ${realm.host} of registry ${loc.host} is not in the gateway's allowed registries (registry.allowed), nor the token realm configured for it`,
+      );
     }
     const sendCredentials = trusted ? basic : undefined;
     if (challenge.params.service) realm.searchParams.set('service', challenge.params.service);
@@ -331,18 +392,27 @@ export class RegistryClient {
         dispatcher: this.dispatcher(loc),
       });
     } catch (e) {
-      throw new UserFacingError(`token service ${realm.host} of registry ${loc.host} is unreachable: ${describeError(e)}`);
+      throw new UserFacingError(
+        `token service ${realm.host} of registry ${loc.host} is unreachable: ${describeError(e)}`,
+      );
     }
     const body = await readCapped(res.body, 1024 * 1024, realm.toString(), this.config.registry.timeoutMs);
     if (res.statusCode !== 200) {
-      const withheld = basic && !sendCredentials ? ` (the credentials for ${loc.host} were not sent: ${realm.host} is not its configured token realm)` : '';
-      throw new UserFacingError(`token service of registry ${loc.host} refused ${sendCredentials ? `user ${creds?.username}` : 'anonymous access'} to ${loc.repository}: HTTP ${res.statusCode}${withheld}`);
+      const withheld =
+        basic && !sendCredentials
+          ? ` (the credentials for ${loc.host} were not sent: ${realm.host} is not its configured token realm)`
+          : '';
+      throw new UserFacingError(
+        `token service of registry ${loc.host} refused ${sendCredentials ? `user ${creds?.username}` : 'anonymous access'} to ${loc.repository}: HTTP ${res.statusCode}${withheld}`,
+      );
     }
     let parsed: { token?: string; access_token?: string; expires_in?: number };
     try {
       parsed = JSON.parse(body.toString('utf8')) as typeof parsed;
     } catch {
-      throw new UserFacingError(`token service ${realm.host} of registry ${loc.host} answered something that is not JSON`);
+      throw new UserFacingError(
+        `token service ${realm.host} of registry ${loc.host} answered something that is not JSON`,
+      );
     }
     const token = parsed.token ?? parsed.access_token;
     if (!token) throw new UserFacingError(`token service of registry ${loc.host} answered without a token`);
@@ -353,13 +423,26 @@ export class RegistryClient {
     return header;
   }
 
-  private statusError(status: number, body: Buffer, what: string, loc: ManifestLocation, opts: RegistryRequestOptions): UserFacingError {
+  private statusError(
+    status: number,
+    body: Buffer,
+    what: string,
+    loc: ManifestLocation,
+    opts: RegistryRequestOptions,
+  ): UserFacingError {
     const detail = registryErrorText(body);
     if (status === 401 || status === 403) {
-      const who = opts.authorization ? "the caller's token" : this.credentialsFor(loc.host)?.username ? `user ${this.credentialsFor(loc.host)?.username}` : 'anonymous access';
-      return new UserFacingError(`registry ${loc.host} denied ${who} to ${what} in ${loc.repository}: HTTP ${status}${detail}`);
+      const who = opts.authorization
+        ? "the caller's token"
+        : this.credentialsFor(loc.host)?.username
+          ? `user ${this.credentialsFor(loc.host)?.username}`
+          : 'anonymous access';
+      return new UserFacingError(
+        `registry ${loc.host} denied ${who} to ${what} in ${loc.repository}: HTTP ${status}${detail}`,
+      );
     }
-    if (status === 404) return new UserFacingError(`${what} not found in ${loc.host}/${loc.repository}: HTTP 404${detail}`);
+    if (status === 404)
+      return new UserFacingError(`${what} not found in ${loc.host}/${loc.repository}: HTTP 404${detail}`);
     return new UserFacingError(`registry ${loc.host} answered HTTP ${status} for ${what}${detail}`);
   }
 }

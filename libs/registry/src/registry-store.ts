@@ -55,7 +55,14 @@ export class RegistryStore implements OnModuleInit, OnModuleDestroy {
       this.entries = new Map(
         rows.map((r) => [
           r.host.toLowerCase(),
-          { host: r.host, username: r.username || undefined, password: r.sealedPassword ? this.secrets.open<string>(r.sealedPassword) : undefined, insecure: r.insecure, plainHttp: r.plainHttp, tokenRealm: r.tokenRealm },
+          {
+            host: r.host,
+            username: r.username || undefined,
+            password: r.sealedPassword ? this.secrets.open<string>(r.sealedPassword) : undefined,
+            insecure: r.insecure,
+            plainHttp: r.plainHttp,
+            tokenRealm: r.tokenRealm,
+          },
         ]),
       );
     } catch (e) {

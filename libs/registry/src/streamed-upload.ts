@@ -3,7 +3,11 @@ import { PassThrough, Readable, Writable } from 'node:stream';
 import { Dispatcher } from 'undici';
 import { readCapped } from './read-capped';
 
-type Send = (method: 'PATCH' | 'PUT', url: string, init: { headers?: Record<string, string>; body?: Readable }) => Promise<Dispatcher.ResponseData<unknown>>;
+type Send = (
+  method: 'PATCH' | 'PUT',
+  url: string,
+  init: { headers?: Record<string, string>; body?: Readable },
+) => Promise<Dispatcher.ResponseData<unknown>>;
 type Cancel = (url: string) => Promise<void>;
 type Fail = (status: number, body: Buffer, what: string) => Error;
 
@@ -27,7 +31,10 @@ export class StreamedBlobUpload {
     private readonly cancel: Cancel,
     private readonly fail: Fail,
   ) {
-    this.patch = send('PATCH', location.toString(), { headers: { 'content-type': 'application/octet-stream' }, body: this.body });
+    this.patch = send('PATCH', location.toString(), {
+      headers: { 'content-type': 'application/octet-stream' },
+      body: this.body,
+    });
     // A refused or broken PATCH fails the next write instead of leaving it waiting for a drain.
     this.patch.then(
       (res) => {
@@ -44,7 +51,9 @@ export class StreamedBlobUpload {
 
   /** The upload as a Writable for stream producers (their buffers are theirs no more once written: no copy). */
   asWritable(): Writable {
-    const out = new Writable({ write: (chunk: Buffer, _encoding, done) => void this.queue(chunk).then(() => done(), done) });
+    const out = new Writable({
+      write: (chunk: Buffer, _encoding, done) => void this.queue(chunk).then(() => done(), done),
+    });
     // A failed upload reaches the producer through its pending write or drain wait, and finish():
     // never as an unhandled 'error' event.
     out.on('error', () => undefined);
@@ -82,7 +91,10 @@ export class StreamedBlobUpload {
     this.body.end();
     const res = await this.patch.catch(() => undefined);
     await res?.body.dump().catch(() => undefined);
-    const current = res?.statusCode === 202 && res.headers.location ? new URL(String(res.headers.location), this.location) : this.location;
+    const current =
+      res?.statusCode === 202 && res.headers.location
+        ? new URL(String(res.headers.location), this.location)
+        : this.location;
     await this.cancel(current.toString());
   }
 }

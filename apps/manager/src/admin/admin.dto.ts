@@ -1,5 +1,19 @@
 import { TOKEN_SCOPES, TokenScope } from '@accel/db';
-import { ArrayUnique, IsArray, IsDateString, IsIP, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import {
+  ArrayUnique,
+  IsArray,
+  IsDateString,
+  IsIP,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+} from 'class-validator';
 import { MAX_ID } from '../http/validators';
 
 export class CreateTokenDto {

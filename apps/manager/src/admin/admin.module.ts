@@ -27,7 +27,15 @@ import { UsersController } from './users.controller';
       useFactory: (config: GatewayConfig) => [{ name: 'signin', ttl: 60_000, limit: config.auth.signinPerMinute }],
     }),
   ],
-  controllers: [UsersController, TokensController, InventoryController, RegistriesController, JobsAdminController, ConversionTasksController, AuditController],
+  controllers: [
+    UsersController,
+    TokensController,
+    InventoryController,
+    RegistriesController,
+    JobsAdminController,
+    ConversionTasksController,
+    AuditController,
+  ],
   providers: [InventoryAdminService, AuditRecorder],
   exports: [AuditRecorder],
 })

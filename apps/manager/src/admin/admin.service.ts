@@ -19,20 +19,25 @@ export class InventoryAdminService {
 
   /** Inserts, never updates: a taken id or name is a 409, not an overwrite of that cluster. */
   async createCluster(dto: CreateClusterDto) {
-    const { identifiers } = await this.clusters.insert(this.clusters.create({ id: dto.id, name: dto.name, bio: dto.bio ?? '' }));
+    const { identifiers } = await this.clusters.insert(
+      this.clusters.create({ id: dto.id, name: dto.name, bio: dto.bio ?? '' }),
+    );
     return this.clusters.findOneByOrFail({ id: Number(identifiers[0].id) });
   }
 
   /** Removes an empty cluster; one that still has seed peers or schedulers is refused. */
   async removeCluster(id: number): Promise<void> {
     await this.requireCluster(id);
-    const inUse = (await this.seedPeers.countBy({ schedulerClusterId: id })) + (await this.schedulers.countBy({ schedulerClusterId: id }));
+    const inUse =
+      (await this.seedPeers.countBy({ schedulerClusterId: id })) +
+      (await this.schedulers.countBy({ schedulerClusterId: id }));
     if (inUse) throw new ConflictException(`scheduler cluster ${id} still has ${inUse} seed peer(s) or scheduler(s)`);
     await this.clusters.delete({ id });
   }
 
   private async requireCluster(id: number): Promise<void> {
-    if (!(await this.clusters.existsBy({ id, isDel: 0 }))) throw new NotFoundException(`scheduler cluster ${id} not found`);
+    if (!(await this.clusters.existsBy({ id, isDel: 0 })))
+      throw new NotFoundException(`scheduler cluster ${id} not found`);
   }
 
   listSeedPeers() {
@@ -42,7 +47,14 @@ export class InventoryAdminService {
   async createSeedPeer(dto: CreateNodeDto) {
     await this.requireCluster(dto.scheduler_cluster_id);
     return this.seedPeers.save(
-      this.seedPeers.create({ hostName: dto.host_name, ip: dto.ip, port: dto.port, downloadPort: dto.download_port ?? dto.port, type: 'super', schedulerClusterId: dto.scheduler_cluster_id }),
+      this.seedPeers.create({
+        hostName: dto.host_name,
+        ip: dto.ip,
+        port: dto.port,
+        downloadPort: dto.download_port ?? dto.port,
+        type: 'super',
+        schedulerClusterId: dto.scheduler_cluster_id,
+      }),
     );
   }
 
@@ -56,7 +68,14 @@ export class InventoryAdminService {
 
   async createScheduler(dto: CreateNodeDto) {
     await this.requireCluster(dto.scheduler_cluster_id);
-    return this.schedulers.save(this.schedulers.create({ hostName: dto.host_name, ip: dto.ip, port: dto.port, schedulerClusterId: dto.scheduler_cluster_id }));
+    return this.schedulers.save(
+      this.schedulers.create({
+        hostName: dto.host_name,
+        ip: dto.ip,
+        port: dto.port,
+        schedulerClusterId: dto.scheduler_cluster_id,
+      }),
+    );
   }
 
   async removeScheduler(id: number): Promise<void> {

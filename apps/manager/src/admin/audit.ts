@@ -11,7 +11,12 @@ import { Repository } from 'typeorm';
 import { paged } from '../provider/pagination';
 
 const PROVIDER = /^\/(oapi\/v1\/jobs|preheats|registry\/notifications)(\/|$)/;
-const ACTOR_TYPE: Record<Actor['kind'], AuditActorType> = { user: 'USER', token: 'PAT', 'custom-header': 'CUSTOM', anonymous: 'ANONYMOUS' };
+const ACTOR_TYPE: Record<Actor['kind'], AuditActorType> = {
+  user: 'USER',
+  token: 'PAT',
+  'custom-header': 'CUSTOM',
+  anonymous: 'ANONYMOUS',
+};
 
 /** Writes the audit trail: every mutating call and every provider and webhook call, allowed or refused. */
 @Injectable()
@@ -26,7 +31,9 @@ export class AuditRecorder {
     const signinName = (req.body as { name?: unknown } | undefined)?.name;
     const row = this.audits.create({
       actorType: actor ? ACTOR_TYPE[actor.kind] : 'UNKNOWN',
-      actorName: (actor?.name ?? (req.path.endsWith('/signin') && typeof signinName === 'string' ? signinName : '')).slice(0, 256),
+      actorName: (
+        actor?.name ?? (req.path.endsWith('/signin') && typeof signinName === 'string' ? signinName : '')
+      ).slice(0, 256),
       eventType: event,
       operation: req.method.slice(0, 16),
       path: req.path.slice(0, 1024),
@@ -41,7 +48,13 @@ export class AuditRecorder {
   middleware() {
     return (req: Request, res: Response, next: NextFunction): void => {
       const path = req.path;
-      const event: AuditEventType | undefined = PROVIDER.test(path) ? 'PROVIDER' : path.startsWith('/api/v1/conversions') && req.method === 'POST' ? 'WEBHOOK' : req.method !== 'GET' && req.method !== 'HEAD' ? 'API' : undefined;
+      const event: AuditEventType | undefined = PROVIDER.test(path)
+        ? 'PROVIDER'
+        : path.startsWith('/api/v1/conversions') && req.method === 'POST'
+          ? 'WEBHOOK'
+          : req.method !== 'GET' && req.method !== 'HEAD'
+            ? 'API'
+            : undefined;
       if (!event) return next();
       let target = '';
       const json = res.json.bind(res);
@@ -92,9 +105,19 @@ export class AuditController {
   @AdminRead({ sensitive: true })
   async list(@Query() q: AuditQueryDto, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     const where = Object.fromEntries(
-      Object.entries({ actorType: q.actor_type, actorName: q.actor_name, eventType: q.event_type, operation: q.operation, state: q.state, path: q.path, statusCode: q.status_code }).filter(([, v]) => v !== undefined),
+      Object.entries({
+        actorType: q.actor_type,
+        actorName: q.actor_name,
+        eventType: q.event_type,
+        operation: q.operation,
+        state: q.state,
+        path: q.path,
+        statusCode: q.status_code,
+      }).filter(([, v]) => v !== undefined),
     );
-    const rows = await paged(req, res, q.page, q.per_page, 50, (page, perPage) => this.audits.findAndCount({ where, order: { id: 'DESC' }, skip: (page - 1) * perPage, take: perPage }));
+    const rows = await paged(req, res, q.page, q.per_page, 50, (page, perPage) =>
+      this.audits.findAndCount({ where, order: { id: 'DESC' }, skip: (page - 1) * perPage, take: perPage }),
+    );
     return rows.map((a) => ({
       id: a.id,
       actor_type: a.actorType,

@@ -1,7 +1,18 @@
 import { AdminRead, AdminWrite } from '@accel/auth';
 import { GatewayConfig } from '@accel/config';
 import { ClusterInventory, DragonflyClients } from '@accel/dragonfly';
-import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, ParseIntPipe, Post, ServiceUnavailableException } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  ParseIntPipe,
+  Post,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { CreateClusterDto, CreateNodeDto } from './admin.dto';
 import { InventoryAdminService } from './admin.service';
@@ -60,8 +71,14 @@ export class InventoryController {
   @AdminRead()
   async listSeedPeers() {
     const peers = await this.inventory.listSeedPeers();
-    const health = await Promise.all(peers.map((p) => this.live.isHealthy({ hostname: p.hostName, ip: p.ip, port: p.port })));
-    return peers.map((p, i) => ({ ...seedPeerView(p), state: health[i] ? 'active' : 'inactive', last_checked_at: new Date().toISOString() }));
+    const health = await Promise.all(
+      peers.map((p) => this.live.isHealthy({ hostname: p.hostName, ip: p.ip, port: p.port })),
+    );
+    return peers.map((p, i) => ({
+      ...seedPeerView(p),
+      state: health[i] ? 'active' : 'inactive',
+      last_checked_at: new Date().toISOString(),
+    }));
   }
 
   @Post('seed-peers')
@@ -83,8 +100,14 @@ export class InventoryController {
   @AdminRead()
   async listSchedulers() {
     const schedulers = await this.inventory.listSchedulers();
-    const health = await Promise.all(schedulers.map((s) => this.live.isHealthy({ hostname: s.hostName, ip: s.ip, port: s.port })));
-    return schedulers.map((s, i) => ({ ...schedulerView(s), state: health[i] ? 'active' : 'inactive', last_checked_at: new Date().toISOString() }));
+    const health = await Promise.all(
+      schedulers.map((s) => this.live.isHealthy({ hostname: s.hostName, ip: s.ip, port: s.port })),
+    );
+    return schedulers.map((s, i) => ({
+      ...schedulerView(s),
+      state: health[i] ? 'active' : 'inactive',
+      last_checked_at: new Date().toISOString(),
+    }));
   }
 
   /** The hosts a scheduler knows (scheduler.v2 ListHosts): what `all_peers` preheats reach. */
@@ -93,10 +116,20 @@ export class InventoryController {
   async hosts(@Param('id', ParseIntPipe) id: number) {
     const s = (await this.inventory.listSchedulers()).find((x) => x.id === id);
     if (!s) throw new NotFoundException('record not found');
-    const hosts = await this.clients.listHosts({ hostname: s.hostName, ip: s.ip, port: s.port }, this.config.preheat.healthTimeoutMs * 5).catch((e: Error) => {
-      throw new ServiceUnavailableException(e.message);
-    });
-    return hosts.map((h) => ({ id: h.id, type: h.type === 1 ? 'super' : 'normal', hostname: h.hostname, ip: h.ip, port: h.port, download_port: h.download_port, scheduler_cluster_id: h.scheduler_cluster_id }));
+    const hosts = await this.clients
+      .listHosts({ hostname: s.hostName, ip: s.ip, port: s.port }, this.config.preheat.healthTimeoutMs * 5)
+      .catch((e: Error) => {
+        throw new ServiceUnavailableException(e.message);
+      });
+    return hosts.map((h) => ({
+      id: h.id,
+      type: h.type === 1 ? 'super' : 'normal',
+      hostname: h.hostname,
+      ip: h.ip,
+      port: h.port,
+      download_port: h.download_port,
+      scheduler_cluster_id: h.scheduler_cluster_id,
+    }));
   }
 
   @Post('schedulers')

@@ -1,7 +1,19 @@
 import { Actor, AdminRead, AdminWrite, CurrentActor } from '@accel/auth';
 import { ConversionService, conversionTaskView } from '@accel/convert';
 import { PreheatService, jobView } from '@accel/preheat';
-import { Controller, Get, HttpCode, NotFoundException, Param, ParseIntPipe, ParseUUIDPipe, Post, Query, Req, Res } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  ParseIntPipe,
+  ParseUUIDPipe,
+  Post,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDateString, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
@@ -86,7 +98,9 @@ export class ConversionTasksController {
   @Get()
   @AdminRead()
   async list(@Query() q: AdminConversionQueryDto, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
-    const rows = await paged(req, res, q.page, q.per_page, 10, (page, perPage) => this.conversions.list({ status: q.status, source: q.source, page, perPage }));
+    const rows = await paged(req, res, q.page, q.per_page, 10, (page, perPage) =>
+      this.conversions.list({ status: q.status, source: q.source, page, perPage }),
+    );
     return rows.map(conversionTaskView);
   }
 

@@ -2,7 +2,18 @@ import { AdminRead, AdminWrite } from '@accel/auth';
 import { SecretBox } from '@accel/common';
 import { RegistryEntity } from '@accel/db';
 import { RegistryStore } from '@accel/registry';
-import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, ParseIntPipe, Patch, Post } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  ParseIntPipe,
+  Patch,
+  Post,
+} from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsBoolean, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
@@ -18,7 +29,11 @@ export class RegistryDto {
   @IsOptional() @IsBoolean() insecure?: boolean;
   @IsOptional() @IsBoolean() plain_http?: boolean;
   /** host[:port] of the registry's token service, when it is not the registry itself: the only place its credentials are sent. */
-  @IsOptional() @IsString() @MaxLength(256) @Matches(HOST_PORT, { message: 'token_realm must be host[:port]' }) token_realm?: string;
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  @Matches(HOST_PORT, { message: 'token_realm must be host[:port]' })
+  token_realm?: string;
 }
 
 export class UpdateRegistryDto {
@@ -27,7 +42,11 @@ export class UpdateRegistryDto {
   @IsOptional() @IsString() @MaxLength(4096) password?: string;
   @IsOptional() @IsBoolean() insecure?: boolean;
   @IsOptional() @IsBoolean() plain_http?: boolean;
-  @IsOptional() @IsString() @MaxLength(256) @Matches(new RegExp(`${HOST_PORT.source}|^$`, 'i'), { message: 'token_realm must be host[:port] or empty' }) token_realm?: string;
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  @Matches(new RegExp(`${HOST_PORT.source}|^$`, 'i'), { message: 'token_realm must be host[:port] or empty' })
+  token_realm?: string;
 }
 
 /** Secrets are sealed at rest and never echoed: a response says only whether one is set. */

@@ -1,6 +1,17 @@
 import { Actor, AdminRead, AdminWrite, CurrentActor, TokensService } from '@accel/auth';
 import { TOKEN_SCOPES } from '@accel/db';
-import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, ParseIntPipe, Patch, Post } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  ParseIntPipe,
+  Patch,
+  Post,
+} from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { ArrayUnique, IsArray, IsDateString, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { CreateTokenDto } from './admin.dto';
@@ -53,7 +64,12 @@ export class TokensController {
   @Patch(':id')
   @AdminWrite()
   async update(@Param('id', ParseIntPipe) id: number, @Body() dto: UpdateTokenDto) {
-    const t = await this.tokens.update(id, { bio: dto.bio, scopes: dto.scopes, state: dto.state, expiredAt: dto.expired_at ? new Date(dto.expired_at) : undefined });
+    const t = await this.tokens.update(id, {
+      bio: dto.bio,
+      scopes: dto.scopes,
+      state: dto.state,
+      expiredAt: dto.expired_at ? new Date(dto.expired_at) : undefined,
+    });
     if (!t) throw new NotFoundException('record not found');
     return tokenView(t);
   }

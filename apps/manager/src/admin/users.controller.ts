@@ -1,6 +1,34 @@
-import { Actor, AdminRead, AdminWrite, ConsoleSessions, CurrentActor, SignedIn, UsersService, bearerOf, clientAddress, isAdmin, looksLikeJwt, verifyPassword } from '@accel/auth';
+import {
+  Actor,
+  AdminRead,
+  AdminWrite,
+  ConsoleSessions,
+  CurrentActor,
+  SignedIn,
+  UsersService,
+  bearerOf,
+  clientAddress,
+  isAdmin,
+  looksLikeJwt,
+  verifyPassword,
+} from '@accel/auth';
 import { UserEntity } from '@accel/db';
-import { Body, Controller, ForbiddenException, Get, HttpCode, NotFoundException, Param, ParseIntPipe, Patch, Post, Req, Res, UnauthorizedException, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  ForbiddenException,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  ParseIntPipe,
+  Patch,
+  Post,
+  Req,
+  Res,
+  UnauthorizedException,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { ThrottlerGuard } from '@nestjs/throttler';
 import { IsEmail, IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
@@ -58,14 +86,23 @@ export class UsersController {
     const user = await this.users.authenticate(dto.name, dto.password, clientAddress(req));
     if (!user) throw new UnauthorizedException('Unauthorized');
     const session = this.sessions.issue(user);
-    res.cookie('jwt', session.token, { httpOnly: true, sameSite: 'strict', secure: servedOverHttps(req), expires: new Date(session.expire), path: '/' });
+    res.cookie('jwt', session.token, {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: servedOverHttps(req),
+      expires: new Date(session.expire),
+      path: '/',
+    });
     return session;
   }
 
   /** Ends the session presented (cookie or Bearer JWT): it is refused from now on. */
   @Post('signout')
   @HttpCode(200)
-  async signout(@Req() req: Request & { cookies?: Record<string, unknown> }, @Res({ passthrough: true }) res: Response) {
+  async signout(
+    @Req() req: Request & { cookies?: Record<string, unknown> },
+    @Res({ passthrough: true }) res: Response,
+  ) {
     const bearer = bearerOf(req.headers.authorization);
     const cookie = req.cookies?.jwt;
     for (const token of [bearer, typeof cookie === 'string' ? cookie : undefined]) {
@@ -111,7 +148,11 @@ export class UsersController {
   @Post(':id/reset_password')
   @HttpCode(200)
   @SignedIn()
-  async resetPassword(@Param('id', ParseIntPipe) id: number, @Body() dto: ResetPasswordDto, @CurrentActor() actor: Actor) {
+  async resetPassword(
+    @Param('id', ParseIntPipe) id: number,
+    @Body() dto: ResetPasswordDto,
+    @CurrentActor() actor: Actor,
+  ) {
     const own = actor.userId === id && actor.kind !== 'custom-header' && actor.kind !== 'anonymous';
     if (!own && !isAdmin(actor)) throw new ForbiddenException('permission deny');
     const user = await this.users.findById(id);

@@ -18,7 +18,12 @@ export const tokenView = (t: PersonalAccessTokenEntity) => ({
   user_id: t.userId,
 });
 
-export const clusterView = (c: SchedulerClusterEntity) => ({ ...base(c), name: c.name, bio: c.bio, is_default: c.isDefault });
+export const clusterView = (c: SchedulerClusterEntity) => ({
+  ...base(c),
+  name: c.name,
+  bio: c.bio,
+  is_default: c.isDefault,
+});
 
 export const seedPeerView = (p: SeedPeerEntity) => ({
   ...base(p),

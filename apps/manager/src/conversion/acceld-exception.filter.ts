@@ -14,7 +14,10 @@ const CODES: Record<number, string> = {
   429: 'ERR_UNAUTHORIZED',
 };
 
-export const acceldError = (status: number, message: string) => ({ code: CODES[status] ?? 'ERR_CONVERT_FAILED', message });
+export const acceldError = (status: number, message: string) => ({
+  code: CODES[status] ?? 'ERR_CONVERT_FAILED',
+  message,
+});
 
 /** acceld's error shape on the conversion API: `{"code": "ERR_…", "message": "…"}`. */
 @Catch()
@@ -31,7 +34,14 @@ export class AcceldExceptionFilter implements ExceptionFilter {
     const http = toHttpException(err);
     if (http) {
       const body = http.getResponse();
-      const message = typeof body === 'string' ? body : String((body as { message?: unknown; errors?: unknown }).message ?? (body as { errors?: unknown }).errors ?? http.message);
+      const message =
+        typeof body === 'string'
+          ? body
+          : String(
+              (body as { message?: unknown; errors?: unknown }).message ??
+                (body as { errors?: unknown }).errors ??
+                http.message,
+            );
       const retryAfter = retryAfterOf(http);
       if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
       res.status(http.getStatus()).json(acceldError(http.getStatus(), message));

@@ -4,7 +4,13 @@ import { ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/c
 
 const INVALID = 'invalid auth config';
 
-const webhookActor = (host: string): Actor => ({ kind: 'custom-header', name: `webhook:${host}`, userId: 0, role: 'none', scopes: ['conversion'] });
+const webhookActor = (host: string): Actor => ({
+  kind: 'custom-header',
+  name: `webhook:${host}`,
+  userId: 0,
+  role: 'none',
+  scopes: ['conversion'],
+});
 
 /**
  * Conversion API auth, failing closed where acceld let header-less requests through: a webhook
@@ -30,7 +36,9 @@ export class ConversionAuth {
   /** For events the gateway ignores: any configured webhook header, or a gateway identity. */
   async authorizeAnyWebhook(authorization: string | undefined, source: string): Promise<Actor> {
     if (!authorization) throw new UnauthorizedException(INVALID);
-    const host = Object.entries(this.config.provider.source).find(([, s]) => s.webhook.auth_header && safeEqual(authorization, s.webhook.auth_header))?.[0];
+    const host = Object.entries(this.config.provider.source).find(
+      ([, s]) => s.webhook.auth_header && safeEqual(authorization, s.webhook.auth_header),
+    )?.[0];
     return host ? webhookActor(host) : this.writer(await this.gatewayIdentity(authorization, source));
   }
 
@@ -47,7 +55,10 @@ export class ConversionAuth {
     if (bearer && this.config.auth.bearer) {
       const actor = await this.tokens.authenticate(bearer);
       if (!actor) throw new UnauthorizedException(INVALID);
-      if (!hasScope(actor, 'conversion')) throw new ForbiddenException("Token doesn't have permission to access this resource. Required permission: conversion");
+      if (!hasScope(actor, 'conversion'))
+        throw new ForbiddenException(
+          "Token doesn't have permission to access this resource. Required permission: conversion",
+        );
       return actor;
     }
     const basic = /^basic\s/i.test(authorization) ? parseBasic(authorization) : undefined;

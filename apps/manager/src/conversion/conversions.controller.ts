@@ -1,6 +1,20 @@
 import { Actor, TokenRefused, clientAddress } from '@accel/auth';
 import { ConversionService, conversionTaskView, parseWebhook } from '@accel/convert';
-import { Body, Controller, Get, Header, Headers, HttpCode, HttpException, Logger, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Header,
+  Headers,
+  HttpCode,
+  HttpException,
+  Logger,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseFilters,
+} from '@nestjs/common';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { Request, Response } from 'express';
@@ -36,7 +50,12 @@ export class ConversionsController {
   @Post()
   @HttpCode(200)
   @Header('content-type', 'application/json; charset=utf-8')
-  async create(@Body() body: unknown, @Headers('authorization') authorization: string | undefined, @Query('sync') sync: unknown, @Req() req: Request & { user?: Actor }) {
+  async create(
+    @Body() body: unknown,
+    @Headers('authorization') authorization: string | undefined,
+    @Query('sync') sync: unknown,
+    @Req() req: Request & { user?: Actor },
+  ) {
     const event = parseWebhook(body);
     if (event.kind === 'ignored') {
       // Harbor sends every event type it is configured for; only pushes are converted.
@@ -44,7 +63,13 @@ export class ConversionsController {
       this.log.log(`unsupported payload type ${event.type}: ignored`);
       return OK;
     }
-    await identify(req, () => this.auth.authorizeWebhook(authorization, event.artifacts.map((a) => a.host), clientAddress(req)));
+    await identify(req, () =>
+      this.auth.authorizeWebhook(
+        authorization,
+        event.artifacts.map((a) => a.host),
+        clientAddress(req),
+      ),
+    );
     const waitSync = parseBool(sync);
     if (waitSync) await identify(req, () => this.auth.gatewayIdentity(authorization, clientAddress(req)));
     const tasks = [];
@@ -58,9 +83,16 @@ export class ConversionsController {
   }
 
   @Get()
-  async list(@Headers('authorization') authorization: string | undefined, @Query() q: ConversionListQueryDto, @Req() req: Request & { user?: Actor }, @Res({ passthrough: true }) res: Response) {
+  async list(
+    @Headers('authorization') authorization: string | undefined,
+    @Query() q: ConversionListQueryDto,
+    @Req() req: Request & { user?: Actor },
+    @Res({ passthrough: true }) res: Response,
+  ) {
     await identify(req, () => this.auth.gatewayIdentity(authorization, clientAddress(req)));
-    const rows = await paged(req, res, q.page, q.per_page, 100, (page, perPage) => this.conversions.list({ status: q.status, source: q.source, page, perPage }));
+    const rows = await paged(req, res, q.page, q.per_page, 100, (page, perPage) =>
+      this.conversions.list({ status: q.status, source: q.source, page, perPage }),
+    );
     return rows.map(conversionTaskView);
   }
 }

@@ -24,7 +24,10 @@ const PROBE_MS = 1500;
 
 const within = <T>(p: Promise<T>, ms: number, fallback: T): Promise<T> => {
   let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p.catch(() => fallback), new Promise<T>((r) => (timer = setTimeout(() => r(fallback), ms)))]).finally(() => clearTimeout(timer));
+  return Promise.race([
+    p.catch(() => fallback),
+    new Promise<T>((r) => (timer = setTimeout(() => r(fallback), ms))),
+  ]).finally(() => clearTimeout(timer));
 };
 
 /** What `/readyz` reports: every dependency probed at once, each bounded; states only, no addresses or errors. */
@@ -38,22 +41,39 @@ export class ReadinessService implements OnModuleDestroy {
     @InjectDataSource() private readonly db: DataSource,
   ) {
     // Its own client that fails fast: a probe must not queue behind a reconnect.
-    this.redis = new Redis({ ...(redisConnection(config) as RedisOptions), enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: PROBE_MS });
+    this.redis = new Redis({
+      ...(redisConnection(config) as RedisOptions),
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      connectTimeout: PROBE_MS,
+    });
     this.redis.on('error', () => undefined);
   }
 
   async check(): Promise<Readiness> {
     const [database, redis, seedPeers] = await Promise.all([this.database(), this.ping(), this.seedPeers()]);
-    return { status: database === 'up' && redis === 'up' ? 'ready' : 'not-ready', checks: { database, redis, seedPeers } };
+    return {
+      status: database === 'up' && redis === 'up' ? 'ready' : 'not-ready',
+      checks: { database, redis, seedPeers },
+    };
   }
 
   private database(): Promise<DependencyState> {
-    return within(this.db.query('SELECT 1').then(() => 'up' as const), PROBE_MS, 'down');
+    return within(
+      this.db.query('SELECT 1').then(() => 'up' as const),
+      PROBE_MS,
+      'down',
+    );
   }
 
   private async ping(): Promise<DependencyState> {
-    const ready = this.redis.status === 'ready' ? Promise.resolve() : new Promise<void>((r) => this.redis.once('ready', r));
-    return within(ready.then(() => this.redis.ping()).then((r) => (r === 'PONG' ? 'up' : 'down')), PROBE_MS, 'down');
+    const ready =
+      this.redis.status === 'ready' ? Promise.resolve() : new Promise<void>((r) => this.redis.once('ready', r));
+    return within(
+      ready.then(() => this.redis.ping()).then((r) => (r === 'PONG' ? 'up' : 'down')),
+      PROBE_MS,
+      'down',
+    );
   }
 
   private seedPeers(): Promise<{ healthy: number; total: number }> {

@@ -2,7 +2,12 @@ import { NextFunction, Request, Response } from 'express';
 
 /** body-parser failures (bad JSON, oversize bodies) in the API's JSON error shape instead of Express's HTML page. */
 export function bodyErrorHandler(limit: number, isConversionApi: (req: Request) => boolean) {
-  return (err: { type?: string; status?: number; message?: string }, req: Request, res: Response, next: NextFunction): void => {
+  return (
+    err: { type?: string; status?: number; message?: string },
+    req: Request,
+    res: Response,
+    next: NextFunction,
+  ): void => {
     if (!err || res.headersSent) return next(err);
     const acceld = isConversionApi(req);
     if (err.type === 'entity.too.large') {

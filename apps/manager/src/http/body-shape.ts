@@ -12,7 +12,8 @@ export function bodyShapeGuard(isConversionApi: (req: Request) => boolean) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const problem = shapeProblem(req.body);
     if (!problem) return next();
-    if (isConversionApi(req)) res.status(400).json({ code: 'ERR_ILLEGAL_PARAMETER', message: `invalid webhook payload: ${problem}` });
+    if (isConversionApi(req))
+      res.status(400).json({ code: 'ERR_ILLEGAL_PARAMETER', message: `invalid webhook payload: ${problem}` });
     else res.status(422).json({ errors: `request body ${problem}` });
   };
 }

@@ -1,5 +1,10 @@
 import { UserFacingError } from '@accel/common';
-import { ConflictException, HttpException, ServiceUnavailableException, UnprocessableEntityException } from '@nestjs/common';
+import {
+  ConflictException,
+  HttpException,
+  ServiceUnavailableException,
+  UnprocessableEntityException,
+} from '@nestjs/common';
 
 /** Seconds a client should wait before retrying when a dependency is down. */
 export const DEPENDENCY_RETRY_AFTER_SECONDS = 5;
@@ -14,7 +19,16 @@ const INPUT_ERRORS: Record<string, string> = {
 };
 
 /** Errors that mean the database or Redis cannot be reached right now. */
-const UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'PROTOCOL_CONNECTION_LOST', 'ER_CON_COUNT_ERROR', 'ER_SERVER_SHUTDOWN', 'ER_LOCK_WAIT_TIMEOUT']);
+const UNAVAILABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'PROTOCOL_CONNECTION_LOST',
+  'ER_CON_COUNT_ERROR',
+  'ER_SERVER_SHUTDOWN',
+  'ER_LOCK_WAIT_TIMEOUT',
+]);
 
 /** What a thrown error means to the caller; undefined for a real internal error (500). */
 export function toHttpException(err: unknown): HttpException | undefined {
@@ -24,7 +38,10 @@ export function toHttpException(err: unknown): HttpException | undefined {
   if (code === 'ER_DUP_ENTRY') return new ConflictException('a record with this name, host or id already exists');
   if (code && INPUT_ERRORS[code]) return new UnprocessableEntityException({ errors: INPUT_ERRORS[code] });
   if (code && UNAVAILABLE.has(code)) {
-    return withRetryAfter(new ServiceUnavailableException('the gateway database is unavailable; try again shortly'), DEPENDENCY_RETRY_AFTER_SECONDS);
+    return withRetryAfter(
+      new ServiceUnavailableException('the gateway database is unavailable; try again shortly'),
+      DEPENDENCY_RETRY_AFTER_SECONDS,
+    );
   }
   return undefined;
 }

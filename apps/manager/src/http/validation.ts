@@ -5,12 +5,16 @@ import { validateSync } from 'class-validator';
 function flatten(errors: ValidationError[], prefix = ''): string[] {
   return errors.flatMap((e) => {
     const key = prefix ? `${prefix}.${e.property}` : e.property;
-    return [...Object.values(e.constraints ?? {}).map((m) => m.replace(e.property, key)), ...flatten(e.children ?? [], key)];
+    return [
+      ...Object.values(e.constraints ?? {}).map((m) => m.replace(e.property, key)),
+      ...flatten(e.children ?? [], key),
+    ];
   });
 }
 
 /** Dragonfly answers bind and validation errors with 422 `{"errors": "<text>"}`. */
-export const validationException = (errors: ValidationError[]) => new UnprocessableEntityException({ errors: flatten(errors).join('; ') });
+export const validationException = (errors: ValidationError[]) =>
+  new UnprocessableEntityException({ errors: flatten(errors).join('; ') });
 
 export const validationPipe = new ValidationPipe({
   whitelist: true,

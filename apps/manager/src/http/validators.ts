@@ -28,11 +28,17 @@ export function IsHeaderMap(options?: ValidationOptions) {
         validate(value: unknown) {
           if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
           const entries = Object.entries(value as Record<string, unknown>);
-          const total = entries.reduce((n, [k, v]) => n + k.length + (typeof v === 'string' ? Buffer.byteLength(v) : 0), 0);
+          const total = entries.reduce(
+            (n, [k, v]) => n + k.length + (typeof v === 'string' ? Buffer.byteLength(v) : 0),
+            0,
+          );
           return (
             entries.length <= MAX_HEADERS &&
             total <= MAX_HEADER_BYTES &&
-            entries.every(([k, v]) => HEADER_NAME.test(k) && typeof v === 'string' && v.length <= MAX_HEADER_VALUE && HEADER_VALUE.test(v))
+            entries.every(
+              ([k, v]) =>
+                HEADER_NAME.test(k) && typeof v === 'string' && v.length <= MAX_HEADER_VALUE && HEADER_VALUE.test(v),
+            )
           );
         },
       },

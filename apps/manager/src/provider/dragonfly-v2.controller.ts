@@ -1,12 +1,28 @@
 import { Actor, CurrentActor, RequireAuth } from '@accel/auth';
 import { PreheatRequest, PreheatService, jobView } from '@accel/preheat';
-import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, ParseIntPipe, Post, Query, Req, Res, UnprocessableEntityException } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  ParseIntPipe,
+  Post,
+  Query,
+  Req,
+  Res,
+  UnprocessableEntityException,
+} from '@nestjs/common';
 import { Request, Response } from 'express';
 import { validateAs } from '../http/validation';
 import { CreateJobDto, JOB_TYPES, JobListQueryDto, PreheatArgsDto } from './dragonfly-v2.dto';
 import { paged } from './pagination';
 
-const idPipe = new ParseIntPipe({ exceptionFactory: () => new UnprocessableEntityException({ errors: 'id must be a positive integer' }) });
+const idPipe = new ParseIntPipe({
+  exceptionFactory: () => new UnprocessableEntityException({ errors: 'id must be a positive integer' }),
+});
 
 /** Dragonfly manager job API (Harbor 2.12+ "Dragonfly" provider): `/oapi/v1/jobs`. */
 @Controller('oapi/v1/jobs')
@@ -20,7 +36,10 @@ export class DragonflyV2Controller {
   @RequireAuth('job', { anonymous: 'job-api' })
   async create(@Body() body: CreateJobDto, @CurrentActor() actor: Actor) {
     if (!JOB_TYPES.includes(body.type)) throw new UnprocessableEntityException({ errors: 'Unknow type' });
-    if (body.type !== 'preheat') throw new UnprocessableEntityException({ errors: `job type ${body.type} is not supported by this gateway; only preheat is` });
+    if (body.type !== 'preheat')
+      throw new UnprocessableEntityException({
+        errors: `job type ${body.type} is not supported by this gateway; only preheat is`,
+      });
     const a = validateAs(PreheatArgsDto, body.args ?? {}, 'args');
     const req: PreheatRequest = {
       type: a.type,
@@ -47,7 +66,9 @@ export class DragonflyV2Controller {
 
   @Get()
   async list(@Query() q: JobListQueryDto, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
-    const rows = await paged(req, res, q.page, q.per_page, 10, (page, perPage) => this.preheat.list({ type: q.type, state: q.state, userId: q.user_id, page, perPage }));
+    const rows = await paged(req, res, q.page, q.per_page, 10, (page, perPage) =>
+      this.preheat.list({ type: q.type, state: q.state, userId: q.user_id, page, perPage }),
+    );
     return rows.map((j) => ({ ...jobView(j), scheduler_clusters: null }));
   }
 

@@ -2,7 +2,19 @@ import { MAX_TIMEOUT_NS, SCOPES } from '@accel/preheat';
 import { IsHeaderMap, MAX_ID, MAX_PAGE } from '../http/validators';
 import { Type } from 'class-transformer';
 import {
-  ArrayMaxSize, ArrayMinSize, IsArray, IsIP, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min, ValidateIf,
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsIP,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+  ValidateIf,
 } from 'class-validator';
 
 export const JOB_TYPES = ['preheat', 'sync_peers', 'get_task', 'get_image_distribution', 'delete_task', 'gc'];
@@ -14,16 +26,33 @@ export class CreateJobDto {
   @IsOptional() args?: unknown;
   /** Accepted for Dragonfly's shape and ignored: a job belongs to whoever created it. */
   @IsOptional() @IsInt() @Min(0) @Max(MAX_ID) user_id?: number;
-  @IsOptional() @IsArray() @ArrayMaxSize(100) @IsInt({ each: true }) @Min(1, { each: true }) @Max(MAX_ID, { each: true }) scheduler_cluster_ids?: number[] | null;
-  @IsOptional() @IsArray() @ArrayMaxSize(100) @IsInt({ each: true }) @Max(MAX_ID, { each: true }) seed_peer_cluster_ids?: number[] | null;
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @IsInt({ each: true })
+  @Min(1, { each: true })
+  @Max(MAX_ID, { each: true })
+  scheduler_cluster_ids?: number[] | null;
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @IsInt({ each: true })
+  @Max(MAX_ID, { each: true })
+  seed_peer_cluster_ids?: number[] | null;
 }
 
 /** `args` of a preheat job (types.PreheatArgs). Zero numbers mean "default", as Harbor sends them. */
 export class PreheatArgsDto {
   @IsIn(['image', 'file']) type: 'image' | 'file';
   @IsOptional() @IsString() @MaxLength(4096) url?: string;
-  @IsOptional() @IsArray() @ArrayMaxSize(1000) @IsString({ each: true }) @MaxLength(4096, { each: true }) urls?: string[];
-  @IsOptional() @ValidateIf((_, v) => v !== null) @IsInt() @Min(4_194_304) @Max(67_108_864) piece_length?: number | null;
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(1000)
+  @IsString({ each: true })
+  @MaxLength(4096, { each: true })
+  urls?: string[];
+  @IsOptional() @ValidateIf((_, v) => v !== null) @IsInt() @Min(4_194_304) @Max(67_108_864) piece_length?:
+    number | null;
   @IsOptional() @IsString() @MaxLength(1024) tag?: string;
   @IsOptional() @IsString() @MaxLength(1024) application?: string;
   @IsOptional() @IsString() @MaxLength(4096) filtered_query_params?: string;

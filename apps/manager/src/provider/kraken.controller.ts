@@ -2,7 +2,17 @@ import { Actor, CurrentActor, RequireAuth } from '@accel/auth';
 import { PreheatService } from '@accel/preheat';
 import { Body, Controller, HttpCode, Logger, Post } from '@nestjs/common';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsDefined, IsObject, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsDefined,
+  IsObject,
+  IsOptional,
+  IsString,
+  MaxLength,
+  ValidateNested,
+} from 'class-validator';
 
 export class KrakenTargetDto {
   @IsOptional() @IsString() @MaxLength(256) MediaType?: string;
@@ -21,7 +31,11 @@ export class KrakenEventDto {
 
 /** Docker-registry notification envelope Harbor's Kraken driver sends. */
 export class KrakenNotificationDto {
-  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(100) @ValidateNested({ each: true }) @Type(() => KrakenEventDto)
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(100)
+  @ValidateNested({ each: true })
+  @Type(() => KrakenEventDto)
   Events: KrakenEventDto[];
 }
 
@@ -43,7 +57,8 @@ export class KrakenController {
     // Validate every event before creating any job: a bad one must not leave half the batch queued.
     pushes.forEach((e) => this.preheat.validate({ type: 'image', url: e.Target.Url }));
     const ids: number[] = [];
-    for (const e of pushes) ids.push((await this.preheat.create({ type: 'image', url: e.Target.Url }, 'kraken', actor.userId)).id);
+    for (const e of pushes)
+      ids.push((await this.preheat.create({ type: 'image', url: e.Target.Url }, 'kraken', actor.userId)).id);
     this.log.log(`kraken notification: ${ids.length} preheat job(s) ${ids.join(', ')}`);
     return {};
   }

@@ -16,13 +16,25 @@ export function paginationLink(req: Request, page: number, perPage: number, tota
     q.set('per_page', String(perPage));
     return `<${base}?${q.toString()}>;rel=${rel}`;
   };
-  return [link(Math.max(1, page - 1), 'prev'), link(Math.min(Math.max(last, 1), page + 1), 'next'), link(1, 'first'), link(last, 'last')].join(',');
+  return [
+    link(Math.max(1, page - 1), 'prev'),
+    link(Math.min(Math.max(last, 1), page + 1), 'next'),
+    link(1, 'first'),
+    link(last, 'last'),
+  ].join(',');
 }
 
 /**
  * One page of a list endpoint: fetches it, sets Dragonfly's `Link` header, returns the rows.
  */
-export async function paged<T>(req: Request, res: Response, page: number | undefined, perPage: number | undefined, defaultPerPage: number, fetch: (page: number, perPage: number) => Promise<[T[], number]>): Promise<T[]> {
+export async function paged<T>(
+  req: Request,
+  res: Response,
+  page: number | undefined,
+  perPage: number | undefined,
+  defaultPerPage: number,
+  fetch: (page: number, perPage: number) => Promise<[T[], number]>,
+): Promise<T[]> {
   const p = page ?? 1;
   const pp = Math.min(perPage ?? defaultPerPage, MAX_PER_PAGE);
   const [rows, total] = await fetch(p, pp);

@@ -20,7 +20,8 @@ export class EstargzFormatError extends Error {}
 export async function openEstargz(read: RangeReader, size: number): Promise<OpenedEstargz> {
   if (size < ESTARGZ_FOOTER_SIZE) throw new EstargzFormatError('blob is smaller than an eStargz footer');
   const tocOffset = parseEstargzFooter(await read(size - ESTARGZ_FOOTER_SIZE, ESTARGZ_FOOTER_SIZE));
-  if (tocOffset === undefined || tocOffset >= size - ESTARGZ_FOOTER_SIZE) throw new EstargzFormatError('no eStargz footer');
+  if (tocOffset === undefined || tocOffset >= size - ESTARGZ_FOOTER_SIZE)
+    throw new EstargzFormatError('no eStargz footer');
   const tar = gunzipSync(await read(tocOffset, size - ESTARGZ_FOOTER_SIZE - tocOffset));
   const name = tar.subarray(0, 100).toString('utf8').replace(/\0.*$/s, '');
   if (name !== 'stargz.index.json') throw new EstargzFormatError(`TOC member holds ${JSON.stringify(name)}`);
@@ -37,7 +38,10 @@ export async function openEstargz(read: RangeReader, size: number): Promise<Open
     const length = e.chunkSize || fileSize - (e.chunkOffset ?? 0);
     const data = member.subarray(e.innerOffset ?? 0, (e.innerOffset ?? 0) + length);
     const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
-    if (e.chunkDigest && digest !== e.chunkDigest) throw new EstargzFormatError(`chunk of ${e.name} at ${e.chunkOffset ?? 0} has digest ${digest}, TOC says ${e.chunkDigest}`);
+    if (e.chunkDigest && digest !== e.chunkDigest)
+      throw new EstargzFormatError(
+        `chunk of ${e.name} at ${e.chunkOffset ?? 0} has digest ${digest}, TOC says ${e.chunkDigest}`,
+      );
     return data;
   }
 
@@ -51,15 +55,25 @@ export async function openEstargz(read: RangeReader, size: number): Promise<Open
       const reg = toc.entries[i];
       if (!reg.size) return Buffer.alloc(0);
       const parts = [await readChunk(reg, reg.size)];
-      for (let j = i + 1; j < toc.entries.length && toc.entries[j].type === 'chunk' && toc.entries[j].name === fileName; j++) {
+      for (
+        let j = i + 1;
+        j < toc.entries.length && toc.entries[j].type === 'chunk' && toc.entries[j].name === fileName;
+        j++
+      ) {
         parts.push(await readChunk(toc.entries[j], reg.size));
       }
       const data = Buffer.concat(parts);
       const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
-      if (data.length !== reg.size || digest !== reg.digest) throw new EstargzFormatError(`${fileName} reassembles to ${digest} (${data.length} bytes), TOC says ${reg.digest} (${reg.size})`);
+      if (data.length !== reg.size || digest !== reg.digest)
+        throw new EstargzFormatError(
+          `${fileName} reassembles to ${digest} (${data.length} bytes), TOC says ${reg.digest} (${reg.size})`,
+        );
       return data;
     },
   };
 }
 
-export const bufferRangeReader = (buf: Buffer): RangeReader => async (offset, length) => buf.subarray(offset, offset + length);
+export const bufferRangeReader =
+  (buf: Buffer): RangeReader =>
+  async (offset, length) =>
+    buf.subarray(offset, offset + length);

@@ -90,7 +90,10 @@ export class EstargzWriter {
   }
 
   private writeLandmark(name: string): Promise<void> {
-    return this.writeEntry({ name, type: 'file', mode: 0, uid: 0, gid: 0, size: LANDMARK_CONTENT.length, mtime: 0 }, Readable.from([LANDMARK_CONTENT]));
+    return this.writeEntry(
+      { name, type: 'file', mode: 0, uid: 0, gid: 0, size: LANDMARK_CONTENT.length, mtime: 0 },
+      Readable.from([LANDMARK_CONTENT]),
+    );
   }
 
   async writeEntry(h: TarEntryHeader, body?: Readable): Promise<void> {
@@ -155,9 +158,19 @@ export class EstargzWriter {
   async finish(): Promise<EstargzResult> {
     await this.closeMember();
     await this.flush(0);
-    const entries = this.toc.map(({ member, ...e }) => (member === undefined ? e : { ...e, offset: this.memberOffsets[member] }));
+    const entries = this.toc.map(({ member, ...e }) =>
+      member === undefined ? e : { ...e, offset: this.memberOffsets[member] },
+    );
     const json = marshalToc({ version: 1, entries });
-    const tocHeader = encodeTarHeader({ name: TOC_TAR_NAME, type: 'file', mode: 0, uid: 0, gid: 0, size: json.length, mtime: 0 });
+    const tocHeader = encodeTarHeader({
+      name: TOC_TAR_NAME,
+      type: 'file',
+      mode: 0,
+      uid: 0,
+      gid: 0,
+      size: json.length,
+      mtime: 0,
+    });
     const tocTar = Buffer.concat([tocHeader, json, Buffer.alloc(paddingFor(json.length)), END_OF_ARCHIVE]);
     this.diffHash.update(tocTar);
     this.uncompressed += tocTar.length;
@@ -225,7 +238,8 @@ function xattrsOf(pax: Record<string, string> | undefined): Record<string, strin
   if (!pax) return undefined;
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(pax)) {
-    if (k.startsWith('SCHILY.xattr.')) out[k.slice('SCHILY.xattr.'.length)] = Buffer.from(v, 'latin1').toString('base64');
+    if (k.startsWith('SCHILY.xattr.'))
+      out[k.slice('SCHILY.xattr.'.length)] = Buffer.from(v, 'latin1').toString('base64');
   }
   return Object.keys(out).length ? out : undefined;
 }
@@ -265,8 +279,10 @@ class ExactReader {
   }
 
   async end(name: string): Promise<void> {
-    if (this.leftover?.length) throw new Error(`tar entry ${JSON.stringify(utf8Name(name))} is longer than its header says`);
+    if (this.leftover?.length)
+      throw new Error(`tar entry ${JSON.stringify(utf8Name(name))} is longer than its header says`);
     const r = await this.it.next();
-    if (!r.done && r.value.length) throw new Error(`tar entry ${JSON.stringify(utf8Name(name))} is longer than its header says`);
+    if (!r.done && r.value.length)
+      throw new Error(`tar entry ${JSON.stringify(utf8Name(name))} is longer than its header says`);
   }
 }

@@ -31,8 +31,10 @@ export function estargzFooter(tocOffset: number): Buffer {
 
 /** Reads the TOC offset from an eStargz footer, or undefined when the bytes are not one. */
 export function parseEstargzFooter(footer: Buffer): number | undefined {
-  if (footer.length !== ESTARGZ_FOOTER_SIZE || footer[0] !== 0x1f || footer[1] !== 0x8b || footer[3] !== 0x04) return undefined;
-  if (footer.readUInt16LE(10) !== 26 || footer[12] !== 0x53 || footer[13] !== 0x47 || footer.readUInt16LE(14) !== 22) return undefined;
+  if (footer.length !== ESTARGZ_FOOTER_SIZE || footer[0] !== 0x1f || footer[1] !== 0x8b || footer[3] !== 0x04)
+    return undefined;
+  if (footer.readUInt16LE(10) !== 26 || footer[12] !== 0x53 || footer[13] !== 0x47 || footer.readUInt16LE(14) !== 22)
+    return undefined;
   const extra = footer.toString('ascii', 16, 38);
   if (!/^[0-9a-f]{16}STARGZ$/.test(extra)) return undefined;
   return parseInt(extra.slice(0, 16), 16);

@@ -10,18 +10,28 @@ import { writePrioritized } from './prioritized';
  * The landmark comes first; the input's own TOC and landmarks are dropped.
  */
 /** `diffId`: what the source config says the layer uncompresses to (checked when given). */
-export async function convertLayerToEstargz(source: Readable, out: Writable, opts: EstargzOptions, diffId?: string): Promise<EstargzResult> {
+export async function convertLayerToEstargz(
+  source: Readable,
+  out: Writable,
+  opts: EstargzOptions,
+  diffId?: string,
+): Promise<EstargzResult> {
   const writer = new EstargzWriter(out, opts);
-  await withLayerTar(source, async (tar) => {
-    if (opts.prioritizedFiles?.length) return writePrioritized(tar, writer, opts.prioritizedFiles, opts.workDir ?? tmpdir());
-    await writer.writeNoPrefetchLandmark();
-    for await (const { header, body } of readTar(tar)) {
-      if (isReservedName(header.name)) {
-        body.resume();
-        continue;
+  await withLayerTar(
+    source,
+    async (tar) => {
+      if (opts.prioritizedFiles?.length)
+        return writePrioritized(tar, writer, opts.prioritizedFiles, opts.workDir ?? tmpdir());
+      await writer.writeNoPrefetchLandmark();
+      for await (const { header, body } of readTar(tar)) {
+        if (isReservedName(header.name)) {
+          body.resume();
+          continue;
+        }
+        await writer.writeEntry(header, body);
       }
-      await writer.writeEntry(header, body);
-    }
-  }, diffId);
+    },
+    diffId,
+  );
   return writer.finish();
 }

@@ -15,14 +15,21 @@ interface SpilledEntry {
 }
 
 /** Tar names compared as eStargz does: no leading "./" or "/", no trailing "/". */
-export const cleanEntryName = (name: string): string => name.replace(/^(\.\/|\/)+/, '').replace(/^\.$/, '').replace(/\/+$/, '');
+export const cleanEntryName = (name: string): string =>
+  name
+    .replace(/^(\.\/|\/)+/, '')
+    .replace(/^\.$/, '')
+    .replace(/\/+$/, '');
 
 /**
  * The order upstream's sortEntries gives: each prioritized file, preceded by its parent
  * directories and (for hard links) its link target, each entry once; names not in the layer
  * are reported back.
  */
-export function prioritizedOrder(entries: TarEntryHeader[], prioritized: string[]): { moved: number[]; missing: string[] } {
+export function prioritizedOrder(
+  entries: TarEntryHeader[],
+  prioritized: string[],
+): { moved: number[]; missing: string[] } {
   const byName = new Map<string, number>();
   entries.forEach((e, i) => byName.set(cleanEntryName(e.name), i));
   const moved: number[] = [];
@@ -62,7 +69,12 @@ export function prioritizedOrder(entries: TarEntryHeader[], prioritized: string[
  * needs random access, so the decompressed tar is spilled to a scratch file first (as upstream
  * does); memory stays flat.
  */
-export async function writePrioritized(tar: Readable, writer: EstargzWriter, prioritized: string[], workDir: string): Promise<string[]> {
+export async function writePrioritized(
+  tar: Readable,
+  writer: EstargzWriter,
+  prioritized: string[],
+  workDir: string,
+): Promise<string[]> {
   const spill = join(workDir, `${randomUUID()}.tar`);
   const out = createWriteStream(spill);
   const entries: SpilledEntry[] = [];
@@ -81,12 +93,19 @@ export async function writePrioritized(tar: Readable, writer: EstargzWriter, pri
     }
     out.end();
     await finished(out);
-    const { moved, missing } = prioritizedOrder(entries.map((e) => e.header), prioritized);
-    const body = (e: SpilledEntry) => (e.header.type === 'file' && e.header.size > 0 ? createReadStream(spill, { start: e.offset, end: e.offset + e.header.size - 1 }) : undefined);
+    const { moved, missing } = prioritizedOrder(
+      entries.map((e) => e.header),
+      prioritized,
+    );
+    const body = (e: SpilledEntry) =>
+      e.header.type === 'file' && e.header.size > 0
+        ? createReadStream(spill, { start: e.offset, end: e.offset + e.header.size - 1 })
+        : undefined;
     for (const i of moved) await writer.writeEntry(entries[i].header, body(entries[i]));
     await writer.writePrefetchLandmark();
     const movedSet = new Set(moved);
-    for (let i = 0; i < entries.length; i++) if (!movedSet.has(i)) await writer.writeEntry(entries[i].header, body(entries[i]));
+    for (let i = 0; i < entries.length; i++)
+      if (!movedSet.has(i)) await writer.writeEntry(entries[i].header, body(entries[i]));
     return missing;
   } finally {
     out.destroy();

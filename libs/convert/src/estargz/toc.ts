@@ -28,8 +28,25 @@ export interface Toc {
 }
 
 const KEY_ORDER: (keyof TocEntry)[] = [
-  'name', 'type', 'size', 'modtime', 'linkName', 'mode', 'uid', 'gid', 'userName', 'groupName', 'offset', 'innerOffset',
-  'devMajor', 'devMinor', 'xattrs', 'digest', 'chunkOffset', 'chunkSize', 'chunkDigest',
+  'name',
+  'type',
+  'size',
+  'modtime',
+  'linkName',
+  'mode',
+  'uid',
+  'gid',
+  'userName',
+  'groupName',
+  'offset',
+  'innerOffset',
+  'devMajor',
+  'devMinor',
+  'xattrs',
+  'digest',
+  'chunkOffset',
+  'chunkSize',
+  'chunkDigest',
 ];
 
 /** A JSON string as Go's encoding/json writes it (HTML-safe escapes, U+2028/2029 escaped). */
@@ -42,7 +59,8 @@ export function goJsonString(s: string): string {
     else if (ch === '\n') out += '\\n';
     else if (ch === '\r') out += '\\r';
     else if (ch === '\t') out += '\\t';
-    else if (c < 0x20 || ch === '<' || ch === '>' || ch === '&' || c === 0x2028 || c === 0x2029) out += `\\u${c.toString(16).padStart(4, '0')}`;
+    else if (c < 0x20 || ch === '<' || ch === '>' || ch === '&' || c === 0x2028 || c === 0x2029)
+      out += `\\u${c.toString(16).padStart(4, '0')}`;
     else if (c >= 0xd800 && c <= 0xdfff) out += '\\ufffd';
     else out += ch;
   }
@@ -50,7 +68,8 @@ export function goJsonString(s: string): string {
 }
 
 /** Go's zero-value test for `omitempty`. */
-const isEmpty = (v: unknown) => v === undefined || v === 0 || v === '' || (typeof v === 'object' && v !== null && Object.keys(v).length === 0);
+const isEmpty = (v: unknown) =>
+  v === undefined || v === 0 || v === '' || (typeof v === 'object' && v !== null && Object.keys(v).length === 0);
 
 /** `json.MarshalIndent(toc, "", "\t")` of Go's JTOC, byte for byte. */
 export function marshalToc(toc: Toc): Buffer {

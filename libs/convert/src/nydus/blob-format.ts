@@ -43,8 +43,10 @@ export function encodeChunkInfoV1(c: ChunkInfo): Buffer {
   const buf = Buffer.alloc(CHUNK_INFO_V1_SIZE);
   const cs = BigInt(c.compressedSize - 1);
   const us = BigInt(c.uncompressedSize - 1);
-  const uncomp = (BigInt(c.uncompressedOffset) & 0xfff_ffff_f000n) | (((us >> 20n) & 0xfn) << 8n) | ((us & 0xfffffn) << 44n);
-  const comp = (BigInt(c.compressedOffset) & 0xff_ffff_ffffn) | (((cs >> 20n) & 0xfn) << 40n) | ((cs & 0xfffffn) << 44n);
+  const uncomp =
+    (BigInt(c.uncompressedOffset) & 0xfff_ffff_f000n) | (((us >> 20n) & 0xfn) << 8n) | ((us & 0xfffffn) << 44n);
+  const comp =
+    (BigInt(c.compressedOffset) & 0xff_ffff_ffffn) | (((cs >> 20n) & 0xfn) << 40n) | ((cs & 0xfffffn) << 44n);
   buf.writeBigUInt64LE(uncomp, 0);
   buf.writeBigUInt64LE(comp, 8);
   return buf;
@@ -86,7 +88,8 @@ export function encodeCctHeader(h: CctHeader): Buffer {
 }
 
 export function decodeCctHeader(buf: Buffer): CctHeader {
-  if (buf.readUInt32LE(0) !== CCT_MAGIC || buf.readUInt32LE(CCT_HEADER_SIZE - 4) !== CCT_MAGIC) throw new Error('not a blob CCT header');
+  if (buf.readUInt32LE(0) !== CCT_MAGIC || buf.readUInt32LE(CCT_HEADER_SIZE - 4) !== CCT_MAGIC)
+    throw new Error('not a blob CCT header');
   return {
     features: buf.readUInt32LE(4),
     ciCompressor: buf.readUInt32LE(8),

@@ -1,7 +1,19 @@
 import { createHash } from 'node:crypto';
 import { uncompressSync } from 'lz4-napi';
 import { decompress as zstdDecompress } from 'zstd-napi';
-import { CCT_HEADER_SIZE, CHUNK_INFO_V1_SIZE, ChunkInfo, Compressor, TOC_ENTRY_SIZE, BlobTocEntry, TocFlag, decodeCctHeader, decodeChunkInfoV1, decodeTocEntry, alignUp } from './blob-format';
+import {
+  CCT_HEADER_SIZE,
+  CHUNK_INFO_V1_SIZE,
+  ChunkInfo,
+  Compressor,
+  TOC_ENTRY_SIZE,
+  BlobTocEntry,
+  TocFlag,
+  decodeCctHeader,
+  decodeChunkInfoV1,
+  decodeTocEntry,
+  alignUp,
+} from './blob-format';
 
 export interface ParsedBlob {
   /** How chunks are compressed (from the image.blob TOC entry). */
@@ -14,7 +26,11 @@ export interface ParsedBlob {
 const sizeOfHeader = (h: Buffer) => parseInt(h.subarray(124, 136).toString('ascii').replace(/\0.*$/s, '').trim(), 8);
 const nameOfHeader = (h: Buffer) => h.subarray(0, 100).toString('utf8').replace(/\0.*$/s, '');
 
-const COMPRESSORS: Record<number, ParsedBlob['compressor']> = { [Compressor.none]: 'none', [Compressor.lz4_block]: 'lz4_block', [Compressor.zstd]: 'zstd' };
+const COMPRESSORS: Record<number, ParsedBlob['compressor']> = {
+  [Compressor.none]: 'none',
+  [Compressor.lz4_block]: 'lz4_block',
+  [Compressor.zstd]: 'zstd',
+};
 
 /** The inlined per-layer bootstrap's blob table says how the chunks are compressed (the TOC marks image.blob raw). */
 function compressorOf(blob: Buffer, toc: BlobTocEntry[]): ParsedBlob['compressor'] {
@@ -41,14 +57,23 @@ export function parseBlob(blob: Buffer, compressor?: ParsedBlob['compressor']): 
   let chunks: ChunkInfo[] = [];
   if (meta) {
     const ci = blob.subarray(meta.compressedOffset, meta.compressedOffset + meta.compressedSize);
-    if (!createHash('sha256').update(ci).digest().equals(meta.uncompressedDigest)) throw new Error('blob.meta does not match its TOC digest');
-    const cct = decodeCctHeader(blob.subarray(meta.compressedOffset + meta.compressedSize, meta.compressedOffset + meta.compressedSize + CCT_HEADER_SIZE));
-    if (cct.ciOffset !== meta.compressedOffset || cct.ciCompressedSize !== meta.compressedSize) throw new Error('CCT header does not describe the chunk-info array before it');
+    if (!createHash('sha256').update(ci).digest().equals(meta.uncompressedDigest))
+      throw new Error('blob.meta does not match its TOC digest');
+    const cct = decodeCctHeader(
+      blob.subarray(
+        meta.compressedOffset + meta.compressedSize,
+        meta.compressedOffset + meta.compressedSize + CCT_HEADER_SIZE,
+      ),
+    );
+    if (cct.ciOffset !== meta.compressedOffset || cct.ciCompressedSize !== meta.compressedSize)
+      throw new Error('CCT header does not describe the chunk-info array before it');
     chunks = Array.from({ length: cct.ciEntries }, (_, i) => decodeChunkInfoV1(ci, i * CHUNK_INFO_V1_SIZE));
   }
   const d = toc.find((e) => e.name === 'blob.digest');
   const digestData = d ? blob.subarray(d.compressedOffset, d.compressedOffset + d.compressedSize) : Buffer.alloc(0);
-  const digests = Array.from({ length: digestData.length / 32 }, (_, i) => Buffer.from(digestData.subarray(i * 32, i * 32 + 32)));
+  const digests = Array.from({ length: digestData.length / 32 }, (_, i) =>
+    Buffer.from(digestData.subarray(i * 32, i * 32 + 32)),
+  );
   return { compressor: compressor ?? (chunks.length ? compressorOf(blob, toc) : 'none'), toc, chunks, digests };
 }
 

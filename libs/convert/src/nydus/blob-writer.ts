@@ -3,8 +3,20 @@ import { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { readTar } from '../tar/tar-reader';
 import {
-  BlobFeature, BlobTocEntry, CCT_HEADER_SIZE, CHUNK_ALIGN, CHUNK_INFO_V1_SIZE, ChunkInfo, Compressor, CompressorName, DigesterName, TAR_HEADER_SIZE, TocFlag,
-  alignUp, encodeBlobTarHeader, encodeCctHeader, encodeChunkInfoV1, encodeTocEntry,
+  BlobFeature,
+  BlobTocEntry,
+  CCT_HEADER_SIZE,
+  CHUNK_ALIGN,
+  CHUNK_INFO_V1_SIZE,
+  ChunkInfo,
+  Compressor,
+  TAR_HEADER_SIZE,
+  TocFlag,
+  alignUp,
+  encodeBlobTarHeader,
+  encodeCctHeader,
+  encodeChunkInfoV1,
+  encodeTocEntry,
 } from './blob-format';
 import { compress as zstdCompress } from 'zstd-napi';
 import { chunkPool } from './chunk-pool';
@@ -36,7 +48,7 @@ export function fileSink(file: FileHandle): BlobSink {
     async write(data) {
       let at = end;
       end += data.length;
-      for (let done = 0; done < data.length; ) {
+      for (let done = 0; done < data.length;) {
         const { bytesWritten } = await file.write(data, done, data.length - done, at);
         done += bytesWritten;
         at += bytesWritten;
@@ -51,7 +63,13 @@ interface ChunkOwner {
 }
 
 /** Copies a file's data into chunk batches straight from the tar stream's buffers. */
-async function copyChunks(body: Readable, size: number, chunkSize: number, batcher: ChunkBatcher<ChunkOwner>, node: FsInode): Promise<void> {
+async function copyChunks(
+  body: Readable,
+  size: number,
+  chunkSize: number,
+  batcher: ChunkBatcher<ChunkOwner>,
+  node: FsInode,
+): Promise<void> {
   let remaining = size;
   let chunkLeft = 0;
   let slot = 0;
@@ -78,7 +96,13 @@ async function copyChunks(body: Readable, size: number, chunkSize: number, batch
  * chunk digests and the blob TOC, each behind a tar header as nydus-image writes them. The
  * layer's entries are applied to `tree` on the way.
  */
-export async function writeLayerBlob(tar: Readable, tree: FsTree, index: number, sink: BlobSink, opts: NydusOptions): Promise<NydusBlob> {
+export async function writeLayerBlob(
+  tar: Readable,
+  tree: FsTree,
+  index: number,
+  sink: BlobSink,
+  opts: NydusOptions,
+): Promise<NydusBlob> {
   const dict: ChunkDictionary = new Map();
   const blobHash: Hash = createHash('sha256');
   let written = 0;
@@ -112,7 +136,12 @@ export async function writeLayerBlob(tar: Readable, tree: FsTree, index: number,
         flushRun();
         runStart = at + storedSize;
       } else {
-        const info: ChunkInfo = { compressedOffset: written + (at - runStart), compressedSize: storedSize, uncompressedOffset: alignUp(uncompressedEnd, CHUNK_ALIGN), uncompressedSize: length };
+        const info: ChunkInfo = {
+          compressedOffset: written + (at - runStart),
+          compressedSize: storedSize,
+          uncompressedOffset: alignUp(uncompressedEnd, CHUNK_ALIGN),
+          uncompressedSize: length,
+        };
         uncompressedEnd = info.uncompressedOffset + length;
         const ref: ChunkRef = { blobIndex: index, ciIndex: chunks.length, digest: d, ...info };
         chunks.push(info);
@@ -153,25 +182,66 @@ export async function writeLayerBlob(tar: Readable, tree: FsTree, index: number,
   // image.blob: the chunk data. Its TOC digest covers the blob up to and including this header.
   await header('image.blob', compressedDataSize);
   // nydus-image records the end of the data (where this header starts) as the entry's offset.
-  toc({ flags: TocFlag.none, name: 'image.blob', uncompressedDigest: blobHash.copy().digest(), compressedOffset: compressedDataSize, compressedSize: compressedDataSize, uncompressedSize });
+  toc({
+    flags: TocFlag.none,
+    name: 'image.blob',
+    uncompressedDigest: blobHash.copy().digest(),
+    compressedOffset: compressedDataSize,
+    compressedSize: compressedDataSize,
+    uncompressedSize,
+  });
 
   // blob.meta: the chunk-info array, its CCT header right after it (readers look for the header
   // at ci_offset + ci_compressed_size); written only when the blob has chunks, as upstream does.
-  const features = BlobFeature.ALIGNED | BlobFeature.INLINED_FS_META | (chunks.length ? BlobFeature.INLINED_CHUNK_DIGEST : 0) | BlobFeature.HAS_TAR_HEADER | BlobFeature.HAS_TOC | BlobFeature.CAP_TAR_TOC;
+  const features =
+    BlobFeature.ALIGNED |
+    BlobFeature.INLINED_FS_META |
+    (chunks.length ? BlobFeature.INLINED_CHUNK_DIGEST : 0) |
+    BlobFeature.HAS_TAR_HEADER |
+    BlobFeature.HAS_TOC |
+    BlobFeature.CAP_TAR_TOC;
   const cct = Buffer.concat(chunks.map(encodeChunkInfoV1));
   const cctOffset = chunks.length ? written : 0;
-  const cctHeader = encodeCctHeader({ features, ciCompressor: Compressor.none, ciEntries: chunks.length, ciOffset: cctOffset, ciCompressedSize: cct.length, ciUncompressedSize: cct.length });
+  const cctHeader = encodeCctHeader({
+    features,
+    ciCompressor: Compressor.none,
+    ciEntries: chunks.length,
+    ciOffset: cctOffset,
+    ciCompressedSize: cct.length,
+    ciUncompressedSize: cct.length,
+  });
   if (chunks.length) {
     await emit(cct);
     await emit(cctHeader);
     await header('blob.meta', cct.length + CCT_HEADER_SIZE);
-    toc({ flags: TocFlag.none, name: 'blob.meta', uncompressedDigest: sha(cct), compressedOffset: cctOffset, compressedSize: cct.length, uncompressedSize: cct.length });
-    toc({ flags: TocFlag.none, name: 'blob.meta.header', uncompressedDigest: sha(cctHeader), compressedOffset: cctOffset + cct.length, compressedSize: CCT_HEADER_SIZE, uncompressedSize: CCT_HEADER_SIZE });
+    toc({
+      flags: TocFlag.none,
+      name: 'blob.meta',
+      uncompressedDigest: sha(cct),
+      compressedOffset: cctOffset,
+      compressedSize: cct.length,
+      uncompressedSize: cct.length,
+    });
+    toc({
+      flags: TocFlag.none,
+      name: 'blob.meta.header',
+      uncompressedDigest: sha(cctHeader),
+      compressedOffset: cctOffset + cct.length,
+      compressedSize: CCT_HEADER_SIZE,
+      uncompressedSize: CCT_HEADER_SIZE,
+    });
     const digests = Buffer.concat(chunkDigests);
     const digestsAt = written;
     await emit(digests);
     await header('blob.digest', digests.length);
-    toc({ flags: TocFlag.none, name: 'blob.digest', uncompressedDigest: sha(digests), compressedOffset: digestsAt, compressedSize: digests.length, uncompressedSize: digests.length });
+    toc({
+      flags: TocFlag.none,
+      name: 'blob.digest',
+      uncompressedDigest: sha(digests),
+      compressedOffset: digestsAt,
+      compressedSize: digests.length,
+      uncompressedSize: digests.length,
+    });
   }
   // The cache file shipped in the bootstrap layer pads the array to 4 KiB before the header.
   const blobMeta = Buffer.concat([cct, Buffer.alloc(alignUp(cct.length, CHUNK_ALIGN) - cct.length), cctHeader]);
@@ -180,8 +250,21 @@ export async function writeLayerBlob(tar: Readable, tree: FsTree, index: number,
   // exactly one data blob, itself, by nydus-image's placeholder id: the real id is the digest of
   // the whole blob, which mergers take from the layer digest.
   const self: NydusBlob = {
-    index, id: INLINED_BLOB_ID, size: written, compressedDataSize, uncompressedSize, chunks, chunkDigests, features,
-    cctOffset, cctSize: cct.length, blobMetaDigest: Buffer.alloc(32), blobMetaSize: 0, blobMeta, tocDigest: Buffer.alloc(32), tocSize: 0,
+    index,
+    id: INLINED_BLOB_ID,
+    size: written,
+    compressedDataSize,
+    uncompressedSize,
+    chunks,
+    chunkDigests,
+    features,
+    cctOffset,
+    cctSize: cct.length,
+    blobMetaDigest: Buffer.alloc(32),
+    blobMetaSize: 0,
+    blobMeta,
+    tocDigest: Buffer.alloc(32),
+    tocSize: 0,
   };
   // A layer without chunks has no blob in its bootstrap (nydus-image creates it after the dump).
   const layerBoot = writeRafsV6(layerTree, chunks.length ? [self] : [], opts, false);
@@ -189,7 +272,14 @@ export async function writeLayerBlob(tar: Readable, tree: FsTree, index: number,
   const bootAt = written;
   await emit(boot);
   await header('image.boot', boot.length);
-  toc({ flags: TocFlag.zstd, name: 'image.boot', uncompressedDigest: sha(layerBoot), compressedOffset: bootAt, compressedSize: boot.length, uncompressedSize: layerBoot.length });
+  toc({
+    flags: TocFlag.zstd,
+    name: 'image.boot',
+    uncompressedDigest: sha(layerBoot),
+    compressedOffset: bootAt,
+    compressedSize: boot.length,
+    uncompressedSize: layerBoot.length,
+  });
 
   // rafs.blob.toc: the entries, then its header; the blob table's TOC size and digest cover both.
   const tocData = Buffer.concat(tocEntries);

@@ -12,7 +12,10 @@ const file = (name: string, data: Buffer): Buffer[] => [
  * The bootstrap layer nydus-snapshotter looks for: gzip(tar{image/, image/image.boot, and for
  * RAFS v6 one image/<blob id>.blob.meta per blob: its chunk-info table and header}).
  */
-export function bootstrapLayer(bootstrap: Buffer, blobMetas: { id: string; meta: Buffer }[] = []): { data: Buffer; diffId: string } {
+export function bootstrapLayer(
+  bootstrap: Buffer,
+  blobMetas: { id: string; meta: Buffer }[] = [],
+): { data: Buffer; diffId: string } {
   const tar = Buffer.concat([
     encodeTarHeader({ name: 'image/', type: 'directory', mode: 0o755, uid: 0, gid: 0, size: 0, mtime: 0 }),
     ...file('image/image.boot', bootstrap),

@@ -59,7 +59,12 @@ export class ChunkBatcher<T> {
     const count = Math.max(4, Math.min(8, Math.floor(SLOT_BUDGET / (2 * this.batchBytes))));
     this.slots = Array.from({ length: count }, () => {
       const input = new SharedArrayBuffer(this.batchBytes);
-      return { input, output: new SharedArrayBuffer(outputBytesFor(this.batchBytes)), view: new Uint8Array(input), free: Promise.resolve() };
+      return {
+        input,
+        output: new SharedArrayBuffer(outputBytesFor(this.batchBytes)),
+        view: new Uint8Array(input),
+        free: Promise.resolve(),
+      };
     });
   }
 
@@ -91,9 +96,16 @@ export class ChunkBatcher<T> {
     const slot = this.slot;
     const chunks = this.chunks;
     this.chunks = [];
-    const done = this.pool.run({ ...this.job, input: slot.input, output: slot.output, lengths: Int32Array.from(chunks, (c) => c.length) });
+    const done = this.pool.run({
+      ...this.job,
+      input: slot.input,
+      output: slot.output,
+      lengths: Int32Array.from(chunks, (c) => c.length),
+    });
     // Placing is ordered; the writes it starts may overlap the next batch's placing.
-    const placed = this.order.then(async () => ({ writes: this.place({ chunks, output: new Uint8Array(slot.output), done: await done }) }));
+    const placed = this.order.then(async () => ({
+      writes: this.place({ chunks, output: new Uint8Array(slot.output), done: await done }),
+    }));
     this.order = placed.then(() => undefined);
     slot.free = placed.then((p) => p.writes);
     // A failure surfaces through flush() or the next begin() that needs the slot; never unhandled.

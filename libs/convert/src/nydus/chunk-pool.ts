@@ -32,7 +32,10 @@ export class ChunkPool {
 
   /** Idle workers must not keep the process alive; busy ones must. */
   private idle(yes: boolean): void {
-    for (const w of this.workers) (yes ? w.unref() : w.ref());
+    for (const w of this.workers) {
+      if (yes) w.unref();
+      else w.ref();
+    }
   }
 
   run(job: Omit<ChunkBatchJob, 'id'>): Promise<ChunkBatchDone> {

@@ -34,11 +34,37 @@ export interface FsInode {
 }
 
 export const S_IFMT = 0o170000;
-const S_IF: Record<NodeKind, number> = { file: 0o100000, dir: 0o040000, symlink: 0o120000, chardev: 0o020000, blockdev: 0o060000, fifo: 0o010000 };
+const S_IF: Record<NodeKind, number> = {
+  file: 0o100000,
+  dir: 0o040000,
+  symlink: 0o120000,
+  chardev: 0o020000,
+  blockdev: 0o060000,
+  fifo: 0o010000,
+};
 
-export const newDir = (mode = 0o755): FsInode => ({ kind: 'dir', mode: S_IF.dir | (mode & 0o7777), uid: 0, gid: 0, mtime: 0, size: 0, rdev: { major: 0, minor: 0 }, xattrs: new Map(), chunks: [], children: new Map() });
+export const newDir = (mode = 0o755): FsInode => ({
+  kind: 'dir',
+  mode: S_IF.dir | (mode & 0o7777),
+  uid: 0,
+  gid: 0,
+  mtime: 0,
+  size: 0,
+  rdev: { major: 0, minor: 0 },
+  xattrs: new Map(),
+  chunks: [],
+  children: new Map(),
+});
 
-const KIND: Record<TarEntryHeader['type'], NodeKind> = { file: 'file', link: 'file', symlink: 'symlink', directory: 'dir', 'character-device': 'chardev', 'block-device': 'blockdev', fifo: 'fifo' };
+const KIND: Record<TarEntryHeader['type'], NodeKind> = {
+  file: 'file',
+  link: 'file',
+  symlink: 'symlink',
+  directory: 'dir',
+  'character-device': 'chardev',
+  'block-device': 'blockdev',
+  fifo: 'fifo',
+};
 
 /** Path components of a tar name (raw bytes as latin1), without "", "." and leading "/". */
 export const splitPath = (name: string): string[] => name.split('/').filter((p) => p !== '' && p !== '.');
@@ -132,10 +158,24 @@ export class FsTree {
       this.createdThisLayer.add(existing);
       return undefined;
     }
-    const node: FsInode = h.type === 'directory' ? newDir() : { kind: KIND[h.type], mode: 0, uid: 0, gid: 0, mtime: 0, size: 0, rdev: { major: 0, minor: 0 }, xattrs: new Map(), chunks: [] };
+    const node: FsInode =
+      h.type === 'directory'
+        ? newDir()
+        : {
+            kind: KIND[h.type],
+            mode: 0,
+            uid: 0,
+            gid: 0,
+            mtime: 0,
+            size: 0,
+            rdev: { major: 0, minor: 0 },
+            xattrs: new Map(),
+            chunks: [],
+          };
     this.setAttrs(node, h, xattrs);
     if (node.kind === 'symlink') node.symlink = Buffer.from(h.linkname ?? '', 'latin1');
-    if (node.kind === 'chardev' || node.kind === 'blockdev') node.rdev = { major: h.devmajor ?? 0, minor: h.devminor ?? 0 };
+    if (node.kind === 'chardev' || node.kind === 'blockdev')
+      node.rdev = { major: h.devmajor ?? 0, minor: h.devminor ?? 0 };
     if (node.kind === 'file') node.size = h.size;
     dir.children!.set(base, node);
     this.createdThisLayer.add(node);
@@ -155,6 +195,7 @@ export class FsTree {
 /** Raw xattrs from PAX `SCHILY.xattr.*` records (values are latin1 strings of raw bytes). */
 export function xattrsFromPax(pax: Record<string, string> | undefined): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
-  for (const [k, v] of Object.entries(pax ?? {})) if (k.startsWith('SCHILY.xattr.')) out.set(k.slice('SCHILY.xattr.'.length), Buffer.from(v, 'latin1'));
+  for (const [k, v] of Object.entries(pax ?? {}))
+    if (k.startsWith('SCHILY.xattr.')) out.set(k.slice('SCHILY.xattr.'.length), Buffer.from(v, 'latin1'));
   return out;
 }

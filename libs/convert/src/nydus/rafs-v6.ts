@@ -22,7 +22,16 @@ const CHUNK_RECORD_SIZE = 80;
 const NULL_ADDR = 0xffffffff;
 
 /** RAFS superblock flags (same bits as v5). */
-const RafsFlag = { COMPRESSION_NONE: 0x1, COMPRESSION_LZ4: 0x2, HASH_BLAKE3: 0x4, HASH_SHA256: 0x8, EXPLICIT_UID_GID: 0x10, HAS_XATTR: 0x20, COMPRESSION_ZSTD: 0x80, INLINED_CHUNK_DIGEST: 0x100 };
+const RafsFlag = {
+  COMPRESSION_NONE: 0x1,
+  COMPRESSION_LZ4: 0x2,
+  HASH_BLAKE3: 0x4,
+  HASH_SHA256: 0x8,
+  EXPLICIT_UID_GID: 0x10,
+  HAS_XATTR: 0x20,
+  COMPRESSION_ZSTD: 0x80,
+  INLINED_CHUNK_DIGEST: 0x100,
+};
 
 const FILE_TYPE: Record<NodeKind, number> = { file: 1, dir: 2, chardev: 3, blockdev: 4, fifo: 5, symlink: 7 };
 
@@ -141,7 +150,16 @@ export function writeRafsV6(tree: FsTree, layerBlobs: NydusBlob[], opts: NydusOp
       known.nlink++;
       return;
     }
-    const p: Placed = { inode, ino: order.length + 1, offset: 0, nid: 0, xattrs: encodeXattrs(inode.xattrs), nlink: 1, parent, inline: false };
+    const p: Placed = {
+      inode,
+      ino: order.length + 1,
+      offset: 0,
+      nid: 0,
+      xattrs: encodeXattrs(inode.xattrs),
+      nlink: 1,
+      parent,
+      inline: false,
+    };
     placed.set(inode, p);
     order.push(p);
     if (inode.kind === 'dir' && inode !== tree.root) queue.push(inode);
@@ -149,9 +167,13 @@ export function writeRafsV6(tree: FsTree, layerBlobs: NydusBlob[], opts: NydusOp
   visit(tree.root, tree.root);
   while (queue.length) {
     const dir = queue.shift()!;
-    for (const name of [...dir.children!.keys()].sort((a, b) => Buffer.compare(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1')))) visit(dir.children!.get(name)!, dir);
+    for (const name of [...dir.children!.keys()].sort((a, b) =>
+      Buffer.compare(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1')),
+    ))
+      visit(dir.children!.get(name)!, dir);
   }
-  for (const p of order) if (p.inode.kind === 'dir') p.nlink = 2 + [...p.inode.children!.values()].filter((c) => c.kind === 'dir').length;
+  for (const p of order)
+    if (p.inode.kind === 'dir') p.nlink = 2 + [...p.inode.children!.values()].filter((c) => c.kind === 'dir').length;
 
   // 2. Fixed area: superblocks, device slots, blob table, chunk table.
   const devSlotsEnd = DEVT_SLOT_OFFSET + DEVT_SLOT_SIZE * blobs.length;
@@ -174,7 +196,12 @@ export function writeRafsV6(tree: FsTree, layerBlobs: NydusBlob[], opts: NydusOp
       const entries: DirEntry[] = [
         { name: Buffer.from('.'), type: FILE_TYPE.dir, nidAt: 0, inode: p.inode },
         { name: Buffer.from('..'), type: FILE_TYPE.dir, nidAt: 0, inode: p.parent },
-        ...[...p.inode.children!].map(([name, child]) => ({ name: Buffer.from(name, 'latin1'), type: FILE_TYPE[child.kind], nidAt: 0, inode: child })),
+        ...[...p.inode.children!].map(([name, child]) => ({
+          name: Buffer.from(name, 'latin1'),
+          type: FILE_TYPE[child.kind],
+          nidAt: 0,
+          inode: child,
+        })),
       ];
       p.data = directoryData(entries);
       dirEntries.set(p, entries);
@@ -189,7 +216,8 @@ export function writeRafsV6(tree: FsTree, layerBlobs: NydusBlob[], opts: NydusOp
   const chunkBits = Math.log2(opts.chunkSize);
   const sizeOf = (p: Placed) => {
     const base = INODE_SIZE + p.xattrs.length;
-    if (p.inode.kind === 'file' && p.inode.size > 0) return alignUp(base, 8) + 8 * Math.ceil(p.inode.size / opts.chunkSize);
+    if (p.inode.kind === 'file' && p.inode.size > 0)
+      return alignUp(base, 8) + 8 * Math.ceil(p.inode.size / opts.chunkSize);
     return base + (p.inline ? p.data!.length % BLOCK : 0);
   };
   let cursor = firstInodeBlock * BLOCK;
@@ -277,7 +305,10 @@ export function writeRafsV6(tree: FsTree, layerBlobs: NydusBlob[], opts: NydusOp
   image.writeUInt16LE(rootNid, sb + 14);
   image.writeBigUInt64LE(BigInt(order.length), sb + 16);
   // s_blocks counts the data devices' blocks, as nydus-image sets it.
-  image.writeUInt32LE(blobs.reduce((n, b) => n + b.uncompressedSize / BLOCK, 0), sb + 36);
+  image.writeUInt32LE(
+    blobs.reduce((n, b) => n + b.uncompressedSize / BLOCK, 0),
+    sb + 36,
+  );
   image.writeUInt32LE(metaBlkaddr, sb + 40);
   image.writeUInt32LE(FEATURE_INCOMPAT_CHUNKED_FILE | FEATURE_INCOMPAT_DEVICE_TABLE, sb + 80);
   image.writeUInt16LE(blobs.length, sb + 86);
@@ -285,7 +316,9 @@ export function writeRafsV6(tree: FsTree, layerBlobs: NydusBlob[], opts: NydusOp
 
   const hasXattr = order.some((p) => p.xattrs.length > 0);
   const flags =
-    ({ zstd: RafsFlag.COMPRESSION_ZSTD, lz4_block: RafsFlag.COMPRESSION_LZ4, none: RafsFlag.COMPRESSION_NONE } as const)[opts.compressor] |
+    (
+      { zstd: RafsFlag.COMPRESSION_ZSTD, lz4_block: RafsFlag.COMPRESSION_LZ4, none: RafsFlag.COMPRESSION_NONE } as const
+    )[opts.compressor] |
     (opts.digester === 'blake3' ? RafsFlag.HASH_BLAKE3 : RafsFlag.HASH_SHA256) |
     RafsFlag.EXPLICIT_UID_GID |
     RafsFlag.INLINED_CHUNK_DIGEST |

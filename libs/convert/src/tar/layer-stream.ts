@@ -66,22 +66,26 @@ export async function tarStreamOf(source: Readable, tap?: (chunk: Buffer) => voi
     });
     tar = stream.pipe(gunzip).pipe(ahead);
     progressOf.set(tar, progress);
-  } else if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) throw new LayerFormatError('zstd-compressed source layers are not supported yet');
+  } else if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528)
+    throw new LayerFormatError('zstd-compressed source layers are not supported yet');
   else tar = tap ? stream.pipe(new Transform({ transform: (c: Buffer, _e, done) => (tap(c), done(null, c)) })) : stream;
   stream.on('error', (e) => tar.destroy(e));
   return tar;
 }
 
 const isZlibError = (e: unknown): boolean => String((e as { code?: string })?.code ?? '').startsWith('Z_');
-const looksLikeTarDamage = (message: string): boolean => /Invalid tar header|truncated|ends early|unknown format|Unexpected end of data/i.test(message);
+const looksLikeTarDamage = (message: string): boolean =>
+  /Invalid tar header|truncated|ends early|unknown format|Unexpected end of data/i.test(message);
 /** tar-stream's advice ("Maybe … needs to be gunzipped?") is wrong for a layer that was gunzipped. */
-const plain = (message: string): string => message.replace(/\s*Maybe the tar is corrupted or it needs to be gunzipped\?/i, '').replace(/\.$/, '');
+const plain = (message: string): string =>
+  message.replace(/\s*Maybe the tar is corrupted or it needs to be gunzipped\?/i, '').replace(/\.$/, '');
 
 /** Readable classification of what went wrong while reading a layer (without positions). */
 export function asLayerError(e: unknown): unknown {
   if (e instanceof LayerFormatError) return e;
   const message = (e as Error).message;
-  if (isZlibError(e) || e instanceof TarFormatError || looksLikeTarDamage(message)) return new LayerFormatError(`source layer is corrupt: ${plain(message)}`);
+  if (isZlibError(e) || e instanceof TarFormatError || looksLikeTarDamage(message))
+    return new LayerFormatError(`source layer is corrupt: ${plain(message)}`);
   return e;
 }
 
@@ -119,7 +123,9 @@ export async function explainLayerFailure(tar: Readable, e: unknown): Promise<un
     tar.destroy();
   }
   if (progress.failure) return gzipDamage(progress.failure);
-  return new LayerFormatError(`source layer is corrupt: its tar stream is invalid within the first ${tarAt} decompressed bytes: ${plain(message)}`);
+  return new LayerFormatError(
+    `source layer is corrupt: its tar stream is invalid within the first ${tarAt} decompressed bytes: ${plain(message)}`,
+  );
 }
 
 /**
@@ -127,7 +133,11 @@ export async function explainLayerFailure(tar: Readable, e: unknown): Promise<un
  * With `diffId` (the image config's rootfs.diff_ids entry), the whole uncompressed stream must
  * hash to it, as containerd checks when it unpacks.
  */
-export async function withLayerTar<T>(source: Readable, use: (tar: Readable) => Promise<T>, diffId?: string): Promise<T> {
+export async function withLayerTar<T>(
+  source: Readable,
+  use: (tar: Readable) => Promise<T>,
+  diffId?: string,
+): Promise<T> {
   // On the main thread: SHA-256 runs at GB/s with CPU support, and a worker's isolate would cost
   // more memory than the converter itself holds.
   const hash = diffId ? createHash('sha256') : undefined;
@@ -145,7 +155,10 @@ export async function withLayerTar<T>(source: Readable, use: (tar: Readable) => 
   }
   if (diffId && hash) {
     const got = `sha256:${hash.digest('hex')}`;
-    if (got !== diffId) throw new LayerFormatError(`source layer does not match its diff_id: the image config says ${diffId}, the layer uncompresses to ${got}`);
+    if (got !== diffId)
+      throw new LayerFormatError(
+        `source layer does not match its diff_id: the image config says ${diffId}, the layer uncompresses to ${got}`,
+      );
   }
   return result;
 }

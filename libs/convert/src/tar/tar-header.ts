@@ -54,7 +54,9 @@ function writeString(buf: Buffer, off: number, len: number, value: Buffer): void
 }
 
 function writeOctal(buf: Buffer, off: number, len: number, value: number): void {
-  const s = Math.trunc(value).toString(8).padStart(len - 1, '0');
+  const s = Math.trunc(value)
+    .toString(8)
+    .padStart(len - 1, '0');
   buf.write(`${s}\0`, off, len, 'ascii');
 }
 
@@ -81,7 +83,13 @@ function paxRecord(key: string, value: Buffer): Buffer {
   return Buffer.concat([Buffer.from(String(len)), body]);
 }
 
-function ustarBlock(h: TarEntryHeader, typeflag: string, name: { prefix: Buffer; name: Buffer }, size: number, linkname: Buffer): Buffer {
+function ustarBlock(
+  h: TarEntryHeader,
+  typeflag: string,
+  name: { prefix: Buffer; name: Buffer },
+  size: number,
+  linkname: Buffer,
+): Buffer {
   const buf = Buffer.alloc(BLOCK);
   writeString(buf, 0, 100, name.name);
   writeOctal(buf, 100, 8, h.mode & MAX_OCTAL_8);
@@ -123,13 +131,25 @@ export function encodeTarHeader(h: TarEntryHeader): Buffer {
   if (h.mtimeNsec) records.push(['mtime', Buffer.from(formatPaxTime(h.mtime, h.mtimeNsec))]);
   else if (h.mtime < 0 || h.mtime > MAX_OCTAL_12) records.push(['mtime', Buffer.from(String(h.mtime))]);
   for (const [k, v] of Object.entries(h.pax ?? {})) if (!DERIVED_PAX.has(k)) records.push([k, raw(v)]);
-  const main = ustarBlock(h, TYPEFLAG[h.type], split ?? { prefix: Buffer.alloc(0), name: path.subarray(0, 100) }, h.size, link.subarray(0, 100));
+  const main = ustarBlock(
+    h,
+    TYPEFLAG[h.type],
+    split ?? { prefix: Buffer.alloc(0), name: path.subarray(0, 100) },
+    h.size,
+    link.subarray(0, 100),
+  );
   if (records.length === 0) return main;
   records.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const body = Buffer.concat(records.map(([k, v]) => paxRecord(k, v)));
   const base = h.name.replace(/\/+$/, '').split('/').pop() ?? '';
   const paxName = raw(`PaxHeaders.0/${base}`).subarray(0, 100);
-  const paxHeader = ustarBlock({ ...h, mode: 0, uid: 0, gid: 0, uname: '', gname: '', devmajor: 0, devminor: 0 }, 'x', { prefix: Buffer.alloc(0), name: paxName }, body.length, Buffer.alloc(0));
+  const paxHeader = ustarBlock(
+    { ...h, mode: 0, uid: 0, gid: 0, uname: '', gname: '', devmajor: 0, devminor: 0 },
+    'x',
+    { prefix: Buffer.alloc(0), name: paxName },
+    body.length,
+    Buffer.alloc(0),
+  );
   return Buffer.concat([paxHeader, body, Buffer.alloc(paddingFor(body.length)), main]);
 }
 

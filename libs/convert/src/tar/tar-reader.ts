@@ -8,7 +8,9 @@ import { TarEntryHeader } from './tar-header';
 // Its header module is patched once to keep every PAX value as raw bytes (a latin1 string),
 // matching how names are read (filenameEncoding latin1), so nothing is lost on re-encoding.
 const requireHere = createRequire(__filename);
-const tarHeaders = requireHere(join(dirname(requireHere.resolve('tar-stream')), 'headers.js')) as { decodePax: (b: Buffer) => Record<string, string> };
+const tarHeaders = requireHere(join(dirname(requireHere.resolve('tar-stream')), 'headers.js')) as {
+  decodePax: (b: Buffer) => Record<string, string>;
+};
 tarHeaders.decodePax = function decodePaxRaw(buf: Buffer): Record<string, string> {
   const result: Record<string, string> = {};
   while (buf.length) {
@@ -27,7 +29,16 @@ tarHeaders.decodePax = function decodePaxRaw(buf: Buffer): Record<string, string
 
 export class TarFormatError extends Error {}
 
-const SUPPORTED = new Set(['file', 'link', 'symlink', 'directory', 'character-device', 'block-device', 'fifo', 'contiguous-file']);
+const SUPPORTED = new Set([
+  'file',
+  'link',
+  'symlink',
+  'directory',
+  'character-device',
+  'block-device',
+  'fifo',
+  'contiguous-file',
+]);
 
 /** A PAX time ("1700000000.123456789", possibly negative) as whole seconds (floor) and nanoseconds. */
 export function paxTime(value: string | undefined): { seconds: number; nanos: number } | undefined {
@@ -50,20 +61,27 @@ export async function* readTar(input: Readable): AsyncGenerator<{ header: TarEnt
       // tar-stream gives no type for flags it does not know, GNU's old-style sparse 'S' among them.
       entry.resume();
       extract.destroy(new TarFormatError('unknown entry type'));
-      throw new TarFormatError(`${JSON.stringify(Buffer.from(h.name, 'latin1').toString('utf8'))} has a tar entry type the converter does not know (a GNU tar --sparse file?); rebuild the layer without it`);
+      throw new TarFormatError(
+        `${JSON.stringify(Buffer.from(h.name, 'latin1').toString('utf8'))} has a tar entry type the converter does not know (a GNU tar --sparse file?); rebuild the layer without it`,
+      );
     }
     if (!SUPPORTED.has(h.type ?? '')) {
       entry.resume();
       extract.destroy(new TarFormatError(`unsupported tar entry type ${h.type} for ${JSON.stringify(h.name)}`));
-      throw new TarFormatError(`unsupported tar entry type ${h.type} for ${JSON.stringify(Buffer.from(h.name, 'latin1').toString('utf8'))}`);
+      throw new TarFormatError(
+        `unsupported tar entry type ${h.type} for ${JSON.stringify(Buffer.from(h.name, 'latin1').toString('utf8'))}`,
+      );
     }
     const pax = h.pax ?? undefined;
-    const num = (key: string, fallback: number) => (pax?.[key] !== undefined && /^-?\d+(\.\d+)?$/.test(pax[key]) ? Math.floor(Number(pax[key])) : fallback);
+    const num = (key: string, fallback: number) =>
+      pax?.[key] !== undefined && /^-?\d+(\.\d+)?$/.test(pax[key]) ? Math.floor(Number(pax[key])) : fallback;
     if (pax && Object.keys(pax).some((k) => k.startsWith('GNU.sparse.'))) {
       entry.resume();
       const real = pax['GNU.sparse.name'] ?? h.name;
       extract.destroy(new TarFormatError('sparse file'));
-      throw new TarFormatError(`${JSON.stringify(Buffer.from(real, 'latin1').toString('utf8'))} is a sparse file (GNU tar --sparse), which the converter cannot expand; rebuild the layer without --sparse`);
+      throw new TarFormatError(
+        `${JSON.stringify(Buffer.from(real, 'latin1').toString('utf8'))} is a sparse file (GNU tar --sparse), which the converter cannot expand; rebuild the layer without --sparse`,
+      );
     }
     const mtime = paxTime(pax?.mtime);
     const header: TarEntryHeader = {
