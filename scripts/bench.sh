@@ -6,6 +6,6 @@ cd "$(dirname "$0")/.."
 . scripts/lib/services.sh
 ensure_test_services
 need_cmd /usr/bin/time time
-npm run --silent build
+npm run --silent build:test
 benches=("$@"); [ ${#benches[@]} -gt 0 ] || benches=(preheat convert-estargz convert-nydus)
 for b in "${benches[@]}"; do node "dist/bench/$b.js"; done

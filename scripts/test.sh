@@ -14,7 +14,7 @@ if [ "$#" -eq 0 ]; then
   npm run --silent lint
 fi
 log "building"
-npm run --silent build
+npm run --silent build:test
 
 mapfile -t files < <(find dist/test -name '*.test.js' | sort)
 if [ "$#" -gt 0 ]; then mapfile -t files < <(printf '%s\n' "${files[@]}" | grep -E "$1"); fi
