@@ -20,7 +20,7 @@ export class ConversionEngine {
     @InjectRepository(ConversionTaskEntity) private readonly tasks: Repository<ConversionTaskEntity>,
   ) {}
 
-  async run(taskId: number): Promise<void> {
+  async run(taskId: number, handedBack?: AbortSignal): Promise<void> {
     const task = await this.tasks.findOneBy({ id: taskId });
     if (!task || task.status !== 'PROCESSING') return;
     const started = Date.now();
@@ -70,6 +70,11 @@ export class ConversionEngine {
       );
     } catch (e) {
       const reason = describeError(e);
+      // Handed back at shutdown, a failure says only that this process stopped: the next worker converts.
+      if (handedBack?.aborted) {
+        this.log.warn(`${task.source} was handed back at shutdown (${reason}); the next worker converts it`);
+        return;
+      }
       // A FAILED task frees its key: the next delivery of the same push tries again.
       await this.tasks.update(
         { id: task.id, status: 'PROCESSING' },

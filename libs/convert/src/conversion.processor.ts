@@ -22,7 +22,7 @@ export class ConversionProcessor extends GatewayWorkerHost {
     super();
   }
 
-  async handle(job: Job<ConversionQueuePayload>): Promise<void> {
-    await this.engine.run(job.data.taskId);
+  async handle(job: Job<ConversionQueuePayload>, _token: string | undefined, handedBack: AbortSignal): Promise<void> {
+    await this.engine.run(job.data.taskId, handedBack);
   }
 }

@@ -80,7 +80,7 @@ export class PreheatEngine {
   ) {}
 
   /** `registry-busy`: the image's registry has every slot of this process; try again later, off a worker slot. */
-  async run(jobId: number): Promise<'done' | 'registry-busy'> {
+  async run(jobId: number, handedBack?: AbortSignal): Promise<'done' | 'registry-busy'> {
     const job = await this.jobs.findOneBy({ id: jobId, isDel: 0 });
     if (!job || job.state !== 'PENDING') return 'done';
     const args = job.args as unknown as PreheatArgs;
@@ -95,6 +95,7 @@ export class PreheatEngine {
         deadline,
         releaseRegistry ?? (() => undefined),
         registry && !releaseRegistry ? registry : undefined,
+        handedBack,
       );
     } finally {
       releaseRegistry?.();
@@ -107,7 +108,8 @@ export class PreheatEngine {
     args: PreheatArgs,
     deadline: number,
     releaseRegistry: () => void,
-    busyRegistry?: string,
+    busyRegistry: string | undefined,
+    handedBack: AbortSignal | undefined,
   ): Promise<void> {
     // A result (even empty) tells v1 pollers the job is RUNNING rather than WAITING.
     await this.jobs.update(job.id, { result: groupState(job, [], false) });
@@ -140,6 +142,11 @@ export class PreheatEngine {
       progress,
       ...(skipped.length ? { skipped_scheduler_clusters: skipped } : {}),
     };
+    // Handed back at shutdown, a failure says only that this process stopped: the next worker decides.
+    if (handedBack?.aborted && result.state !== 'SUCCESS') {
+      this.log.warn(`job ${job.id} was handed back at shutdown; its outcome is left to the next worker`);
+      return;
+    }
     // Only a job still PENDING takes the outcome: a cancelled one stays cancelled.
     await this.jobs.update(
       { id: job.id, state: 'PENDING' },

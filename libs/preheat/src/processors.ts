@@ -32,8 +32,8 @@ export class PreheatProcessor extends GatewayWorkerHost {
     super();
   }
 
-  async handle(job: Job<PreheatQueuePayload>, token?: string): Promise<void> {
-    if ((await this.engine.run(job.data.jobId)) === 'registry-busy') {
+  async handle(job: Job<PreheatQueuePayload>, token: string | undefined, handedBack: AbortSignal): Promise<void> {
+    if ((await this.engine.run(job.data.jobId, handedBack)) === 'registry-busy') {
       // Off the worker slot until then: jobs of other registries run meanwhile.
       await job.moveToDelayed(Date.now() + REGISTRY_BUSY_RETRY_MS, token);
       throw new DelayedError();

@@ -14,15 +14,20 @@ export abstract class GatewayWorkerHost extends WorkerHost implements OnApplicat
   /** How long shutdown waits for running jobs (ms). */
   protected abstract readonly drainMs: number;
   private readonly workerLog = new Logger(this.constructor.name);
-  private readonly running = new Map<string, Job>();
+  private readonly running = new Map<string, { job: Job; handedBack: AbortController }>();
 
-  /** The job's work; the host keeps track of what runs, for the drain. */
-  protected abstract handle(job: Job, token?: string): Promise<unknown>;
+  /**
+   * The job's work; the host keeps track of what runs, for the drain. `handedBack` is aborted
+   * when shutdown returns the job to the queue: the work must then record no outcome (what fails
+   * now fails because the process is stopping; the next worker runs the job again).
+   */
+  protected abstract handle(job: Job, token: string | undefined, handedBack: AbortSignal): Promise<unknown>;
 
   async process(job: Job, token?: string): Promise<unknown> {
-    this.running.set(job.id!, job);
+    const handedBack = new AbortController();
+    this.running.set(job.id!, { job, handedBack });
     try {
-      return await this.handle(job, token);
+      return await this.handle(job, token, handedBack.signal);
     } finally {
       this.running.delete(job.id!);
     }
@@ -55,8 +60,9 @@ export abstract class GatewayWorkerHost extends WorkerHost implements OnApplicat
     await worker.pause(true).catch(() => undefined);
     const left = [...this.running.values()];
     if (left.length) this.workerLog.warn(`${left.length} job(s) still running at shutdown go back to the queue`);
+    for (const { handedBack } of left) handedBack.abort();
     await Promise.all(
-      left.map((job) =>
+      left.map(({ job }) =>
         job.token
           ? job
               .moveToWait(job.token)
