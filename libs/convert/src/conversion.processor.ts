@@ -1,9 +1,8 @@
 import { GatewayConfig } from '@accel/config';
-import { GatewayWorkerHost, QueueName } from '@accel/queue';
+import { ConversionQueuePayload, GatewayWorkerHost, QueueName } from '@accel/queue';
 import { Processor } from '@nestjs/bullmq';
 import { Job } from 'bullmq';
 import { ConversionEngine } from './conversion.engine';
-import { ConversionQueuePayload } from './conversion.service';
 
 @Processor(QueueName.Convert, { lockDuration: 120_000 })
 export class ConversionProcessor extends GatewayWorkerHost {

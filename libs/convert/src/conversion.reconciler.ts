@@ -1,12 +1,12 @@
 import { GatewayConfig } from '@accel/config';
 import { ConversionTaskEntity } from '@accel/db';
-import { PendingRow, QueueName, RowQueueReconciler } from '@accel/queue';
+import { PendingRow, QueueName, RowQueueReconciler, conversionQueueJobId } from '@accel/queue';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Queue } from 'bullmq';
 import { LessThan, Repository } from 'typeorm';
-import { ConversionService, conversionQueueJobId } from './conversion.service';
+import { ConversionService } from './conversion.service';
 
 /** PROCESSING conversions survive restarts: one without a live queue entry is queued again (acceld deleted them). */
 @Injectable()

@@ -1,6 +1,6 @@
 import { GatewayConfig } from '@accel/config';
 import { ConversionStatus, ConversionTaskEntity } from '@accel/db';
-import { QueueName, addWithin } from '@accel/queue';
+import { ConversionQueuePayload, QueueName, addWithin, conversionQueueJobId, queueEntryOptions } from '@accel/queue';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
@@ -9,12 +9,6 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Like, Repository } from 'typeorm';
 import { PushedArtifact } from './webhook';
 import { parseImageReference } from '@accel/registry';
-
-export interface ConversionQueuePayload {
-  taskId: number;
-}
-
-export const conversionQueueJobId = (activeKey: string): string => `cv-${activeKey}`;
 
 export interface ConversionQuery {
   status?: ConversionStatus;
@@ -101,14 +95,7 @@ export class ConversionService {
         this.config.redis.enqueueTimeoutMs,
         'convert',
         { taskId: task.id },
-        {
-          jobId: conversionQueueJobId(task.activeKey!),
-          attempts: 3,
-          backoff: { type: 'exponential', delay: 5000 },
-          // The row holds the outcome; a finished queue entry must not block the next delivery's id.
-          removeOnComplete: true,
-          removeOnFail: true,
-        },
+        queueEntryOptions.convert(task.activeKey!),
       );
       if (outcome === 'deferred')
         this.log.warn(`task ${task.uuid} saved; Redis did not answer in time, the reconciler will queue it`);

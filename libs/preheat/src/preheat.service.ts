@@ -2,7 +2,7 @@ import { SecretBox, UserFacingError } from '@accel/common';
 import { GatewayConfig } from '@accel/config';
 import { JobDialect, JobEntity, JobState } from '@accel/db';
 import { ClusterInventory } from '@accel/dragonfly';
-import { PreheatQueuePayload, QueueName, addWithin, preheatQueueJobId } from '@accel/queue';
+import { PreheatQueuePayload, QueueName, addWithin, preheatQueueJobId, queueEntryOptions } from '@accel/queue';
 import { RegistryAllowList, parseManifestUrl, parsePlatform } from '@accel/registry';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
@@ -135,13 +135,7 @@ export class PreheatService {
         this.config.redis.enqueueTimeoutMs,
         'preheat',
         { jobId: id },
-        {
-          jobId: preheatQueueJobId(id),
-          attempts: 3,
-          backoff: { type: 'exponential', delay: 2000 },
-          removeOnComplete: { age: 3600 },
-          removeOnFail: { age: 24 * 3600 },
-        },
+        queueEntryOptions.preheat(id),
       );
       if (outcome === 'deferred')
         this.log.warn(

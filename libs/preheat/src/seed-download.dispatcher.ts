@@ -1,17 +1,11 @@
 import { GatewayConfig } from '@accel/config';
-import { NodeAddress } from '@accel/dragonfly';
-import { QueueName, SeedDownloadPayload, SeedDownloadResult, redisConnection } from '@accel/queue';
+import { QueueName, SeedDownloadPayload, SeedDownloadResult, queueEntryOptions, redisConnection } from '@accel/queue';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Queue, QueueEvents } from 'bullmq';
-import { createHash } from 'node:crypto';
 
 /** setTimeout fires at once for delays of 2^31 ms and more. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** Queue id of one (Dragonfly task, host) download: identical requests from any job share it. */
-export const seedDownloadJobId = (taskId: string, target: NodeAddress): string =>
-  `dl-${createHash('sha256').update(`${taskId}|${target.ip}:${target.port}`).digest('hex').slice(0, 48)}`;
 
 /** Hands (task, host) downloads to the seed-download queue and waits for their outcome. */
 @Injectable()
@@ -33,15 +27,13 @@ export class SeedDownloadDispatcher implements OnApplicationShutdown {
 
   async run(payload: SeedDownloadPayload, waitMs: number): Promise<SeedDownloadResult> {
     await this.events.waitUntilReady();
-    const jobId = seedDownloadJobId(payload.taskId, payload.target);
-    await this.dropStale(jobId);
-    const job = await this.queue.add('download', payload, {
-      jobId,
-      attempts: 1,
-      removeOnComplete: { age: Math.max(1, this.config.preheat.downloadShareSeconds) },
-      // A failure is shared with whoever waits now; the next request tries again.
-      removeOnFail: true,
-    });
+    const options = queueEntryOptions.seedDownload(
+      payload.taskId,
+      payload.target,
+      this.config.preheat.downloadShareSeconds,
+    );
+    await this.dropStale(options.jobId!);
+    const job = await this.queue.add('download', payload, options);
     // Our own timer, unref'd: a wait abandoned at shutdown must not keep the process alive.
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {

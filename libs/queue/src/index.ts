@@ -1,3 +1,6 @@
+import { JobsOptions } from 'bullmq';
+import { createHash } from 'node:crypto';
+
 /** Every BullMQ queue the gateway uses, and the payload each carries. */
 export const QueueName = {
   /** One entry per preheat job row: resolve the image, fan out downloads, aggregate. */
@@ -38,7 +41,45 @@ export interface SeedDownloadResult {
   cached: boolean;
 }
 
+export interface ConversionQueuePayload {
+  /** Primary key of the `conversion_task` row. */
+  taskId: number;
+}
+
 export const preheatQueueJobId = (jobId: number): string => `job-${jobId}`;
+
+/** One live conversion per active key: a redelivered webhook finds the entry already there. */
+export const conversionQueueJobId = (activeKey: string): string => `cv-${activeKey}`;
+
+/** Queue id of one (Dragonfly task, host) download: identical requests from any job share it. */
+export const seedDownloadJobId = (taskId: string, target: { ip: string; port: number }): string =>
+  `dl-${createHash('sha256').update(`${taskId}|${target.ip}:${target.port}`).digest('hex').slice(0, 48)}`;
+
+/** How each queue's entries are added: ids derived from their rows (so re-adding is a no-op), retries, retention. */
+export const queueEntryOptions = {
+  preheat: (jobId: number): JobsOptions => ({
+    jobId: preheatQueueJobId(jobId),
+    attempts: 3,
+    backoff: { type: 'exponential', delay: 2000 },
+    removeOnComplete: { age: 3600 },
+    removeOnFail: { age: 24 * 3600 },
+  }),
+  convert: (activeKey: string): JobsOptions => ({
+    jobId: conversionQueueJobId(activeKey),
+    attempts: 3,
+    backoff: { type: 'exponential', delay: 5000 },
+    // The row holds the outcome; a finished queue entry must not block the next delivery's id.
+    removeOnComplete: true,
+    removeOnFail: true,
+  }),
+  seedDownload: (taskId: string, target: { ip: string; port: number }, shareSeconds: number): JobsOptions => ({
+    jobId: seedDownloadJobId(taskId, target),
+    attempts: 1,
+    removeOnComplete: { age: Math.max(1, shareSeconds) },
+    // A failure is shared with whoever waits now; the next request tries again.
+    removeOnFail: true,
+  }),
+};
 export * from './queue.module';
 export * from './row-reconciler';
 export * from './gateway-worker-host';
