@@ -286,20 +286,11 @@ export async function writeLayerBlob(
   const tocHeader = encodeBlobTarHeader('rafs.blob.toc', tocData.length);
   await emit(tocData);
   await emit(tocHeader);
+  // The layer's own view of itself, completed: the real id, size and TOC.
   return {
-    index,
+    ...self,
     id: blobHash.digest('hex'),
     size: written,
-    compressedDataSize,
-    uncompressedSize,
-    chunks,
-    chunkDigests,
-    features,
-    cctOffset,
-    cctSize: cct.length,
-    blobMetaDigest: Buffer.alloc(32),
-    blobMetaSize: 0,
-    blobMeta,
     tocDigest: sha(Buffer.concat([tocData, tocHeader])),
     tocSize: tocData.length + TAR_HEADER_SIZE,
   };
