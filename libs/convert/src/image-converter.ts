@@ -8,7 +8,6 @@ import {
   ManifestLocation,
   MediaType,
   RegistryClient,
-  RegistryStore,
   StreamedBlobUpload,
   isIndexType,
 } from '@accel/registry';
@@ -107,7 +106,6 @@ export class ImageConverter {
   constructor(
     private readonly config: GatewayConfig,
     private readonly registry: RegistryClient,
-    private readonly store: RegistryStore,
     @InjectRepository(ConvertedLayerEntity) private readonly converted: Repository<ConvertedLayerEntity>,
   ) {
     this.layerSlots = new Semaphore(config.converter.worker);
@@ -115,12 +113,6 @@ export class ImageConverter {
     if (config.converter.driver.type === 'nydus') nydusSettings(config);
     else estargzSettings(config);
     docker2oci(config);
-  }
-
-  schemeFor(host: string): 'http' | 'https' {
-    return this.store.get(host)?.plainHttp || this.config.provider.source[host.toLowerCase()]?.plain_http
-      ? 'http'
-      : 'https';
   }
 
   /**

@@ -72,6 +72,13 @@ export class RegistryClient {
     });
   }
 
+  /** Plain HTTP for registries registered (admin API) or configured (`provider.source.<host>.plain_http`) as such. */
+  schemeFor(host: string): 'http' | 'https' {
+    return this.store?.get(host)?.plainHttp || this.config.provider.source[host.toLowerCase()]?.plain_http
+      ? 'http'
+      : 'https';
+  }
+
   /** `registry.credentials` first, then acceld's `provider.source.<host>.auth` (base64 of user:password). */
   credentialsFor(host: string): RegistryCredentialConfig | undefined {
     const key = host.toLowerCase();
