@@ -6,13 +6,9 @@ import { EstargzOptions } from './estargz-writer';
 const WRITER_VERSION = 1;
 
 export interface EstargzDriverSettings extends EstargzOptions {
-  withReferrer: boolean;
   /** Identifies the output a layer gets with these settings (converted-layer reuse key). */
   key: string;
 }
-
-const truthy = (v: string | undefined, fallback: boolean) =>
-  v === undefined || v === '' ? fallback : /^(1|t|true|yes)$/i.test(v);
 
 /** eStargz options from acceld-style `converter.driver.config` strings, with upstream defaults. */
 export function estargzSettings(config: GatewayConfig): EstargzDriverSettings {
@@ -33,5 +29,5 @@ export function estargzSettings(config: GatewayConfig): EstargzDriverSettings {
   const key = createHash('sha256')
     .update(JSON.stringify(['estargz', WRITER_VERSION, chunkSize, level, prioritizedFiles]))
     .digest('hex');
-  return { chunkSize, level, prioritizedFiles, withReferrer: truthy(c.with_referrer, false), key };
+  return { chunkSize, level, prioritizedFiles, key };
 }
