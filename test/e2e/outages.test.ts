@@ -25,22 +25,30 @@ async function call(base: string, method: string, path: string, body?: unknown):
   return { status: res.status, ms: Date.now() - started, headers: res.headers, json: text ? JSON.parse(text) : {} };
 }
 
+/** A world whose gateway uses the test's own Redis (which the test stops and restarts); rows re-queued at once. */
+async function onPrivateRedis<W>(
+  redis: PrivateRedis,
+  start: (overrides: Record<string, unknown>) => Promise<W>,
+): Promise<W> {
+  await redis.start();
+  return start({ redis: { port: redis.port }, preheat: { reconcileGraceSeconds: 0, reconcileIntervalSeconds: 1 } });
+}
+
+/** Redis back (the world's cleanup uses it), the world stopped, then Redis and its files gone. */
+async function stopOnPrivateRedis(redis: PrivateRedis, w: { stop(): Promise<void> } | undefined): Promise<void> {
+  await redis.start().catch(() => undefined);
+  await w?.stop();
+  await redis.destroy();
+}
+
 describe('Redis outage: creates answer at once, retries join, every job finishes after recovery', () => {
   const redis = new PrivateRedis();
   let w: PreheatWorld;
 
   before(async () => {
-    await redis.start();
-    w = await PreheatWorld.start({
-      redis: { port: redis.port },
-      preheat: { reconcileGraceSeconds: 0, reconcileIntervalSeconds: 1 },
-    });
+    w = await onPrivateRedis(redis, (overrides) => PreheatWorld.start(overrides));
   });
-  after(async () => {
-    await redis.start().catch(() => undefined);
-    await w?.stop();
-    await redis.destroy();
-  });
+  after(() => stopOnPrivateRedis(redis, w));
 
   it('creates during the outage (40; ACCEL_OUTAGE_CREATES): each answered within seconds, retried creates get the same job, all SUCCESS once Redis is back', async () => {
     const body = (i: number) => ({
@@ -172,18 +180,10 @@ describe('Redis outage: a pushed image is still converted', () => {
   let w: import('../support/conversion-world').ConversionWorld;
 
   before(async () => {
-    await redis.start();
     const { ConversionWorld } = await import('../support/conversion-world');
-    w = await ConversionWorld.start({
-      redis: { port: redis.port },
-      preheat: { reconcileGraceSeconds: 0, reconcileIntervalSeconds: 1 },
-    });
+    w = await onPrivateRedis(redis, (overrides) => ConversionWorld.start(overrides));
   });
-  after(async () => {
-    await redis.start().catch(() => undefined);
-    await w?.stop();
-    await redis.destroy();
-  });
+  after(() => stopOnPrivateRedis(redis, w));
 
   it('answers the webhook while Redis is down, a redelivery joins the task, and the conversion completes once Redis is back', async () => {
     const { image } = await import('../support/conversion-world');

@@ -37,6 +37,51 @@ export interface PreheatRequest {
   digest?: string;
 }
 
+/** Dragonfly's wire names for a preheat's arguments, as the v2 API receives them and as stored. */
+export type DragonflyArgsLike = { type: 'image' | 'file'; url?: string } & Partial<
+  Pick<
+    PreheatArgs,
+    | 'urls'
+    | 'tag'
+    | 'application'
+    | 'filtered_query_params'
+    | 'platform'
+    | 'ips'
+    | 'count'
+    | 'percentage'
+    | 'concurrent_task_count'
+    | 'concurrent_peer_count'
+    | 'piece_length'
+    | 'timeout'
+  >
+> & { scope?: RequestedScope; headers?: Record<string, string> };
+
+/** One mapping from Dragonfly's argument names to the internal request (v2 creates and retries alike). */
+export function requestFromDragonflyArgs(
+  a: DragonflyArgsLike,
+  extra: Pick<PreheatRequest, 'schedulerClusterIds' | 'bio'>,
+): PreheatRequest {
+  return {
+    type: a.type,
+    url: a.url || undefined,
+    urls: a.urls,
+    tag: a.tag,
+    application: a.application,
+    filteredQueryParams: a.filtered_query_params,
+    headers: a.headers,
+    platform: a.platform,
+    scope: a.scope,
+    ips: a.ips,
+    count: a.count,
+    percentage: a.percentage,
+    concurrentTaskCount: a.concurrent_task_count,
+    concurrentPeerCount: a.concurrent_peer_count,
+    pieceLength: a.piece_length,
+    timeout: a.timeout,
+    ...extra,
+  };
+}
+
 /** Dragonfly's `args` for a preheat job, defaults filled in, as returned to callers. */
 export interface PreheatArgs {
   type: 'image' | 'file';

@@ -10,7 +10,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Queue } from 'bullmq';
 import { createHash, randomUUID } from 'node:crypto';
 import { MoreThan, Repository } from 'typeorm';
-import { MAX_TIMEOUT_NS, PreheatArgs, PreheatRequest, buildArgs } from './preheat-args';
+import { MAX_TIMEOUT_NS, PreheatArgs, PreheatRequest, buildArgs, requestFromDragonflyArgs } from './preheat-args';
 import { groupState, stateEntry } from './result';
 
 export interface JobQuery {
@@ -201,26 +201,12 @@ export class PreheatService {
     const job = await this.get(id);
     if (!job) return null;
     const a = job.args as unknown as PreheatArgs;
+    // Stored args echo header names only (values are sealed and dropped): gateway credentials apply.
     return this.create(
-      {
-        type: a.type,
-        url: a.url || undefined,
-        urls: a.urls,
-        tag: a.tag,
-        application: a.application,
-        filteredQueryParams: a.filtered_query_params,
-        platform: a.platform,
-        scope: a.scope,
-        ips: a.ips,
-        count: a.count,
-        percentage: a.percentage,
-        concurrentTaskCount: a.concurrent_task_count,
-        concurrentPeerCount: a.concurrent_peer_count,
-        pieceLength: a.piece_length,
-        timeout: a.timeout,
-        schedulerClusterIds: job.schedulerClusterIds,
-        bio: `retry of job ${id}`,
-      },
+      requestFromDragonflyArgs(
+        { ...a, headers: undefined },
+        { schedulerClusterIds: job.schedulerClusterIds, bio: `retry of job ${id}` },
+      ),
       job.dialect,
       userId,
     );

@@ -1,5 +1,5 @@
 import { Actor, CurrentActor, RequireAuth } from '@accel/auth';
-import { PreheatRequest, PreheatService, jobView } from '@accel/preheat';
+import { PreheatService, jobView, requestFromDragonflyArgs } from '@accel/preheat';
 import {
   Body,
   Controller,
@@ -41,26 +41,7 @@ export class DragonflyV2Controller {
         errors: `job type ${body.type} is not supported by this gateway; only preheat is`,
       });
     const a = validateAs(PreheatArgsDto, body.args ?? {}, 'args');
-    const req: PreheatRequest = {
-      type: a.type,
-      url: a.url,
-      urls: a.urls,
-      tag: a.tag,
-      application: a.application,
-      filteredQueryParams: a.filtered_query_params,
-      headers: a.headers,
-      platform: a.platform,
-      scope: a.scope,
-      ips: a.ips,
-      count: a.count,
-      percentage: a.percentage,
-      concurrentTaskCount: a.concurrent_task_count,
-      concurrentPeerCount: a.concurrent_peer_count,
-      pieceLength: a.piece_length,
-      timeout: a.timeout,
-      schedulerClusterIds: body.scheduler_cluster_ids,
-      bio: body.bio,
-    };
+    const req = requestFromDragonflyArgs(a, { schedulerClusterIds: body.scheduler_cluster_ids, bio: body.bio });
     return jobView(await this.preheat.create(req, 'dragonfly-v2', actor.userId));
   }
 
