@@ -67,8 +67,10 @@ export class ReadinessService implements OnModuleDestroy {
   }
 
   private async ping(): Promise<DependencyState> {
-    const ready =
-      this.redis.status === 'ready' ? Promise.resolve() : new Promise<void>((r) => this.redis.once('ready', r));
+    // Down while reconnecting (the client retries on its own); only the first connect is waited for.
+    const starting = this.redis.status === 'connecting' || this.redis.status === 'connect';
+    if (this.redis.status !== 'ready' && !starting) return 'down';
+    const ready = starting ? new Promise<void>((r) => this.redis.once('ready', r)) : Promise.resolve();
     return within(
       ready.then(() => this.redis.ping()).then((r) => (r === 'PONG' ? 'up' : 'down')),
       PROBE_MS,
