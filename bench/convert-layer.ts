@@ -4,7 +4,7 @@
  *   node dist/bench/convert-layer.js <layer.tar.gz> <out.esgz> [level] [chunkSize]
  */
 // Imported module by module: the figures are the converter's, not the whole gateway's.
-import { convertLayerToEstargz } from '../libs/convert/src/estargz/layer-converter';
+import { convertLayerToEstargz } from '../libs/convert/src/codecs/estargz/layer-converter';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { printOwnUsage } from './support';

@@ -7,10 +7,10 @@
  *   node dist/bench/convert-nydus-layer.js <layer.tar.gz> <out.blob | registry-host> [chunkSize] [diffId]
  */
 // Imported module by module: the figures are the converter's, not the whole gateway's.
-import { withLayerTar } from '../libs/convert/src/tar/layer-stream';
-import { BlobSink, fileSink, writeLayerBlob } from '../libs/convert/src/nydus/blob-writer';
-import { FsTree } from '../libs/convert/src/nydus/fs-tree';
-import { writeRafsV6 } from '../libs/convert/src/nydus/rafs-v6';
+import { withLayerTar } from '../libs/convert/src/codecs/tar/layer-stream';
+import { BlobSink, fileSink, writeLayerBlob } from '../libs/convert/src/codecs/nydus/blob-writer';
+import { FsTree } from '../libs/convert/src/codecs/nydus/fs-tree';
+import { writeRafsV6 } from '../libs/convert/src/codecs/nydus/rafs-v6';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { printOwnUsage } from './support';

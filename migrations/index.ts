@@ -3,6 +3,7 @@ import { Conversions1764100000000 } from './1764100000000-Conversions';
 import { Console1764200000000 } from './1764200000000-Console';
 import { Security1764300000000 } from './1764300000000-Security';
 import { LiveJobKey1764400000000 } from './1764400000000-LiveJobKey';
+import { LayerAnnotations1764500000000 } from './1764500000000-LayerAnnotations';
 
 /** Every migration, oldest first. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   Console1764200000000,
   Security1764300000000,
   LiveJobKey1764400000000,
+  LayerAnnotations1764500000000,
 ];

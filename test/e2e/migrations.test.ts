@@ -1,4 +1,4 @@
-import { runMigrations } from '@accel/db';
+import { dataSourceOptions, ensureDatabase, runMigrations } from '@accel/db';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { writeFileSync, mkdtempSync } from 'node:fs';
@@ -35,6 +35,44 @@ describe('database migrations', () => {
       'seed_peer',
       'user',
     ]);
+  });
+
+  it('converted layers recorded before the format-neutral cache keep their eStargz annotations, both ways', async () => {
+    const db = testConfig().database;
+    const before = MIGRATIONS.findIndex((m) => m.name === 'LayerAnnotations1764500000000');
+    assert.ok(before > 0);
+    await ensureDatabase(db);
+    const open = async (migrations: typeof MIGRATIONS) => {
+      const ds = new DataSource({ ...dataSourceOptions(db), entities: [], migrations });
+      await ds.initialize();
+      return ds;
+    };
+    try {
+      const old = await open(MIGRATIONS.slice(0, before));
+      await old.runMigrations();
+      await old.query(
+        `INSERT INTO converted_layer (source_digest, settings_key, registry, repository, target_digest, target_size, diff_id, toc_digest, uncompressed_size)
+         VALUES ('sha256:src', '${'a'.repeat(64)}', 'r:5000', 'lib/app', 'sha256:out', 10, 'sha256:diff', 'sha256:toc', 123456789012)`,
+      );
+      await old.destroy();
+      const ds = await open(MIGRATIONS);
+      await ds.runMigrations();
+      const [row] = (await ds.query('SELECT annotations FROM converted_layer')) as { annotations: string }[];
+      assert.deepEqual(JSON.parse(row.annotations), {
+        'containerd.io/snapshot/stargz/toc.digest': 'sha256:toc',
+        'io.containers.estargz.uncompressed-size': '123456789012',
+      });
+      await ds.undoLastMigration();
+      const [back] = (await ds.query('SELECT toc_digest, uncompressed_size FROM converted_layer')) as {
+        toc_digest: string;
+        uncompressed_size: string | number;
+      }[];
+      assert.equal(back.toc_digest, 'sha256:toc');
+      assert.equal(Number(back.uncompressed_size), 123456789012);
+      await ds.destroy();
+    } finally {
+      await dropDatabase(testConfig({ database: db }));
+    }
   });
 
   it('`npm run migration:run` uses the service configuration and reports an up-to-date database', async () => {

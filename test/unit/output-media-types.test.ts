@@ -1,11 +1,12 @@
 import { buildConfig } from '@accel/config';
-import { docker2oci, outputMediaTypes } from '@accel/convert';
+import { parseDriver, outputMediaTypes } from '@accel/convert';
 import { MediaType } from '@accel/registry';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 const configWith = (type: 'estargz' | 'nydus', options: Record<string, string>) =>
   buildConfig({ auth: { encryptionKey: 'k'.repeat(44) }, converter: { driver: { type, config: options } } });
+const docker2oci = (config: ReturnType<typeof configWith>) => parseDriver(config.converter.driver).options.docker2oci;
 
 describe('docker2oci (media types of converted images)', () => {
   it('defaults as acceld templates do: eStargz output is OCI, Nydus keeps Docker types', () => {

@@ -11,17 +11,33 @@ type Plain = Record<string, unknown>;
 /** A key's letters and digits, lower case: `WORK_DIR`, `work_dir` and `workDir` are the same key. */
 const normal = (s: string) => s.replace(/_/g, '').toLowerCase();
 
+/** Maps in the schema, by path, and the shape of their values (a string map has none). */
+const MAP_VALUES: Record<string, () => object | undefined> = {
+  'provider.source': () => new SourceRegistryConfig(),
+  'converter.driver.config': () => undefined,
+};
+
 /**
  * The schema's own spelling of each path segment (camelCase keys and acceld's snake_case ones
- * alike); a segment the schema does not list (a map key, an optional field) is camel-cased.
+ * alike). A map's keys are taken as written, lower case (registry hosts, acceld's driver
+ * options); a segment the schema does not list (an optional field) is camel-cased.
  */
 function schemaPath(segments: string[]): string[] {
   let shape: unknown = new GatewayConfig();
-  return segments.map((seg) => {
-    const key = isPlain(shape) ? Object.keys(shape).find((k) => normal(k) === normal(seg)) : undefined;
-    shape = key !== undefined && isPlain(shape) ? shape[key] : undefined;
-    return key ?? camel(seg);
-  });
+  const path: string[] = [];
+  for (const seg of segments) {
+    const parent = path.join('.');
+    let key: string;
+    if (parent in MAP_VALUES) {
+      key = seg.toLowerCase();
+      shape = MAP_VALUES[parent]();
+    } else {
+      key = (isPlain(shape) ? Object.keys(shape).find((k) => normal(k) === normal(seg)) : undefined) ?? camel(seg);
+      shape = isPlain(shape) ? shape[key] : undefined;
+    }
+    path.push(key);
+  }
+  return path;
 }
 
 /** Environment overrides: ACCEL__SECTION__KEY=value, e.g. ACCEL__DATABASE__HOST=db. Values parse as YAML scalars. */

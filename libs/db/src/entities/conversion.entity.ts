@@ -1,6 +1,5 @@
 import { Column, Entity, Index } from 'typeorm';
-import { bigintNumber } from './base.entity';
-import { BaseModel } from './base.entity';
+import { BaseModel, bigintNumber, jsonText } from './base.entity';
 
 /** acceld's task states. */
 export type ConversionStatus = 'PROCESSING' | 'COMPLETED' | 'FAILED';
@@ -82,9 +81,7 @@ export class ConvertedLayerEntity extends BaseModel {
   @Column({ name: 'diff_id', type: 'varchar', length: 128 })
   diffId: string;
 
-  @Column({ name: 'toc_digest', type: 'varchar', length: 128 })
-  tocDigest: string;
-
-  @Column({ name: 'uncompressed_size', type: 'bigint', transformer: bigintNumber })
-  uncompressedSize: number;
+  /** The converted layer's descriptor annotations (eStargz: TOC digest and uncompressed size). */
+  @Column({ type: 'longtext', transformer: jsonText<Record<string, string>>() })
+  annotations: Record<string, string>;
 }

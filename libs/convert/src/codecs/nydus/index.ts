@@ -4,5 +4,4 @@ export * from './fs-tree';
 export * from './blob-writer';
 export * from './blob-reader';
 export * from './rafs-v6';
-export * from './nydus-settings';
 export * from './bootstrap-layer';

@@ -1,4 +1,3 @@
-import { GatewayConfig } from '@accel/config';
 import { MediaType } from '@accel/registry';
 
 /** Media types of a converted image. */
@@ -22,19 +21,6 @@ const DOCKER: OutputMediaTypes = {
   layerGzip: MediaType.DockerLayerGzip,
   index: MediaType.DockerManifestList,
 };
-
-/**
- * acceld's `docker2oci`: whether Docker sources become OCI images. Unset, it follows acceld's
- * templates: on for eStargz (Docker manifests cannot carry verifiable eStargz layers well),
- * off for Nydus (nydus-snapshotter keeps the source's types).
- */
-export function docker2oci(config: GatewayConfig): boolean {
-  const v = config.converter.driver.config.docker2oci;
-  if (v === undefined || v === '') return config.converter.driver.type === 'estargz';
-  if (/^(1|t|true|yes)$/i.test(v)) return true;
-  if (/^(0|f|false|no)$/i.test(v)) return false;
-  throw new Error(`converter.driver.config.docker2oci must be true or false, not ${JSON.stringify(v)}`);
-}
 
 /** Docker's types when the source is Docker and `docker2oci` is off; OCI otherwise. */
 export const outputMediaTypes = (sourceType: string | undefined, toOci: boolean): OutputMediaTypes =>

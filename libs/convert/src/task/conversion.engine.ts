@@ -6,7 +6,7 @@ import { RegistryClient, manifestUrl, parseImageReference } from '@accel/registr
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { ImageConverter } from './image-converter';
+import { ImageConverter } from '../image/image-converter';
 
 /** Runs one conversion task to COMPLETED or FAILED, and chains the preheat when configured. */
 @Injectable()

@@ -1,0 +1,11 @@
+// Pure formats: streams and buffers in, bytes out; no NestJS, no configuration, no registry.
+export * from './tar/tar-header';
+export * from './tar/tar-reader';
+export * from './tar/layer-stream';
+export * from './estargz/toc';
+export * from './estargz/gzip-member';
+export * from './estargz/estargz-writer';
+export * from './estargz/estargz-reader';
+export * from './estargz/layer-converter';
+export * from './estargz/prioritized';
+export * from './nydus';
