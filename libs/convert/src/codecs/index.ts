@@ -9,3 +9,4 @@ export * from './estargz/estargz-reader';
 export * from './estargz/layer-converter';
 export * from './estargz/prioritized';
 export * from './nydus';
+export * from './binary/layout';

@@ -1,3 +1,5 @@
+import { ascii, bytes, layout, u32, u64 } from '../binary/layout';
+import { BLOCK as TAR_BLOCK, GNU_MAGIC, USTAR, checksumOf, writeBytes, writeOctal } from '../tar/ustar';
 /** Nydus blob layout constants and records (native `tar-rafs --blob-inline-meta --features blob-toc`). */
 
 export const CHUNK_ALIGN = 4096;
@@ -74,30 +76,28 @@ export interface CctHeader {
   ciUncompressedSize: number;
 }
 
+/** `BlobCompressionContextHeader`: magic at both ends of its 4 KiB. */
+const CctHeaderLayout = layout('BlobCompressionContextHeader', CCT_HEADER_SIZE, {
+  magic: u32(0),
+  features: u32(4),
+  ciCompressor: u32(8),
+  ciEntries: u32(12),
+  ciOffset: u64(16),
+  ciCompressedSize: u64(24),
+  ciUncompressedSize: u64(32),
+  magic2: u32(CCT_HEADER_SIZE - 4),
+});
+
 export function encodeCctHeader(h: CctHeader): Buffer {
   const buf = Buffer.alloc(CCT_HEADER_SIZE);
-  buf.writeUInt32LE(CCT_MAGIC, 0);
-  buf.writeUInt32LE(h.features, 4);
-  buf.writeUInt32LE(h.ciCompressor, 8);
-  buf.writeUInt32LE(h.ciEntries, 12);
-  buf.writeBigUInt64LE(BigInt(h.ciOffset), 16);
-  buf.writeBigUInt64LE(BigInt(h.ciCompressedSize), 24);
-  buf.writeBigUInt64LE(BigInt(h.ciUncompressedSize), 32);
-  buf.writeUInt32LE(CCT_MAGIC, CCT_HEADER_SIZE - 4);
+  CctHeaderLayout.write(buf, 0, { ...h, magic: CCT_MAGIC, magic2: CCT_MAGIC });
   return buf;
 }
 
 export function decodeCctHeader(buf: Buffer): CctHeader {
-  if (buf.readUInt32LE(0) !== CCT_MAGIC || buf.readUInt32LE(CCT_HEADER_SIZE - 4) !== CCT_MAGIC)
-    throw new Error('not a blob CCT header');
-  return {
-    features: buf.readUInt32LE(4),
-    ciCompressor: buf.readUInt32LE(8),
-    ciEntries: buf.readUInt32LE(12),
-    ciOffset: Number(buf.readBigUInt64LE(16)),
-    ciCompressedSize: Number(buf.readBigUInt64LE(24)),
-    ciUncompressedSize: Number(buf.readBigUInt64LE(32)),
-  };
+  const { magic, magic2, ...h } = CctHeaderLayout.read(buf);
+  if (magic !== CCT_MAGIC || magic2 !== CCT_MAGIC) throw new Error('not a blob CCT header');
+  return h;
 }
 
 export interface BlobTocEntry {
@@ -109,46 +109,43 @@ export interface BlobTocEntry {
   uncompressedSize: number;
 }
 
+/** `TocEntry` of `rafs.blob.toc`. */
+const TocEntryLayout = layout('TocEntry', TOC_ENTRY_SIZE, {
+  flags: u32(0),
+  name: ascii(8, 16),
+  uncompressedDigest: bytes(24, 32),
+  compressedOffset: u64(56),
+  compressedSize: u64(64),
+  uncompressedSize: u64(72),
+});
+
 export function encodeTocEntry(e: BlobTocEntry): Buffer {
   const buf = Buffer.alloc(TOC_ENTRY_SIZE);
-  buf.writeUInt32LE(e.flags, 0);
-  buf.write(e.name, 8, 16, 'ascii');
-  e.uncompressedDigest.copy(buf, 24, 0, 32);
-  buf.writeBigUInt64LE(BigInt(e.compressedOffset), 56);
-  buf.writeBigUInt64LE(BigInt(e.compressedSize), 64);
-  buf.writeBigUInt64LE(BigInt(e.uncompressedSize), 72);
+  TocEntryLayout.write(buf, 0, e);
   return buf;
 }
 
 export function decodeTocEntry(buf: Buffer, at = 0): BlobTocEntry {
-  return {
-    flags: buf.readUInt32LE(at),
-    name: buf.toString('ascii', at + 8, at + 24).replace(/\0.*$/s, ''),
-    uncompressedDigest: Buffer.from(buf.subarray(at + 24, at + 56)),
-    compressedOffset: Number(buf.readBigUInt64LE(at + 56)),
-    compressedSize: Number(buf.readBigUInt64LE(at + 64)),
-    uncompressedSize: Number(buf.readBigUInt64LE(at + 72)),
-  };
+  const e = TocEntryLayout.read(buf, at);
+  return { ...e, uncompressedDigest: Buffer.from(e.uncompressedDigest) };
 }
 
 export const alignUp = (n: number, a: number): number => Math.ceil(n / a) * a;
 
-export const TAR_HEADER_SIZE = 512;
+export const TAR_HEADER_SIZE = TAR_BLOCK;
 
 /**
  * The 512-byte header nydus-image writes after each entry of a blob (tar-rs `Header::new_gnu`:
- * name, size, mtime 0, type '0', GNU magic "ustar  \0", checksum; mode/uid/gid left zero).
+ * name, size, mtime 0, type '0', GNU magic, checksum; mode/uid/gid left zero).
  */
 export function encodeBlobTarHeader(name: string, size: number): Buffer {
-  const h = Buffer.alloc(TAR_HEADER_SIZE);
-  h.write(name, 0, 100, 'ascii');
-  h.write(`${size.toString(8).padStart(11, '0')}\0`, 124, 12, 'ascii');
-  h.write(`${'0'.repeat(11)}\0`, 136, 12, 'ascii');
-  h.write('0', 156, 1, 'ascii');
-  h.write('ustar  \0', 257, 8, 'ascii');
-  h.fill(0x20, 148, 156);
-  let sum = 0;
-  for (const b of h) sum += b;
-  h.write(`${sum.toString(8).padStart(7, '0')}\0`, 148, 8, 'ascii');
+  const h = Buffer.alloc(TAR_BLOCK);
+  writeBytes(h, USTAR.name, Buffer.from(name, 'ascii'));
+  writeOctal(h, USTAR.size, size);
+  writeOctal(h, USTAR.mtime, 0);
+  writeBytes(h, USTAR.typeflag, Buffer.from('0'));
+  writeBytes(h, USTAR.magic, Buffer.from(GNU_MAGIC, 'latin1'));
+  // tar-rs writes the checksum as seven octal digits and a NUL.
+  h.write(`${checksumOf(h).toString(8).padStart(7, '0')}\0`, USTAR.checksum.offset, USTAR.checksum.size, 'ascii');
   return h;
 }

@@ -1,3 +1,5 @@
+import { EXT_SUPER_OFFSET, RafsV6Blob, RafsV6SuperBlockExt } from './rafs-v6-layout';
+import { GNU_MAGIC, USTAR, readNumber, readString } from '../tar/ustar';
 import { createHash } from 'node:crypto';
 import { uncompressSync } from 'lz4-napi';
 import { decompress as zstdDecompress } from 'zstd-napi';
@@ -23,8 +25,8 @@ export interface ParsedBlob {
   digests: Buffer[];
 }
 
-const sizeOfHeader = (h: Buffer) => parseInt(h.subarray(124, 136).toString('ascii').replace(/\0.*$/s, '').trim(), 8);
-const nameOfHeader = (h: Buffer) => h.subarray(0, 100).toString('utf8').replace(/\0.*$/s, '');
+const sizeOfHeader = (h: Buffer) => readNumber(h, USTAR.size) ?? NaN;
+const nameOfHeader = (h: Buffer) => readString(h, USTAR.name);
 
 const COMPRESSORS: Record<number, ParsedBlob['compressor']> = {
   [Compressor.none]: 'none',
@@ -38,9 +40,10 @@ function compressorOf(blob: Buffer, toc: BlobTocEntry[]): ParsedBlob['compressor
   if (!e) throw new Error('blob has no inlined bootstrap to tell its chunk compressor; pass it');
   const stored = blob.subarray(e.compressedOffset, e.compressedOffset + e.compressedSize);
   const boot = e.flags & TocFlag.zstd ? zstdDecompress(stored) : stored;
-  const blobTable = Number(boot.readBigUInt64LE(1152 + 8));
-  const algo = COMPRESSORS[boot.readUInt32LE(blobTable + 76)];
-  if (!algo) throw new Error(`unknown chunk compressor ${boot.readUInt32LE(blobTable + 76)}`);
+  const { blobTableOffset } = RafsV6SuperBlockExt.read(boot, EXT_SUPER_OFFSET);
+  const { compressionAlgo } = RafsV6Blob.read(boot, blobTableOffset);
+  const algo = COMPRESSORS[compressionAlgo];
+  if (!algo) throw new Error(`unknown chunk compressor ${compressionAlgo}`);
   return algo;
 }
 
@@ -48,7 +51,8 @@ function compressorOf(blob: Buffer, toc: BlobTocEntry[]): ParsedBlob['compressor
 export function parseBlob(blob: Buffer, compressor?: ParsedBlob['compressor']): ParsedBlob {
   const header = blob.subarray(blob.length - 512);
   if (nameOfHeader(header) !== 'rafs.blob.toc') throw new Error('blob does not end with a rafs.blob.toc entry');
-  if (header.toString('latin1', 257, 265) !== 'ustar  \0') throw new Error('blob TOC header is not a GNU tar header');
+  if (readString(header, USTAR.magic) !== GNU_MAGIC.replace(/\0$/, ''))
+    throw new Error('blob TOC header is not a GNU tar header');
   const tocSize = sizeOfHeader(header);
   const tocStart = blob.length - 512 - tocSize;
   const tocData = blob.subarray(tocStart, tocStart + tocSize);

@@ -5,3 +5,4 @@ export * from './blob-writer';
 export * from './blob-reader';
 export * from './rafs-v6';
 export * from './bootstrap-layer';
+export * from './rafs-v6-layout';

@@ -1,24 +1,32 @@
 import { BLOCK, BlobFeature, Compressor, Digester, alignUp } from './blob-format';
 import { NydusBlob, NydusOptions } from './types';
 import { FsInode, FsTree, NodeKind } from './fs-tree';
+import {
+  DEVT_SLOT_OFFSET,
+  EROFS_MAGIC,
+  EXT_SUPER_OFFSET,
+  ErofsDeviceSlot,
+  ErofsDirent,
+  ErofsInodeChunkIndex,
+  ErofsInodeExtended,
+  ErofsSuperBlock,
+  ErofsXattrEntry,
+  ErofsXattrIbodyHeader,
+  RafsChunkInfo,
+  RafsV6Blob,
+  RafsV6SuperBlockExt,
+  SUPER_OFFSET,
+} from './rafs-v6-layout';
 
-/** RAFS v6 = an EROFS image whose regular files are chunk indexes into the layer blobs. */
-export const EROFS_MAGIC = 0xe0f5e1e2;
-const SUPER_OFFSET = 1024;
-const EXT_SUPER_OFFSET = 1152;
-const DEVT_SLOT_OFFSET = 1408;
-const DEVT_SLOT_SIZE = 128;
 const FEATURE_COMPAT_RAFS_V6 = 0x4000_0000;
 const FEATURE_INCOMPAT_CHUNKED_FILE = 0x4;
 const FEATURE_INCOMPAT_DEVICE_TABLE = 0x8;
-const INODE_SIZE = 64; // extended inodes: 32-bit ids and per-file mtime
+const INODE_SIZE = ErofsInodeExtended.size;
 const LAYOUT_FLAT_PLAIN = 0;
 const LAYOUT_FLAT_INLINE = 2;
 const LAYOUT_CHUNK_BASED = 4;
 const CHUNK_FORMAT_INDEXES = 0x0020;
-const DIRENT_SIZE = 12;
-const BLOB_ENTRY_SIZE = 256;
-const CHUNK_RECORD_SIZE = 80;
+const DIRENT_SIZE = ErofsDirent.size;
 const NULL_ADDR = 0xffffffff;
 
 /** RAFS superblock flags (same bits as v5). */
@@ -46,16 +54,15 @@ const XATTR_PREFIXES: [number, string][] = [
 
 function encodeXattrs(xattrs: Map<string, Buffer>): Buffer {
   if (xattrs.size === 0) return Buffer.alloc(0);
-  const parts: Buffer[] = [Buffer.alloc(12)];
+  // The ibody header stays zero: no shared xattrs, no name filter.
+  const parts: Buffer[] = [Buffer.alloc(ErofsXattrIbodyHeader.size)];
   for (const [name, value] of [...xattrs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const prefix = XATTR_PREFIXES.find(([, p]) => name.startsWith(p));
     // Linux has no xattr outside these namespaces, and nydusd refuses name index 0.
     if (!prefix) continue;
     const suffix = Buffer.from(name.slice(prefix[1].length), 'latin1');
-    const head = Buffer.alloc(4);
-    head.writeUInt8(suffix.length, 0);
-    head.writeUInt8(prefix[0], 1);
-    head.writeUInt16LE(value.length, 2);
+    const head = Buffer.alloc(ErofsXattrEntry.size);
+    ErofsXattrEntry.write(head, 0, { nameLen: suffix.length, nameIndex: prefix[0], valueSize: value.length });
     const entry = Buffer.concat([head, suffix, value]);
     parts.push(entry, Buffer.alloc(alignUp(entry.length, 4) - entry.length));
   }
@@ -111,8 +118,7 @@ function directoryData(entries: DirEntry[]): Buffer {
     for (let j = 0; j < k; j++) {
       const e = sorted[i + j];
       e.nidAt = base + j * DIRENT_SIZE;
-      block.writeUInt16LE(nameoff, j * DIRENT_SIZE + 8);
-      block.writeUInt8(e.type, j * DIRENT_SIZE + 10);
+      ErofsDirent.write(block, j * DIRENT_SIZE, { nameoff, fileType: e.type });
       e.name.copy(block, nameoff);
       nameoff += e.name.length;
     }
@@ -176,15 +182,15 @@ export function writeRafsV6(tree: FsTree, layerBlobs: NydusBlob[], opts: NydusOp
     if (p.inode.kind === 'dir') p.nlink = 2 + [...p.inode.children!.values()].filter((c) => c.kind === 'dir').length;
 
   // 2. Fixed area: superblocks, device slots, blob table, chunk table.
-  const devSlotsEnd = DEVT_SLOT_OFFSET + DEVT_SLOT_SIZE * blobs.length;
+  const devSlotsEnd = DEVT_SLOT_OFFSET + ErofsDeviceSlot.size * blobs.length;
   const blobTableOffset = alignUp(devSlotsEnd, BLOCK);
-  const blobTableSize = BLOB_ENTRY_SIZE * blobs.length;
+  const blobTableSize = RafsV6Blob.size * blobs.length;
   // The prefetch table (u32 nids, one slot per pattern) sits right after the blob table, as nydus-image places it.
   const patterns = opts.prefetchPatterns ?? [];
   const prefetchTableOffset = blobTableOffset + blobTableSize;
   const prefetchTableSize = blobs.length > 0 ? 4 * patterns.length : 0;
   const allChunks = blobs.flatMap((b) => b.chunks.map((c, i) => ({ blob: b, c, i })));
-  const chunkTableSize = CHUNK_RECORD_SIZE * allChunks.length;
+  const chunkTableSize = RafsChunkInfo.size * allChunks.length;
   const firstInodeBlock = alignUp(prefetchTableOffset + prefetchTableSize, BLOCK) / BLOCK;
   // One block before the first inode, so the root's nid is never 0.
   const metaBlkaddr = firstInodeBlock - 1;
@@ -237,7 +243,7 @@ export function writeRafsV6(tree: FsTree, layerBlobs: NydusBlob[], opts: NydusOp
   // 5. Directory nids; whole data blocks of directories and symlinks, after the inodes.
   let block = alignUp(cursor, BLOCK) / BLOCK;
   for (const p of order) {
-    for (const e of dirEntries.get(p) ?? []) p.data!.writeBigUInt64LE(BigInt(placed.get(e.inode)!.nid), e.nidAt);
+    for (const e of dirEntries.get(p) ?? []) ErofsDirent.write(p.data!, e.nidAt, { nid: placed.get(e.inode)!.nid });
     const whole = p.data ? (p.inline ? Math.floor(p.data.length / BLOCK) : Math.ceil(p.data.length / BLOCK)) : 0;
     if (whole > 0) {
       p.blkaddr = block;
@@ -268,26 +274,31 @@ export function writeRafsV6(tree: FsTree, layerBlobs: NydusBlob[], opts: NydusOp
     } else if (inode.kind === 'chardev' || inode.kind === 'blockdev') {
       iu = encodeDev(inode.rdev.major, inode.rdev.minor);
     }
-    image.writeUInt16LE(1 | (layout << 1), at);
-    image.writeUInt16LE(p.xattrs.length ? (p.xattrs.length - 12) / 4 + 1 : 0, at + 2);
-    image.writeUInt16LE(inode.mode & 0xffff, at + 4);
-    image.writeBigUInt64LE(BigInt(size), at + 8);
-    image.writeUInt32LE(iu >>> 0, at + 16);
-    image.writeUInt32LE(p.ino, at + 20);
-    image.writeUInt32LE(inode.uid >>> 0, at + 24);
-    image.writeUInt32LE(inode.gid >>> 0, at + 28);
-    image.writeBigUInt64LE(BigInt(Math.max(0, inode.mtime)), at + 32);
-    if (inode.mtime >= 0) image.writeUInt32LE(inode.mtimeNsec ?? 0, at + 40);
-    image.writeUInt32LE(p.nlink, at + 44);
+    ErofsInodeExtended.write(image, at, {
+      // Bit 0: extended inode; then the data layout.
+      format: 1 | (layout << 1),
+      xattrIcount: p.xattrs.length ? (p.xattrs.length - ErofsXattrIbodyHeader.size) / 4 + 1 : 0,
+      mode: inode.mode & 0xffff,
+      size,
+      iU: iu,
+      ino: p.ino,
+      uid: inode.uid,
+      gid: inode.gid,
+      mtime: Math.max(0, inode.mtime),
+      mtimeNsec: inode.mtime >= 0 ? (inode.mtimeNsec ?? 0) : 0,
+      nlink: p.nlink,
+    });
     p.xattrs.copy(image, at + INODE_SIZE);
     if (layout === LAYOUT_CHUNK_BASED) {
       let idx = at + alignUp(INODE_SIZE + p.xattrs.length, 8);
       for (const c of inode.chunks) {
         // advise/device_id carry the chunk-info index (24 bits) and the device (blob index + 1).
-        image.writeUInt16LE(c.ciIndex & 0xffff, idx);
-        image.writeUInt16LE(((slotOf(c.blobIndex) + 1) & 0xff) | (((c.ciIndex >>> 16) & 0xff) << 8), idx + 2);
-        image.writeUInt32LE(c.uncompressedOffset / BLOCK, idx + 4);
-        idx += 8;
+        ErofsInodeChunkIndex.write(image, idx, {
+          advise: c.ciIndex & 0xffff,
+          deviceId: ((slotOf(c.blobIndex) + 1) & 0xff) | (((c.ciIndex >>> 16) & 0xff) << 8),
+          blkaddr: c.uncompressedOffset / BLOCK,
+        });
+        idx += ErofsInodeChunkIndex.size;
       }
     }
     if (p.data) {
@@ -298,21 +309,19 @@ export function writeRafsV6(tree: FsTree, layerBlobs: NydusBlob[], opts: NydusOp
   }
 
   // 7. Superblock, RAFS extended superblock, device slots, blob and chunk tables.
-  const sb = SUPER_OFFSET;
-  image.writeUInt32LE(EROFS_MAGIC, sb);
-  image.writeUInt32LE(FEATURE_COMPAT_RAFS_V6, sb + 8);
-  image.writeUInt8(12, sb + 12);
-  image.writeUInt16LE(rootNid, sb + 14);
-  image.writeBigUInt64LE(BigInt(order.length), sb + 16);
-  // s_blocks counts the data devices' blocks, as nydus-image sets it.
-  image.writeUInt32LE(
-    blobs.reduce((n, b) => n + b.uncompressedSize / BLOCK, 0),
-    sb + 36,
-  );
-  image.writeUInt32LE(metaBlkaddr, sb + 40);
-  image.writeUInt32LE(FEATURE_INCOMPAT_CHUNKED_FILE | FEATURE_INCOMPAT_DEVICE_TABLE, sb + 80);
-  image.writeUInt16LE(blobs.length, sb + 86);
-  image.writeUInt16LE(DEVT_SLOT_OFFSET / DEVT_SLOT_SIZE, sb + 88);
+  ErofsSuperBlock.write(image, SUPER_OFFSET, {
+    magic: EROFS_MAGIC,
+    featureCompat: FEATURE_COMPAT_RAFS_V6,
+    blkszbits: Math.log2(BLOCK),
+    rootNid,
+    inos: order.length,
+    // The data devices' blocks, as nydus-image counts them.
+    blocks: blobs.reduce((n, b) => n + b.uncompressedSize / BLOCK, 0),
+    metaBlkaddr,
+    featureIncompat: FEATURE_INCOMPAT_CHUNKED_FILE | FEATURE_INCOMPAT_DEVICE_TABLE,
+    extraDevices: blobs.length,
+    devtSlotoff: DEVT_SLOT_OFFSET / ErofsDeviceSlot.size,
+  });
 
   const hasXattr = order.some((p) => p.xattrs.length > 0);
   const flags =
@@ -323,16 +332,16 @@ export function writeRafsV6(tree: FsTree, layerBlobs: NydusBlob[], opts: NydusOp
     RafsFlag.EXPLICIT_UID_GID |
     RafsFlag.INLINED_CHUNK_DIGEST |
     (hasXattr ? RafsFlag.HAS_XATTR : 0);
-  const ext = EXT_SUPER_OFFSET;
-  image.writeBigUInt64LE(BigInt(flags), ext);
-  image.writeBigUInt64LE(BigInt(blobTableOffset), ext + 8);
-  image.writeUInt32LE(blobTableSize, ext + 16);
-  image.writeUInt32LE(opts.chunkSize, ext + 20);
-  image.writeBigUInt64LE(BigInt(chunkTableOffset), ext + 24);
-  image.writeBigUInt64LE(BigInt(chunkTableSize), ext + 32);
+  RafsV6SuperBlockExt.write(image, EXT_SUPER_OFFSET, {
+    flags,
+    blobTableOffset,
+    blobTableSize,
+    chunkSize: opts.chunkSize,
+    chunkTableOffset,
+    chunkTableSize,
+    ...(prefetchTableSize > 0 ? { prefetchTableOffset, prefetchTableSize } : {}),
+  });
   if (prefetchTableSize > 0) {
-    image.writeBigUInt64LE(BigInt(prefetchTableOffset), ext + 40);
-    image.writeUInt32LE(prefetchTableSize, ext + 48);
     let at = prefetchTableOffset;
     for (const pattern of patterns) {
       const node = tree.lookup(Buffer.from(pattern, 'utf8').toString('latin1'));
@@ -345,43 +354,42 @@ export function writeRafsV6(tree: FsTree, layerBlobs: NydusBlob[], opts: NydusOp
 
   let mapped = image.length;
   blobs.forEach((b, i) => {
-    const slot = DEVT_SLOT_OFFSET + i * DEVT_SLOT_SIZE;
-    image.write(b.id, slot, 64, 'ascii');
     const blocks = b.uncompressedSize / BLOCK;
     const mappedBlkaddr = alignUp(mapped, DEVICE_SEGMENT_ALIGN) / BLOCK;
     mapped = (mappedBlkaddr + blocks) * BLOCK;
-    image.writeUInt32LE(blocks, slot + 64);
-    image.writeUInt32LE(mappedBlkaddr, slot + 68);
-    const e = blobTableOffset + i * BLOB_ENTRY_SIZE;
-    image.write(b.id, e, 64, 'ascii');
-    image.writeUInt32LE(i, e + 64);
-    image.writeUInt32LE(opts.chunkSize, e + 68);
-    image.writeUInt32LE(b.chunks.length, e + 72);
-    image.writeUInt32LE(Compressor[opts.compressor], e + 76);
-    image.writeUInt32LE(Digester[opts.digester], e + 80);
-    // A merged bootstrap is not inlined in its blobs: with INLINED_FS_META nydusd would name every blob after it.
-    image.writeUInt32LE((merged ? b.features & ~BlobFeature.INLINED_FS_META : b.features) >>> 0, e + 84);
-    image.writeBigUInt64LE(BigInt(b.size), e + 88);
-    image.writeBigUInt64LE(BigInt(b.uncompressedSize), e + 96);
-    image.writeUInt32LE(b.tocSize, e + 104);
-    image.writeUInt32LE(Compressor.none, e + 108);
-    image.writeBigUInt64LE(BigInt(b.cctOffset), e + 112);
-    image.writeBigUInt64LE(BigInt(b.cctSize), e + 120);
-    image.writeBigUInt64LE(BigInt(b.cctSize), e + 128);
-    b.tocDigest.copy(image, e + 136);
-    b.blobMetaDigest.copy(image, e + 168);
-    image.writeBigUInt64LE(BigInt(b.blobMetaSize), e + 200);
+    ErofsDeviceSlot.write(image, DEVT_SLOT_OFFSET + i * ErofsDeviceSlot.size, { blobId: b.id, blocks, mappedBlkaddr });
+    RafsV6Blob.write(image, blobTableOffset + i * RafsV6Blob.size, {
+      blobId: b.id,
+      blobIndex: i,
+      chunkSize: opts.chunkSize,
+      chunkCount: b.chunks.length,
+      compressionAlgo: Compressor[opts.compressor],
+      digestAlgo: Digester[opts.digester],
+      // A merged bootstrap is not inlined in its blobs: with INLINED_FS_META nydusd would name every blob after it.
+      features: merged ? b.features & ~BlobFeature.INLINED_FS_META : b.features,
+      compressedSize: b.size,
+      uncompressedSize: b.uncompressedSize,
+      blobTocSize: b.tocSize,
+      blobMetaCompressor: Compressor.none,
+      ciOffset: b.cctOffset,
+      ciCompressedSize: b.cctSize,
+      ciUncompressedSize: b.cctSize,
+      blobTocDigest: b.tocDigest,
+      blobMetaDigest: b.blobMetaDigest,
+      blobMetaSize: b.blobMetaSize,
+    });
   });
   allChunks.forEach(({ blob, c, i }, n) => {
-    const r = chunkTableOffset + n * CHUNK_RECORD_SIZE;
-    blob.chunkDigests[i].copy(image, r);
-    image.writeUInt32LE(slotOf(blob.index), r + 32);
-    image.writeUInt32LE(c.compressedSize !== c.uncompressedSize ? 1 : 0, r + 36);
-    image.writeUInt32LE(c.compressedSize, r + 40);
-    image.writeUInt32LE(c.uncompressedSize, r + 44);
-    image.writeBigUInt64LE(BigInt(c.compressedOffset), r + 48);
-    image.writeBigUInt64LE(BigInt(c.uncompressedOffset), r + 56);
-    image.writeUInt32LE(i, r + 72);
+    RafsChunkInfo.write(image, chunkTableOffset + n * RafsChunkInfo.size, {
+      blockId: blob.chunkDigests[i],
+      blobIndex: slotOf(blob.index),
+      flags: c.compressedSize !== c.uncompressedSize ? 1 : 0,
+      compressedSize: c.compressedSize,
+      uncompressedSize: c.uncompressedSize,
+      compressedOffset: c.compressedOffset,
+      uncompressedOffset: c.uncompressedOffset,
+      index: i,
+    });
   });
   return image;
 }

@@ -74,18 +74,12 @@ export async function tarStreamOf(source: Readable, tap?: (chunk: Buffer) => voi
 }
 
 const isZlibError = (e: unknown): boolean => String((e as { code?: string })?.code ?? '').startsWith('Z_');
-const looksLikeTarDamage = (message: string): boolean =>
-  /Invalid tar header|truncated|ends early|unknown format|Unexpected end of data/i.test(message);
-/** tar-stream's advice ("Maybe … needs to be gunzipped?") is wrong for a layer that was gunzipped. */
-const plain = (message: string): string =>
-  message.replace(/\s*Maybe the tar is corrupted or it needs to be gunzipped\?/i, '').replace(/\.$/, '');
 
 /** Readable classification of what went wrong while reading a layer (without positions). */
 export function asLayerError(e: unknown): unknown {
   if (e instanceof LayerFormatError) return e;
-  const message = (e as Error).message;
-  if (isZlibError(e) || e instanceof TarFormatError || looksLikeTarDamage(message))
-    return new LayerFormatError(`source layer is corrupt: ${plain(message)}`);
+  if (isZlibError(e) || e instanceof TarFormatError)
+    return new LayerFormatError(`source layer is corrupt: ${(e as Error).message}`);
   return e;
 }
 
@@ -105,8 +99,7 @@ export async function explainLayerFailure(tar: Readable, e: unknown): Promise<un
   const progress = progressOf.get(tar);
   if (!progress) return asLayerError(e);
   if (progress.failure) return gzipDamage(progress.failure);
-  const message = (e as Error)?.message ?? String(e);
-  if (!(e instanceof TarFormatError) && !looksLikeTarDamage(message)) return e;
+  if (!(e instanceof TarFormatError)) return e;
   const tarAt = progress.decompressed;
   if (!tar.destroyed) {
     const limit = progress.compressed + DIAGNOSE_MAX_BYTES;
@@ -124,7 +117,7 @@ export async function explainLayerFailure(tar: Readable, e: unknown): Promise<un
   }
   if (progress.failure) return gzipDamage(progress.failure);
   return new LayerFormatError(
-    `source layer is corrupt: its tar stream is invalid within the first ${tarAt} decompressed bytes: ${plain(message)}`,
+    `source layer is corrupt: its tar stream is invalid within the first ${tarAt} decompressed bytes: ${e.message}`,
   );
 }
 

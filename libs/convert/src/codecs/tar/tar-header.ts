@@ -1,3 +1,6 @@
+import { encodePaxRecord } from './pax';
+import { BLOCK, POSIX_MAGIC, USTAR, maxOctal, writeBytes, writeChecksum, writeOctal } from './ustar';
+
 /** What a tar entry's header says, format-neutral. */
 export interface TarEntryHeader {
   /** Raw name bytes as a latin1 string (whether they came from the USTAR fields or a PAX record). */
@@ -30,10 +33,6 @@ const TYPEFLAG: Record<TarEntryHeader['type'], string> = {
   fifo: '6',
 };
 
-const BLOCK = 512;
-const MAX_OCTAL_8 = 0o7777777;
-const MAX_OCTAL_12 = 0o77777777777;
-
 /** PAX keys this encoder writes itself when the USTAR fields cannot hold the value. */
 const DERIVED_PAX = new Set(['path', 'linkpath', 'size', 'uid', 'gid', 'uname', 'gname', 'mtime', 'atime', 'ctime']);
 
@@ -48,17 +47,6 @@ export function formatPaxTime(seconds: number, nanos: number): string {
 }
 
 export const paddingFor = (size: number): number => (BLOCK - (size % BLOCK)) % BLOCK;
-
-function writeString(buf: Buffer, off: number, len: number, value: Buffer): void {
-  value.copy(buf, off, 0, Math.min(len, value.length));
-}
-
-function writeOctal(buf: Buffer, off: number, len: number, value: number): void {
-  const s = Math.trunc(value)
-    .toString(8)
-    .padStart(len - 1, '0');
-  buf.write(`${s}\0`, off, len, 'ascii');
-}
 
 /** Names and PAX values travel as latin1 strings so that every byte survives unchanged. */
 const raw = (s: string): Buffer => Buffer.from(s, 'latin1');
@@ -76,13 +64,6 @@ function splitUstarPath(path: Buffer): { prefix: Buffer; name: Buffer } | undefi
   return undefined;
 }
 
-function paxRecord(key: string, value: Buffer): Buffer {
-  const body = Buffer.concat([Buffer.from(` ${key}=`, 'utf8'), value, Buffer.from('\n')]);
-  let len = body.length + String(body.length).length;
-  if (String(len).length !== String(len - body.length).length) len = body.length + String(len).length;
-  return Buffer.concat([Buffer.from(String(len)), body]);
-}
-
 function ustarBlock(
   h: TarEntryHeader,
   typeflag: string,
@@ -91,24 +72,21 @@ function ustarBlock(
   linkname: Buffer,
 ): Buffer {
   const buf = Buffer.alloc(BLOCK);
-  writeString(buf, 0, 100, name.name);
-  writeOctal(buf, 100, 8, h.mode & MAX_OCTAL_8);
-  writeOctal(buf, 108, 8, Math.min(h.uid, MAX_OCTAL_8));
-  writeOctal(buf, 116, 8, Math.min(h.gid, MAX_OCTAL_8));
-  writeOctal(buf, 124, 12, Math.min(size, MAX_OCTAL_12));
-  writeOctal(buf, 136, 12, Math.min(Math.max(h.mtime, 0), MAX_OCTAL_12));
-  buf.write(typeflag, 156, 1, 'ascii');
-  writeString(buf, 157, 100, linkname);
-  buf.write('ustar\x0000', 257, 8, 'latin1');
-  writeString(buf, 265, 32, raw(h.uname ?? ''));
-  writeString(buf, 297, 32, raw(h.gname ?? ''));
-  writeOctal(buf, 329, 8, Math.min(h.devmajor ?? 0, MAX_OCTAL_8));
-  writeOctal(buf, 337, 8, Math.min(h.devminor ?? 0, MAX_OCTAL_8));
-  writeString(buf, 345, 155, name.prefix);
-  buf.fill(0x20, 148, 156);
-  let sum = 0;
-  for (const b of buf) sum += b;
-  buf.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'ascii');
+  writeBytes(buf, USTAR.name, name.name);
+  writeOctal(buf, USTAR.mode, h.mode & maxOctal(USTAR.mode));
+  writeOctal(buf, USTAR.uid, Math.min(h.uid, maxOctal(USTAR.uid)));
+  writeOctal(buf, USTAR.gid, Math.min(h.gid, maxOctal(USTAR.gid)));
+  writeOctal(buf, USTAR.size, Math.min(size, maxOctal(USTAR.size)));
+  writeOctal(buf, USTAR.mtime, Math.min(Math.max(h.mtime, 0), maxOctal(USTAR.mtime)));
+  writeBytes(buf, USTAR.typeflag, Buffer.from(typeflag, 'ascii'));
+  writeBytes(buf, USTAR.linkname, linkname);
+  writeBytes(buf, USTAR.magic, Buffer.from(POSIX_MAGIC, 'latin1'));
+  writeBytes(buf, USTAR.uname, raw(h.uname ?? ''));
+  writeBytes(buf, USTAR.gname, raw(h.gname ?? ''));
+  writeOctal(buf, USTAR.devmajor, Math.min(h.devmajor ?? 0, maxOctal(USTAR.devmajor)));
+  writeOctal(buf, USTAR.devminor, Math.min(h.devminor ?? 0, maxOctal(USTAR.devminor)));
+  writeBytes(buf, USTAR.prefix, name.prefix);
+  writeChecksum(buf);
   return buf;
 }
 
@@ -123,13 +101,13 @@ export function encodeTarHeader(h: TarEntryHeader): Buffer {
   const split = splitUstarPath(path);
   if (!split) records.push(['path', path]);
   if (link.length > 100) records.push(['linkpath', link]);
-  if (h.size > MAX_OCTAL_12) records.push(['size', Buffer.from(String(h.size))]);
-  if (h.uid > MAX_OCTAL_8) records.push(['uid', Buffer.from(String(h.uid))]);
-  if (h.gid > MAX_OCTAL_8) records.push(['gid', Buffer.from(String(h.gid))]);
+  if (h.size > maxOctal(USTAR.size)) records.push(['size', Buffer.from(String(h.size))]);
+  if (h.uid > maxOctal(USTAR.uid)) records.push(['uid', Buffer.from(String(h.uid))]);
+  if (h.gid > maxOctal(USTAR.gid)) records.push(['gid', Buffer.from(String(h.gid))]);
   if (raw(h.uname ?? '').length > 32) records.push(['uname', raw(h.uname ?? '')]);
   if (raw(h.gname ?? '').length > 32) records.push(['gname', raw(h.gname ?? '')]);
   if (h.mtimeNsec) records.push(['mtime', Buffer.from(formatPaxTime(h.mtime, h.mtimeNsec))]);
-  else if (h.mtime < 0 || h.mtime > MAX_OCTAL_12) records.push(['mtime', Buffer.from(String(h.mtime))]);
+  else if (h.mtime < 0 || h.mtime > maxOctal(USTAR.mtime)) records.push(['mtime', Buffer.from(String(h.mtime))]);
   for (const [k, v] of Object.entries(h.pax ?? {})) if (!DERIVED_PAX.has(k)) records.push([k, raw(v)]);
   const main = ustarBlock(
     h,
@@ -140,7 +118,7 @@ export function encodeTarHeader(h: TarEntryHeader): Buffer {
   );
   if (records.length === 0) return main;
   records.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const body = Buffer.concat(records.map(([k, v]) => paxRecord(k, v)));
+  const body = Buffer.concat(records.map(([k, v]) => encodePaxRecord(k, v)));
   const base = h.name.replace(/\/+$/, '').split('/').pop() ?? '';
   const paxName = raw(`PaxHeaders.0/${base}`).subarray(0, 100);
   const paxHeader = ustarBlock(

@@ -1,44 +1,34 @@
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
-import * as tarStream from 'tar-stream';
-import { TarEntryHeader } from './tar-header';
+import { decodePaxRecords } from './pax';
+import { TarEntryHeader, paddingFor } from './tar-header';
+import { BLOCK, POSIX_MAGIC, USTAR, checksumMatches, isZeroBlock, readNumber, readString } from './ustar';
 
-// tar-stream decodes PAX values as UTF-8, which corrupts binary xattrs (security.capability).
-// Its header module is patched once to keep every PAX value as raw bytes (a latin1 string),
-// matching how names are read (filenameEncoding latin1), so nothing is lost on re-encoding.
-const requireHere = createRequire(__filename);
-const tarHeaders = requireHere(join(dirname(requireHere.resolve('tar-stream')), 'headers.js')) as {
-  decodePax: (b: Buffer) => Record<string, string>;
-};
-tarHeaders.decodePax = function decodePaxRaw(buf: Buffer): Record<string, string> {
-  const result: Record<string, string> = {};
-  while (buf.length) {
-    let i = 0;
-    while (i < buf.length && buf[i] !== 32) i++;
-    const len = parseInt(buf.subarray(0, i).toString('ascii'), 10);
-    if (!len) return result;
-    const record = buf.subarray(i + 1, len - 1);
-    const eq = record.indexOf(0x3d);
-    if (eq === -1) return result;
-    result[record.subarray(0, eq).toString('utf8')] = record.subarray(eq + 1).toString('latin1');
-    buf = buf.subarray(len);
-  }
-  return result;
-};
+// Our own reader rather than tar-stream's or node-tar's: both decode PAX values as UTF-8, which
+// corrupts binary xattrs (security.capability), and neither exposes the raw records.
 
 export class TarFormatError extends Error {}
 
-const SUPPORTED = new Set([
-  'file',
-  'link',
-  'symlink',
-  'directory',
-  'character-device',
-  'block-device',
-  'fifo',
-  'contiguous-file',
-]);
+/** PAX headers and GNU long names are held in memory: larger ones are refused. */
+const MAX_META_BYTES = 16 << 20;
+
+const TYPES: Record<string, TarEntryHeader['type'] | 'contiguous-file'> = {
+  '0': 'file',
+  '\0': 'file',
+  '1': 'link',
+  '2': 'symlink',
+  '3': 'character-device',
+  '4': 'block-device',
+  '5': 'directory',
+  '6': 'fifo',
+  '7': 'contiguous-file',
+};
+/** Types tar writers use that a layer cannot hold (GNU dump dirs, multi-volume parts, volume labels). */
+const UNSUPPORTED: Record<string, string> = {
+  D: 'gnu-dumpdir',
+  M: 'gnu-multivol',
+  N: 'gnu-old-longname',
+  V: 'gnu-volume-header',
+};
 
 /** A PAX time ("1700000000.123456789", possibly negative) as whole seconds (floor) and nanoseconds. */
 export function paxTime(value: string | undefined): { seconds: number; nanos: number } | undefined {
@@ -50,56 +40,216 @@ export function paxTime(value: string | undefined): { seconds: number; nanos: nu
   return { seconds: m[1] === '-' ? -whole : whole, nanos: frac };
 }
 
-/** Reads a tar stream entry by entry (tar-stream), with names and PAX values byte-exact. */
-export async function* readTar(input: Readable): AsyncGenerator<{ header: TarEntryHeader; body: Readable }> {
-  const extract = tarStream.extract({ filenameEncoding: 'latin1' } as Parameters<typeof tarStream.extract>[0]);
-  input.on('error', (e) => extract.destroy(e));
-  input.pipe(extract);
-  for await (const entry of extract) {
-    const h = entry.header as tarStream.Header & { pax?: Record<string, string> | null; type?: string };
-    if (h.type === null || h.type === undefined) {
-      // tar-stream gives no type for flags it does not know, GNU's old-style sparse 'S' among them.
-      entry.resume();
-      extract.destroy(new TarFormatError('unknown entry type'));
-      throw new TarFormatError(
-        `${JSON.stringify(Buffer.from(h.name, 'latin1').toString('utf8'))} has a tar entry type the converter does not know (a GNU tar --sparse file?); rebuild the layer without it`,
-      );
-    }
-    if (!SUPPORTED.has(h.type ?? '')) {
-      entry.resume();
-      extract.destroy(new TarFormatError(`unsupported tar entry type ${h.type} for ${JSON.stringify(h.name)}`));
-      throw new TarFormatError(
-        `unsupported tar entry type ${h.type} for ${JSON.stringify(Buffer.from(h.name, 'latin1').toString('utf8'))}`,
-      );
-    }
-    const pax = h.pax ?? undefined;
-    const num = (key: string, fallback: number) =>
-      pax?.[key] !== undefined && /^-?\d+(\.\d+)?$/.test(pax[key]) ? Math.floor(Number(pax[key])) : fallback;
-    if (pax && Object.keys(pax).some((k) => k.startsWith('GNU.sparse.'))) {
-      entry.resume();
-      const real = pax['GNU.sparse.name'] ?? h.name;
-      extract.destroy(new TarFormatError('sparse file'));
-      throw new TarFormatError(
-        `${JSON.stringify(Buffer.from(real, 'latin1').toString('utf8'))} is a sparse file (GNU tar --sparse), which the converter cannot expand; rebuild the layer without --sparse`,
-      );
-    }
-    const mtime = paxTime(pax?.mtime);
-    const header: TarEntryHeader = {
-      name: h.name,
-      type: h.type === 'contiguous-file' ? 'file' : (h.type as TarEntryHeader['type']),
-      mode: h.mode ?? 0,
-      uid: num('uid', h.uid ?? 0),
-      gid: num('gid', h.gid ?? 0),
-      size: h.size ?? 0,
-      mtime: mtime?.seconds ?? Math.floor((h.mtime?.getTime() ?? 0) / 1000),
-      mtimeNsec: mtime?.nanos ?? 0,
-      linkname: h.linkname ?? undefined,
-      uname: pax?.uname ?? h.uname ?? '',
-      gname: pax?.gname ?? h.gname ?? '',
-      devmajor: h.devmajor ?? 0,
-      devminor: h.devminor ?? 0,
-      pax,
-    };
-    yield { header, body: entry as unknown as Readable };
+const shown = (latin1: string) => JSON.stringify(Buffer.from(latin1, 'latin1').toString('utf8'));
+
+/** Bytes of a stream taken in exact amounts, without copying what a chunk already holds. */
+class ByteSource {
+  private readonly chunks: Buffer[] = [];
+  private buffered = 0;
+  private readonly it: AsyncIterator<Buffer>;
+  /** Bytes handed out so far: where in the stream an error is. */
+  position = 0;
+
+  constructor(input: Readable) {
+    this.it = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   }
+
+  private async fill(n: number): Promise<boolean> {
+    while (this.buffered < n) {
+      const r = await this.it.next();
+      if (r.done) return false;
+      if (r.value.length === 0) continue;
+      this.chunks.push(r.value);
+      this.buffered += r.value.length;
+    }
+    return true;
+  }
+
+  /** Up to `max` bytes (at least one), or undefined at the end of the stream. */
+  async some(max: number): Promise<Buffer | undefined> {
+    if (!(await this.fill(1))) return undefined;
+    const head = this.chunks[0];
+    const out = head.length <= max ? head : head.subarray(0, max);
+    if (out === head) this.chunks.shift();
+    else this.chunks[0] = head.subarray(max);
+    this.buffered -= out.length;
+    this.position += out.length;
+    return out;
+  }
+
+  /** Exactly `n` bytes; fewer (possibly none) when the stream ends first. */
+  async take(n: number): Promise<Buffer> {
+    if (this.chunks.length > 0 && this.chunks[0].length >= n) return (await this.some(n))!;
+    const parts: Buffer[] = [];
+    let got = 0;
+    while (got < n) {
+      const c = await this.some(n - got);
+      if (!c) break;
+      parts.push(c);
+      got += c.length;
+    }
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts, got);
+  }
+
+  async skip(n: number): Promise<number> {
+    let left = n;
+    while (left > 0) {
+      const c = await this.some(left);
+      if (!c) break;
+      left -= c.length;
+    }
+    return n - left;
+  }
+
+  /** Reads to the end (the diff_id covers bytes after the end-of-archive marker too). */
+  async drain(): Promise<void> {
+    while (await this.some(Number.MAX_SAFE_INTEGER));
+  }
+}
+
+/** Extended attributes of the next entry: local PAX records over global ones, GNU long names. */
+interface PendingMeta {
+  global: Record<string, string>;
+  pax?: Record<string, string>;
+  longName?: string;
+  longLink?: string;
+}
+
+/**
+ * Reads a tar stream entry by entry, with names and PAX values byte-exact (latin1 strings).
+ * Each body must be read (or resumed) before the next entry is asked for.
+ */
+export async function* readTar(input: Readable): AsyncGenerator<{ header: TarEntryHeader; body: Readable }> {
+  const src = new ByteSource(input);
+  const meta: PendingMeta = { global: {} };
+  for (;;) {
+    const at = src.position;
+    const block = await src.take(BLOCK);
+    // A stream that stops at an entry boundary without the end marker is read as complete (as tar does).
+    if (block.length === 0) return;
+    if (block.length < BLOCK) throw new TarFormatError(`the tar stream ends early, inside the header at byte ${at}`);
+    if (isZeroBlock(block)) {
+      await src.drain();
+      return;
+    }
+    if (!checksumMatches(block))
+      throw new TarFormatError(
+        `invalid tar header at byte ${at} (its checksum does not match): not a tar stream there`,
+      );
+    const flag = String.fromCharCode(block[USTAR.typeflag.offset]);
+    const headerSize = readNumber(block, USTAR.size);
+    if (headerSize === undefined)
+      throw new TarFormatError(`invalid tar header at byte ${at} (its size is not a number)`);
+    if (flag === 'x' || flag === 'g' || flag === 'L' || flag === 'K') {
+      if (headerSize > MAX_META_BYTES)
+        throw new TarFormatError(`a tar extended header at byte ${at} is ${headerSize} bytes; over 16 MiB is refused`);
+      const body = await src.take(headerSize);
+      if (body.length < headerSize)
+        throw new TarFormatError(`the tar stream ends early, inside the header at byte ${at}`);
+      await src.skip(paddingFor(headerSize));
+      readMeta(flag, body, meta, at);
+      continue;
+    }
+    const header = entryHeader(block, flag, headerSize, meta);
+    meta.pax = meta.longName = meta.longLink = undefined;
+    const body = entryBody(src, header.size, header.name);
+    yield { header, body };
+    if (!body.readableEnded) {
+      body.resume();
+      await new Promise<void>((resolve, reject) => {
+        body.once('end', resolve);
+        body.once('error', reject);
+        body.once('close', () =>
+          body.readableEnded ? resolve() : reject(new TarFormatError('tar entry closed early')),
+        );
+      });
+    }
+    await src.skip(paddingFor(header.size));
+  }
+}
+
+function readMeta(flag: string, body: Buffer, meta: PendingMeta, at: number): void {
+  if (flag === 'L' || flag === 'K') {
+    const end = body.indexOf(0);
+    const name = body.subarray(0, end === -1 ? body.length : end).toString('latin1');
+    if (flag === 'L') meta.longName = name;
+    else meta.longLink = name;
+    return;
+  }
+  const records = decodePaxRecords(body);
+  if (!records) throw new TarFormatError(`invalid PAX extended header at byte ${at}`);
+  if (flag === 'g') Object.assign(meta.global, records);
+  else meta.pax = { ...(meta.pax ?? {}), ...records };
+}
+
+function entryHeader(block: Buffer, flag: string, size: number, meta: PendingMeta): TarEntryHeader {
+  const magic = block.toString('latin1', USTAR.magic.offset, USTAR.magic.offset + USTAR.magic.size);
+  // POSIX splits long names over prefix and name; GNU's header uses that space for other fields.
+  const prefix = magic === POSIX_MAGIC || magic.startsWith('ustar\0') ? readString(block, USTAR.prefix) : '';
+  const ustarName = prefix ? `${prefix}/${readString(block, USTAR.name)}` : readString(block, USTAR.name);
+  const paxRecords = Object.keys(meta.global).length || meta.pax ? { ...meta.global, ...(meta.pax ?? {}) } : undefined;
+  const name = paxRecords?.path ?? meta.longName ?? ustarName;
+  let type = TYPES[flag];
+  // Old tars mark directories by a trailing slash on a regular-file entry.
+  if (type === 'file' && name.endsWith('/')) type = 'directory';
+  if (type === undefined) {
+    if (UNSUPPORTED[flag])
+      throw new TarFormatError(`unsupported tar entry type ${UNSUPPORTED[flag]} for ${shown(name)}`);
+    throw new TarFormatError(
+      `${shown(name)} has a tar entry type the converter does not know (a GNU tar --sparse file?); rebuild the layer without it`,
+    );
+  }
+  if (paxRecords && Object.keys(paxRecords).some((k) => k.startsWith('GNU.sparse.'))) {
+    throw new TarFormatError(
+      `${shown(paxRecords['GNU.sparse.name'] ?? name)} is a sparse file (GNU tar --sparse), which the converter cannot expand; rebuild the layer without --sparse`,
+    );
+  }
+  const num = (key: string, fallback: number) => {
+    const v = paxRecords?.[key];
+    return v !== undefined && /^-?\d+(\.\d+)?$/.test(v) ? Math.floor(Number(v)) : fallback;
+  };
+  const field = (f: (typeof USTAR)[keyof typeof USTAR]) => readNumber(block, f) ?? 0;
+  const mtime = paxTime(paxRecords?.mtime);
+  return {
+    name,
+    type: type === 'contiguous-file' ? 'file' : type,
+    mode: field(USTAR.mode),
+    uid: num('uid', field(USTAR.uid)),
+    gid: num('gid', field(USTAR.gid)),
+    size: num('size', size),
+    mtime: mtime?.seconds ?? field(USTAR.mtime),
+    mtimeNsec: mtime?.nanos ?? 0,
+    linkname: paxRecords?.linkpath ?? meta.longLink ?? (readString(block, USTAR.linkname) || undefined),
+    uname: paxRecords?.uname ?? readString(block, USTAR.uname),
+    gname: paxRecords?.gname ?? readString(block, USTAR.gname),
+    devmajor: field(USTAR.devmajor),
+    devminor: field(USTAR.devminor),
+    pax: paxRecords,
+  };
+}
+
+/** The entry's data, streamed from the source as the consumer reads it. */
+function entryBody(src: ByteSource, size: number, name: string): Readable {
+  let left = size;
+  return new Readable({
+    highWaterMark: 1 << 20,
+    read() {
+      if (left === 0) {
+        this.push(null);
+        return;
+      }
+      src.some(left).then(
+        (chunk) => {
+          if (!chunk) {
+            this.destroy(new TarFormatError(`the tar stream ends early, inside ${shown(name)}`));
+            return;
+          }
+          left -= chunk.length;
+          this.push(chunk);
+          if (left === 0) this.push(null);
+        },
+        (e: Error) => this.destroy(e),
+      );
+    },
+  });
 }
