@@ -40,6 +40,9 @@ export function paxTime(value: string | undefined): { seconds: number; nanos: nu
   return { seconds: m[1] === '-' ? -whole : whole, nanos: frac };
 }
 
+/** "ustar\0": the POSIX magic without its version. */
+const POSIX_MAGIC_BYTES = Buffer.from(POSIX_MAGIC, 'latin1');
+
 const shown = (latin1: string) => JSON.stringify(Buffer.from(latin1, 'latin1').toString('utf8'));
 
 /** Bytes of a stream taken in exact amounts, without copying what a chunk already holds. */
@@ -183,9 +186,9 @@ function readMeta(flag: string, body: Buffer, meta: PendingMeta, at: number): vo
 }
 
 function entryHeader(block: Buffer, flag: string, size: number, meta: PendingMeta): TarEntryHeader {
-  const magic = block.toString('latin1', USTAR.magic.offset, USTAR.magic.offset + USTAR.magic.size);
   // POSIX splits long names over prefix and name; GNU's header uses that space for other fields.
-  const prefix = magic === POSIX_MAGIC || magic.startsWith('ustar\0') ? readString(block, USTAR.prefix) : '';
+  const posix = block.compare(POSIX_MAGIC_BYTES, 0, 6, USTAR.magic.offset, USTAR.magic.offset + 6) === 0;
+  const prefix = posix && block[USTAR.prefix.offset] !== 0 ? readString(block, USTAR.prefix) : '';
   const ustarName = prefix ? `${prefix}/${readString(block, USTAR.name)}` : readString(block, USTAR.name);
   const paxRecords = Object.keys(meta.global).length || meta.pax ? { ...meta.global, ...(meta.pax ?? {}) } : undefined;
   const name = paxRecords?.path ?? meta.longName ?? ustarName;
@@ -232,7 +235,7 @@ function entryHeader(block: Buffer, flag: string, size: number, meta: PendingMet
 function entryBody(src: ByteSource, size: number, name: string): Readable {
   let left = size;
   return new Readable({
-    highWaterMark: 1 << 20,
+    highWaterMark: 0,
     read() {
       if (left === 0) {
         this.push(null);

@@ -43,20 +43,26 @@ export function writeOctal(block: Buffer, f: Field, value: number): void {
   block.write(`${s}\0`, f.offset, f.size, 'ascii');
 }
 
-/** Sum of the block's bytes with the checksum field counted as spaces (unsigned, and as old tars did, signed). */
-function sums(block: Buffer): { unsigned: number; signed: number } {
-  let unsigned = 0;
-  let signed = 0;
-  for (let i = 0; i < BLOCK; i++) {
-    const b = i >= USTAR.checksum.offset && i < USTAR.checksum.offset + USTAR.checksum.size ? 0x20 : block[i];
-    unsigned += b;
-    signed += b > 127 ? b - 256 : b;
-  }
-  return { unsigned, signed };
+const CHECKSUM_END = USTAR.checksum.offset + USTAR.checksum.size;
+
+/** Sum of the block's bytes with the checksum field counted as spaces. */
+function unsignedSum(block: Buffer): number {
+  let sum = 0x20 * USTAR.checksum.size;
+  for (let i = 0; i < USTAR.checksum.offset; i++) sum += block[i];
+  for (let i = CHECKSUM_END; i < BLOCK; i++) sum += block[i];
+  return sum;
+}
+
+/** The same with bytes taken as signed, as some old tars computed it. */
+function signedSum(block: Buffer): number {
+  let sum = 0x20 * USTAR.checksum.size;
+  for (let i = 0; i < USTAR.checksum.offset; i++) sum += (block[i] << 24) >> 24;
+  for (let i = CHECKSUM_END; i < BLOCK; i++) sum += (block[i] << 24) >> 24;
+  return sum;
 }
 
 /** The checksum a writer stores (unsigned). */
-export const checksumOf = (block: Buffer): number => sums(block).unsigned;
+export const checksumOf = (block: Buffer): number => unsignedSum(block);
 
 /** Fills the checksum field: six octal digits, NUL, space (as tar and Go write it). */
 export function writeChecksum(block: Buffer): void {
@@ -71,15 +77,15 @@ export function writeChecksum(block: Buffer): void {
 export function checksumMatches(block: Buffer): boolean {
   const stored = readNumber(block, USTAR.checksum);
   if (stored === undefined) return false;
-  const { unsigned, signed } = sums(block);
-  return stored === unsigned || stored === signed;
+  return stored === unsignedSum(block) || stored === signedSum(block);
 }
 
 /** A NUL-terminated string field as raw bytes in a latin1 string. */
 export function readString(block: Buffer, f: Field): string {
-  const bytes = block.subarray(f.offset, f.offset + f.size);
-  const end = bytes.indexOf(0);
-  return bytes.subarray(0, end === -1 ? bytes.length : end).toString('latin1');
+  const limit = f.offset + f.size;
+  let end = f.offset;
+  while (end < limit && block[end] !== 0) end++;
+  return end === f.offset ? '' : block.toString('latin1', f.offset, end);
 }
 
 /**
@@ -96,12 +102,19 @@ export function readNumber(block: Buffer, f: Field): number | undefined {
     const n = inv ? -x - 1 : x;
     return Number.isSafeInteger(n) ? n : undefined;
   }
-  const text = bytes
-    .toString('latin1')
-    .replace(/[\0 ]+$/, '')
-    .replace(/^ +/, '');
-  if (text === '') return 0;
-  return /^[0-7]+$/.test(text) ? parseInt(text, 8) : undefined;
+  // Octal digits after leading spaces, up to a space or NUL; read byte by byte (headers are hot).
+  let i = 0;
+  while (i < bytes.length && bytes[i] === 0x20) i++;
+  let n = 0;
+  for (; i < bytes.length && bytes[i] !== 0 && bytes[i] !== 0x20; i++) {
+    if (bytes[i] < 0x30 || bytes[i] > 0x37) return undefined;
+    n = n * 8 + (bytes[i] - 0x30);
+  }
+  for (; i < bytes.length; i++) if (bytes[i] !== 0 && bytes[i] !== 0x20) return undefined;
+  return n;
 }
 
-export const isZeroBlock = (block: Buffer): boolean => block.every((b) => b === 0);
+export function isZeroBlock(block: Buffer): boolean {
+  for (let i = 0; i < BLOCK; i++) if (block[i] !== 0) return false;
+  return true;
+}
