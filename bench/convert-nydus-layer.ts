@@ -22,10 +22,10 @@ async function sinkFor(target: string): Promise<{ sink: BlobSink; close(id: stri
     return { sink: fileSink(file), close: () => file.close() };
   }
   const { buildConfig } = await import('../libs/config/src/loader');
-  const { RegistryAllowList } = await import('../libs/registry/src/allow-list');
+  const { RegistryAccess } = await import('../libs/registry/src/registry-access');
   const { RegistryClient } = await import('../libs/registry/src/registry-client');
   const config = buildConfig({ auth: { encryptionKey: 'k'.repeat(44) }, registry: { allowed: [target] } });
-  const client = new RegistryClient(config, new RegistryAllowList(config));
+  const client = new RegistryClient(config, new RegistryAccess(config));
   const upload = await client.startBlobUpload({
     scheme: 'http',
     host: target,

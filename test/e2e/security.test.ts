@@ -1,5 +1,5 @@
 import { buildConfig } from '@accel/config';
-import { RegistryAllowList, RegistryClient } from '@accel/registry';
+import { RegistryAccess, RegistryClient } from '@accel/registry';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -594,7 +594,7 @@ describe('security: registry hops stay inside the allow-list', () => {
       auth: { encryptionKey: 'k'.repeat(44) },
       registry: { allowed, credentials, timeoutMs: 2000 },
     });
-    return new RegistryClient(config, new RegistryAllowList(config));
+    return new RegistryClient(config, new RegistryAccess(config));
   };
   const loc = (s: LoopbackServer) => ({
     scheme: 'http' as const,

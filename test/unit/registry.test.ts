@@ -1,10 +1,10 @@
 import { buildConfig } from '@accel/config';
-import { RegistryAllowList, parseChallenge, parseManifestUrl, platformSelection } from '@accel/registry';
+import { RegistryAccess, parseChallenge, parseManifestUrl, platformSelection } from '@accel/registry';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 const allow = (patterns: string[]) =>
-  new RegistryAllowList(buildConfig({ auth: { encryptionKey: 'k'.repeat(44) }, registry: { allowed: patterns } }));
+  new RegistryAccess(buildConfig({ auth: { encryptionKey: 'k'.repeat(44) }, registry: { allowed: patterns } }));
 
 describe('registry allow-list', () => {
   it('matches host, port and wildcard patterns, with default ports by scheme', () => {

@@ -6,7 +6,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import cookieParser from 'cookie-parser';
 import express from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { AuditRecorder } from './admin/audit';
+import { AuditRecorder } from './admin/audit/audit.recorder';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { CONVERSION_ROUTE_PREFIXES } from './conversion/conversion-api.module';

@@ -5,3 +5,4 @@ export * from './common.module';
 export * from './log-levels';
 export * from './semaphore';
 export * from './process-guards';
+export * from './model-view';

@@ -1,8 +1,7 @@
 import { GatewayConfig } from '@accel/config';
-import { SchedulerClusterEntity, SchedulerEntity, SeedPeerEntity } from '@accel/db';
+import { SchedulerEntity, SeedPeerEntity } from '@accel/db';
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { In, Repository } from 'typeorm';
+import { ClusterRepository } from './cluster.repository';
 import { DragonflyClients, NodeAddress } from './grpc-clients';
 
 export interface ClusterView {
@@ -23,51 +22,22 @@ export class ClusterInventory {
   constructor(
     private readonly config: GatewayConfig,
     private readonly clients: DragonflyClients,
-    @InjectRepository(SchedulerClusterEntity) private readonly clustersRepo: Repository<SchedulerClusterEntity>,
-    @InjectRepository(SchedulerEntity) private readonly schedulersRepo: Repository<SchedulerEntity>,
-    @InjectRepository(SeedPeerEntity) private readonly seedPeersRepo: Repository<SeedPeerEntity>,
+    private readonly rows: ClusterRepository,
   ) {}
 
   /** Writes the clusters named in the config file into the database (idempotent). */
-  async syncConfigured(): Promise<void> {
-    for (const c of this.config.preheat.clusters) {
-      await this.clustersRepo.upsert({ id: c.id, name: c.name, isDefault: c.id === 1 }, ['id']);
-      for (const s of c.seedPeers) {
-        await this.seedPeersRepo.upsert(
-          {
-            hostName: s.hostname,
-            ip: s.ip,
-            port: s.port,
-            downloadPort: s.port,
-            type: 'super',
-            schedulerClusterId: c.id,
-          },
-          ['hostName', 'ip', 'schedulerClusterId'],
-        );
-      }
-      for (const s of c.schedulers) {
-        await this.schedulersRepo.upsert({ hostName: s.hostname, ip: s.ip, port: s.port, schedulerClusterId: c.id }, [
-          'hostName',
-          'ip',
-          'schedulerClusterId',
-        ]);
-      }
-    }
+  syncConfigured(): Promise<void> {
+    return this.rows.upsertConfigured(this.config.preheat.clusters);
   }
 
   /** The requested clusters (all when `ids` is empty), with their nodes. */
   async clusters(ids: number[]): Promise<ClusterView[]> {
-    const rows = ids.length
-      ? await this.clustersRepo.findBy({ id: In(ids), isDel: 0 })
-      : await this.clustersRepo.find({ where: { isDel: 0 }, order: { id: 'ASC' } });
+    const rows = await this.rows.clusters(ids);
     const missing = ids.filter((id) => !rows.some((r) => r.id === id));
     if (missing.length) throw new UnknownClusterError(`scheduler cluster ${missing.join(', ')} not found`);
     const clusterIds = rows.map((r) => r.id);
     const [seeds, schedulers] = clusterIds.length
-      ? await Promise.all([
-          this.seedPeersRepo.find({ where: { schedulerClusterId: In(clusterIds), isDel: 0 }, order: { id: 'ASC' } }),
-          this.schedulersRepo.find({ where: { schedulerClusterId: In(clusterIds), isDel: 0 }, order: { id: 'ASC' } }),
-        ])
+      ? await Promise.all([this.rows.seedPeers(clusterIds), this.rows.schedulers(clusterIds)])
       : [[], []];
     const node = (n: SeedPeerEntity | SchedulerEntity): NodeAddress => ({
       hostname: n.hostName,
@@ -100,10 +70,8 @@ export class ClusterInventory {
   }
 
   private async recordState(node: NodeAddress, ok: boolean): Promise<void> {
-    const state = ok ? 'active' : 'inactive';
-    await Promise.all([
-      this.seedPeersRepo.update({ ip: node.ip, port: node.port }, { state }),
-      this.schedulersRepo.update({ ip: node.ip, port: node.port }, { state }),
-    ]).catch((e: Error) => this.log.warn(`could not record state of ${node.hostname}: ${e.message}`));
+    await this.rows
+      .recordState(node, ok ? 'active' : 'inactive')
+      .catch((e: Error) => this.log.warn(`could not record state of ${node.hostname}: ${e.message}`));
   }
 }

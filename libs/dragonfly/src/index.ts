@@ -4,4 +4,5 @@ export * from './proto';
 export * from './messages';
 export * from './grpc-clients';
 export * from './cluster-inventory';
+export * from './cluster.repository';
 export * from './dragonfly.module';

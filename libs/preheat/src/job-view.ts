@@ -1,12 +1,10 @@
+import { modelView } from '@accel/common';
 import { JobEntity } from '@accel/db';
 
 /** The Dragonfly manager's Job JSON (`id` a number, times RFC 3339, `is_del` always 0). */
 export function jobView(job: JobEntity) {
   return {
-    id: job.id,
-    created_at: job.createdAt.toISOString(),
-    updated_at: job.updatedAt.toISOString(),
-    is_del: 0,
+    ...modelView(job),
     task_id: job.taskId,
     bio: job.bio,
     type: job.type,

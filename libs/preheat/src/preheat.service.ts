@@ -3,7 +3,7 @@ import { GatewayConfig } from '@accel/config';
 import { JobDialect, JobEntity, JobState } from '@accel/db';
 import { ClusterInventory } from '@accel/dragonfly';
 import { PreheatQueuePayload, QueueName, addWithin, preheatQueueJobId, queueEntryOptions } from '@accel/queue';
-import { RegistryAllowList, parseManifestUrl, parsePlatform } from '@accel/registry';
+import { RegistryAccess, parseManifestUrl, parsePlatform } from '@accel/registry';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
@@ -32,7 +32,7 @@ export class PreheatService {
 
   constructor(
     private readonly config: GatewayConfig,
-    private readonly allowList: RegistryAllowList,
+    private readonly access: RegistryAccess,
     private readonly inventory: ClusterInventory,
     private readonly secrets: SecretBox,
     @InjectRepository(JobEntity) private readonly jobs: Repository<JobEntity>,
@@ -50,12 +50,12 @@ export class PreheatService {
     if (args.type === 'image') {
       if (!args.url) throw new UserFacingError('invalid params: url is required');
       parseManifestUrl(args.url);
-      this.allowList.assertAllowed(args.url);
+      this.access.assertAllowed(args.url);
       if (args.platform && args.platform.toLowerCase() !== 'all') parsePlatform(args.platform);
     } else {
       const urls = [args.url, ...args.urls].filter(Boolean);
       if (urls.length === 0) throw new UserFacingError('invalid params: url or urls is required');
-      urls.forEach((u) => this.allowList.assertAllowed(u));
+      urls.forEach((u) => this.access.assertAllowed(u));
     }
     return args;
   }

@@ -1,5 +1,5 @@
 export * from './reference';
-export * from './allow-list';
+export * from './registry-access';
 export * from './auth-challenge';
 export * from './media-types';
 export * from './registry-client';

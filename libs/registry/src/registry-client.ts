@@ -1,11 +1,10 @@
-import { GatewayConfig, RegistryCredentialConfig } from '@accel/config';
+import { GatewayConfig } from '@accel/config';
 import { UserFacingError, describeError } from '@accel/common';
-import { Injectable, Optional } from '@nestjs/common';
-import { RegistryStore } from './registry-store';
+import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Agent, Dispatcher, request } from 'undici';
-import { RegistryAllowList } from './allow-list';
+import { RegistryAccess } from './registry-access';
 import { parseChallenge } from './auth-challenge';
 import { ManifestLocation, manifestUrl } from './reference';
 import { MANIFEST_ACCEPT } from './media-types';
@@ -55,8 +54,7 @@ export class RegistryClient {
 
   constructor(
     private readonly config: GatewayConfig,
-    private readonly allowList: RegistryAllowList,
-    @Optional() private readonly store?: RegistryStore,
+    private readonly access: RegistryAccess,
   ) {
     const { timeoutMs: timeout, idleTimeoutMs } = config.registry;
     this.secure = new Agent({
@@ -70,40 +68,6 @@ export class RegistryClient {
       bodyTimeout: idleTimeoutMs,
       connect: { rejectUnauthorized: false },
     });
-  }
-
-  /** Plain HTTP for registries registered (admin API) or configured (`provider.source.<host>.plain_http`) as such. */
-  schemeFor(host: string): 'http' | 'https' {
-    return this.store?.get(host)?.plainHttp || this.config.provider.source[host.toLowerCase()]?.plain_http
-      ? 'http'
-      : 'https';
-  }
-
-  /** `registry.credentials` first, then acceld's `provider.source.<host>.auth` (base64 of user:password). */
-  credentialsFor(host: string): RegistryCredentialConfig | undefined {
-    const key = host.toLowerCase();
-    const listed = this.config.registry.credentials.find((c) => c.host.toLowerCase() === key);
-    if (listed) return listed;
-    const stored = this.store?.get(key);
-    if (stored)
-      return {
-        host: key,
-        username: stored.username,
-        password: stored.password,
-        insecure: stored.insecure,
-        tokenRealm: stored.tokenRealm || undefined,
-      };
-    const source = this.config.provider.source[key];
-    if (!source) return undefined;
-    const decoded = source.auth ? Buffer.from(source.auth, 'base64').toString('utf8') : '';
-    const colon = decoded.indexOf(':');
-    return {
-      host: key,
-      username: colon > 0 ? decoded.slice(0, colon) : undefined,
-      password: colon > 0 ? decoded.slice(colon + 1) : undefined,
-      insecure: source.insecure,
-      tokenRealm: source.token_realm || undefined,
-    };
   }
 
   /** GETs a manifest by tag or digest, verifying a digest reference against the body. */
@@ -249,7 +213,7 @@ export class RegistryClient {
   }
 
   private dispatcher(loc: ManifestLocation): Dispatcher {
-    return this.credentialsFor(loc.host)?.insecure ? this.insecure : this.secure;
+    return this.access.credentialsFor(loc.host)?.insecure ? this.insecure : this.secure;
   }
 
   private scopeKey(loc: ManifestLocation, access: Access): string {
@@ -281,7 +245,7 @@ export class RegistryClient {
     init: { headers?: Record<string, string>; body?: Buffer | Readable },
     opts: RegistryRequestOptions,
   ): Promise<Dispatcher.ResponseData<unknown>> {
-    this.allowList.assertAllowed(url);
+    this.access.assertAllowed(url);
     const access = opts.access ?? 'pull';
     const key = this.scopeKey(loc, access);
     const cached = this.tokens.get(key);
@@ -330,7 +294,7 @@ export class RegistryClient {
         );
       }
       const scheme = next.protocol.replace(':', '');
-      if ((scheme !== 'http' && scheme !== 'https') || !this.allowList.isAllowed(scheme, next.host)) {
+      if ((scheme !== 'http' && scheme !== 'https') || !this.access.isAllowed(scheme, next.host)) {
         throw new UserFacingError(
           `registry ${loc.host} redirected a blob to ${next.host || next.protocol}, which is not in the gateway's allowed registries (registry.allowed)`,
         );
@@ -361,7 +325,7 @@ export class RegistryClient {
     access: Access,
     challenge: ReturnType<typeof parseChallenge>,
   ): Promise<string | undefined> {
-    const creds = this.credentialsFor(loc.host);
+    const creds = this.access.credentialsFor(loc.host);
     const basic =
       creds?.username !== undefined
         ? `Basic ${Buffer.from(`${creds.username}:${creds.password ?? ''}`).toString('base64')}`
@@ -383,7 +347,7 @@ export class RegistryClient {
     }
     // Credentials go only to the token service configured for them (by default the registry itself).
     const trusted = sameEndpoint(realm, creds?.tokenRealm || `${loc.scheme}://${loc.host}`);
-    if (!trusted && !this.allowList.isAllowed(realm.protocol.replace(':', ''), realm.host)) {
+    if (!trusted && !this.access.isAllowed(realm.protocol.replace(':', ''), realm.host)) {
       throw new UserFacingError(
         `token service ${realm.host} of registry ${loc.host} is not in the gateway's allowed registries (registry.allowed), nor the token realm configured for it`,
       );
@@ -441,8 +405,8 @@ export class RegistryClient {
     if (status === 401 || status === 403) {
       const who = opts.authorization
         ? "the caller's token"
-        : this.credentialsFor(loc.host)?.username
-          ? `user ${this.credentialsFor(loc.host)?.username}`
+        : this.access.credentialsFor(loc.host)?.username
+          ? `user ${this.access.credentialsFor(loc.host)?.username}`
           : 'anonymous access';
       return new UserFacingError(
         `registry ${loc.host} denied ${who} to ${what} in ${loc.repository}: HTTP ${status}${detail}`,

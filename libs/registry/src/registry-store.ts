@@ -16,9 +16,20 @@ export interface StoredRegistry {
 
 const REFRESH_MS = 10_000;
 
+/** A registry as the admin API sets it; the password in the clear (sealed before it is stored). */
+export interface RegistryFields {
+  username?: string;
+  /** Omitted keeps the stored password; an empty string removes it. */
+  password?: string;
+  insecure?: boolean;
+  plainHttp?: boolean;
+  tokenRealm?: string;
+}
+
 /**
- * Registries added at runtime (admin API): allowed hosts and their credentials, decrypted in
- * memory only. Refreshed every few seconds so every process sees changes without a restart.
+ * The `registry` table: registries added at runtime (admin API), their credentials sealed at
+ * rest and open in memory only. Refreshed every few seconds so every process sees changes
+ * without a restart; the process that writes reloads at once.
  */
 @Injectable()
 export class RegistryStore implements OnModuleInit, OnModuleDestroy {
@@ -47,6 +58,45 @@ export class RegistryStore implements OnModuleInit, OnModuleDestroy {
 
   hosts(): string[] {
     return [...this.entries.keys()];
+  }
+
+  list(): Promise<RegistryEntity[]> {
+    return this.registries.find({ where: { isDel: 0 }, order: { id: 'ASC' } });
+  }
+
+  async create(host: string, fields: RegistryFields): Promise<RegistryEntity> {
+    const saved = await this.registries.save(
+      this.registries.create({
+        host: host.toLowerCase(),
+        username: fields.username ?? '',
+        sealedPassword: fields.password ? this.secrets.seal(fields.password) : null,
+        insecure: fields.insecure ?? false,
+        plainHttp: fields.plainHttp ?? false,
+        tokenRealm: fields.tokenRealm?.toLowerCase() ?? '',
+      }),
+    );
+    await this.reload();
+    return saved;
+  }
+
+  /** Changes the fields given; undefined when there is no such registry. */
+  async update(id: number, fields: RegistryFields): Promise<RegistryEntity | undefined> {
+    const r = await this.registries.findOneBy({ id, isDel: 0 });
+    if (!r) return undefined;
+    if (fields.username !== undefined) r.username = fields.username;
+    if (fields.password !== undefined) r.sealedPassword = fields.password ? this.secrets.seal(fields.password) : null;
+    if (fields.insecure !== undefined) r.insecure = fields.insecure;
+    if (fields.plainHttp !== undefined) r.plainHttp = fields.plainHttp;
+    if (fields.tokenRealm !== undefined) r.tokenRealm = fields.tokenRealm.toLowerCase();
+    const saved = await this.registries.save(r);
+    await this.reload();
+    return saved;
+  }
+
+  async remove(id: number): Promise<boolean> {
+    const removed = Boolean((await this.registries.delete({ id })).affected);
+    await this.reload();
+    return removed;
   }
 
   async reload(): Promise<void> {

@@ -1,13 +1,13 @@
 import { DbModule } from '@accel/db';
 import { Module } from '@nestjs/common';
-import { RegistryAllowList } from './allow-list';
+import { RegistryAccess } from './registry-access';
 import { ImageResolver } from './image-resolver';
 import { RegistryClient } from './registry-client';
 import { RegistryStore } from './registry-store';
 
 @Module({
   imports: [DbModule],
-  providers: [RegistryStore, RegistryAllowList, RegistryClient, ImageResolver],
-  exports: [RegistryStore, RegistryAllowList, RegistryClient, ImageResolver],
+  providers: [RegistryStore, RegistryAccess, RegistryClient, ImageResolver],
+  exports: [RegistryStore, RegistryAccess, RegistryClient, ImageResolver],
 })
 export class RegistryModule {}

@@ -6,13 +6,16 @@ import { PreheatModule } from '@accel/preheat';
 import { RegistryModule } from '@accel/registry';
 import { Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
-import { InventoryAdminService } from './admin.service';
-import { AuditController, AuditRecorder } from './audit';
-import { InventoryController } from './inventory.controller';
-import { ConversionTasksController, JobsAdminController } from './jobs.controller';
-import { RegistriesController } from './registries.controller';
-import { TokensController } from './tokens.controller';
-import { UsersController } from './users.controller';
+import { DragonflyModule } from '@accel/dragonfly';
+import { AuditController } from './audit/audit.controller';
+import { AuditRecorder } from './audit/audit.recorder';
+import { InventoryController } from './clusters/clusters.controller';
+import { InventoryAdminService } from './clusters/inventory.service';
+import { ConversionTasksController } from './conversion-tasks/conversion-tasks.controller';
+import { JobsAdminController } from './jobs/jobs.controller';
+import { RegistriesController } from './registries/registries.controller';
+import { TokensController } from './tokens/tokens.controller';
+import { UsersController } from './users/users.controller';
 
 /** The admin REST console under /api/v1 on :8080. */
 @Module({
@@ -20,6 +23,7 @@ import { UsersController } from './users.controller';
     DbModule,
     AuthModule,
     PreheatModule,
+    DragonflyModule,
     ConvertModule,
     RegistryModule,
     ThrottlerModule.forRootAsync({

@@ -18,7 +18,7 @@ import {
 import { Request, Response } from 'express';
 import { validateAs } from '../http/validation';
 import { CreateJobDto, JOB_TYPES, JobListQueryDto, PreheatArgsDto } from './dragonfly-v2.dto';
-import { paged } from './pagination';
+import { paged } from '../http/pagination';
 
 const idPipe = new ParseIntPipe({
   exceptionFactory: () => new UnprocessableEntityException({ errors: 'id must be a positive integer' }),

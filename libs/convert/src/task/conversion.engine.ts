@@ -2,7 +2,7 @@ import { describeError } from '@accel/common';
 import { GatewayConfig } from '@accel/config';
 import { ConversionTaskEntity } from '@accel/db';
 import { PreheatService } from '@accel/preheat';
-import { RegistryClient, manifestUrl, parseImageReference } from '@accel/registry';
+import { RegistryAccess, manifestUrl, parseImageReference } from '@accel/registry';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
@@ -16,7 +16,7 @@ export class ConversionEngine {
   constructor(
     private readonly config: GatewayConfig,
     private readonly converter: ImageConverter,
-    private readonly registry: RegistryClient,
+    private readonly access: RegistryAccess,
     private readonly preheat: PreheatService,
     @InjectRepository(ConversionTaskEntity) private readonly tasks: Repository<ConversionTaskEntity>,
   ) {}
@@ -29,7 +29,7 @@ export class ConversionEngine {
       const src = parseImageReference(task.source);
       const target = parseImageReference(task.target);
       const loc = {
-        scheme: this.registry.schemeFor(src.host),
+        scheme: this.access.schemeFor(src.host),
         host: src.host,
         repository: src.repository,
         reference: task.sourceDigest || src.digest || src.tag || 'latest',

@@ -14,9 +14,9 @@ import {
   ServiceUnavailableException,
 } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { CreateClusterDto, CreateNodeDto } from './admin.dto';
-import { InventoryAdminService } from './admin.service';
-import { clusterView, schedulerView, seedPeerView } from './views';
+import { CreateClusterDto, CreateNodeDto } from './clusters.dto';
+import { clusterView, schedulerView, seedPeerView } from './clusters.view';
+import { InventoryAdminService } from './inventory.service';
 
 /** Scheduler clusters, schedulers and seed peers, with live health; changes apply to the next preheat. */
 @ApiTags('inventory')

@@ -1,28 +1,5 @@
-import { TOKEN_SCOPES, TokenScope } from '@accel/db';
-import {
-  ArrayUnique,
-  IsArray,
-  IsDateString,
-  IsIP,
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-  MinLength,
-} from 'class-validator';
-import { MAX_ID } from '../http/validators';
-
-export class CreateTokenDto {
-  @IsString() @MinLength(1) @MaxLength(256) name: string;
-  @IsOptional() @IsString() @MaxLength(1024) bio?: string;
-  @IsOptional() @IsArray() @ArrayUnique() @IsIn(TOKEN_SCOPES, { each: true }) scopes?: TokenScope[];
-  /** RFC 3339; default one year from now. */
-  @IsOptional() @IsDateString() expired_at?: string;
-}
+import { IsIP, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { MAX_ID } from '../../http/validators';
 
 /** A DNS host name (RFC 1123 labels), as Dragonfly hosts report theirs. */
 export const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9_-]{0,62}))*$/;

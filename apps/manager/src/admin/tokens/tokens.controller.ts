@@ -13,18 +13,10 @@ import {
   Post,
 } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { ArrayUnique, IsArray, IsDateString, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
-import { CreateTokenDto } from './admin.dto';
-import { tokenView } from './views';
+import { CreateTokenDto, UpdateTokenDto } from './tokens.dto';
+import { tokenView } from './tokens.view';
 
 const YEAR_MS = 365 * 24 * 3600 * 1000;
-
-export class UpdateTokenDto {
-  @IsOptional() @IsString() @MaxLength(1024) bio?: string;
-  @IsOptional() @IsArray() @ArrayUnique() @IsIn(TOKEN_SCOPES, { each: true }) scopes?: (typeof TOKEN_SCOPES)[number][];
-  @IsOptional() @IsIn(['active', 'inactive']) state?: 'active' | 'inactive';
-  @IsOptional() @IsDateString() expired_at?: string;
-}
 
 /** Personal access tokens: the value is in the create answer only; guests cannot read them at all. */
 @ApiTags('personal-access-tokens')
