@@ -1,25 +1,23 @@
 import { buildConfig } from '@accel/config';
-import { ConversionService, PushedArtifact } from '@accel/convert';
+import { ConversionService, ConversionTaskRepository, DuplicateLiveTask, PushedArtifact } from '@accel/convert';
 import { ConversionTaskEntity } from '@accel/db';
 import { Queue } from 'bullmq';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Repository } from 'typeorm';
 
-/** A task repository in memory with MySQL's unique active_key, and a queue that records what it is given. */
+/** A task repository in memory with the table's unique live key, and a queue that records what it is given. */
 function world(rules: Record<string, string>[] = [{ tag_suffix: '-esgz' }]) {
   const rows: ConversionTaskEntity[] = [];
   const queued: { name: string; data: unknown; jobId?: string }[] = [];
   const tasks = {
-    create: (r: Partial<ConversionTaskEntity>) => Object.assign(new ConversionTaskEntity(), r),
-    save: async (r: ConversionTaskEntity) => {
-      if (r.activeKey && rows.some((x) => x.activeKey === r.activeKey))
-        throw Object.assign(new Error('dup'), { code: 'ER_DUP_ENTRY' });
-      rows.push(Object.assign(r, { id: rows.length + 1 }));
-      return r;
+    insert: async (r: Partial<ConversionTaskEntity>) => {
+      const live = r.activeKey ? rows.find((x) => x.activeKey === r.activeKey) : undefined;
+      if (live) throw new DuplicateLiveTask(live);
+      const row = Object.assign(new ConversionTaskEntity(), r, { id: rows.length + 1 });
+      rows.push(row);
+      return row;
     },
-    findOneBy: async ({ activeKey }: { activeKey: string }) => rows.find((x) => x.activeKey === activeKey) ?? null,
-  } as unknown as Repository<ConversionTaskEntity>;
+  } as unknown as ConversionTaskRepository;
   const queue = {
     add: async (name: string, data: unknown, opts: { jobId?: string }) =>
       void queued.push({ name, data, jobId: opts.jobId }),

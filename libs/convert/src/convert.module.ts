@@ -13,6 +13,7 @@ import { TagPublisher } from './image/tag-publisher';
 import { ConversionEngine } from './task/conversion.engine';
 import { ConversionProcessor } from './task/conversion.processor';
 import { ConversionReconciler } from './task/conversion.reconciler';
+import { ConversionTaskRepository } from './task/conversion-task.repository';
 import { ConversionService } from './task/conversion.service';
 
 const queues = BullModule.registerQueue({ name: QueueName.Convert });
@@ -34,8 +35,8 @@ const imageDriver = {
 /** Creating and reading conversion tasks (what the API needs). */
 @Module({
   imports: [DbModule, queues],
-  providers: [ConversionService],
-  exports: [ConversionService],
+  providers: [ConversionTaskRepository, ConversionService],
+  exports: [ConversionTaskRepository, ConversionService],
 })
 export class ConvertModule {}
 

@@ -6,6 +6,7 @@ export * from './image/output-media-types';
 export * from './image/tag-publisher';
 export * from './task/webhook';
 export * from './task/conversion-view';
+export * from './task/conversion-task.repository';
 export * from './task/conversion.service';
 export * from './task/conversion.engine';
 export * from './convert.module';

@@ -1,4 +1,5 @@
 export * from './preheat-args';
+export * from './job.repository';
 export * from './preheat.service';
 export * from './preheat.engine';
 export * from './target-planner';

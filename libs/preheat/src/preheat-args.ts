@@ -1,9 +1,10 @@
+import { JobArgs, PreheatScope } from '@accel/db';
 import { DEFAULT_FILTERED_QUERY_PARAMS_STRING } from '@accel/dragonfly';
 
 /** Scopes of every Harbor version: v2.12 sends single_peer/all_peers, v2.13+ the seed-peer ones, older ones nothing. */
 export const SCOPES = ['single_seed_peer', 'all_seed_peers', 'all_peers', 'single_peer', ''] as const;
 export type RequestedScope = (typeof SCOPES)[number];
-export type Scope = 'single_seed_peer' | 'all_seed_peers' | 'all_peers';
+export type Scope = PreheatScope;
 
 export const DEFAULT_CONCURRENT_TASK_COUNT = 8;
 export const DEFAULT_CONCURRENT_PEER_COUNT = 500;
@@ -83,25 +84,8 @@ export function requestFromDragonflyArgs(
 }
 
 /** Dragonfly's `args` for a preheat job, defaults filled in, as returned to callers. */
-export interface PreheatArgs {
-  type: 'image' | 'file';
-  url: string;
-  urls: string[];
-  piece_length: number | null;
-  tag: string;
-  application: string;
-  filtered_query_params: string;
-  /** Header names only: values (Harbor's pull token) are sealed apart and never echoed. */
-  headers: Record<string, string>;
-  platform: string;
-  scope: Scope;
-  ips: string[];
-  count: number | null;
-  percentage: number | null;
-  concurrent_task_count: number;
-  concurrent_peer_count: number;
-  timeout: number;
-}
+/** The arguments a preheat job keeps (the job table's `args`). */
+export type PreheatArgs = JobArgs;
 
 /** What an echoed header value reads: every value is sealed apart, whatever its name. */
 export const REDACTED = '[redacted]';

@@ -12,8 +12,7 @@ import {
 import { ClusterInventory, ClusterView, computeTaskId, splitFilteredQueryParams } from '@accel/dragonfly';
 import { ImageResolver, parseManifestUrl, platformSelection } from '@accel/registry';
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { JobRepository } from './job.repository';
 import { PreheatArgs } from './preheat-args';
 import { groupState, stateEntry, summarizeFailures } from './result';
 import { RegistrySlots } from './registry-slots';
@@ -76,14 +75,14 @@ export class PreheatEngine {
     private readonly planner: TargetPlanner,
     private readonly downloads: SeedDownloadDispatcher,
     private readonly registrySlots: RegistrySlots,
-    @InjectRepository(JobEntity) private readonly jobs: Repository<JobEntity>,
+    private readonly jobs: JobRepository,
   ) {}
 
   /** `registry-busy`: the image's registry has every slot of this process; try again later, off a worker slot. */
   async run(jobId: number, handedBack?: AbortSignal): Promise<'done' | 'registry-busy'> {
-    const job = await this.jobs.findOneBy({ id: jobId, isDel: 0 });
+    const job = await this.jobs.byId(jobId);
     if (!job || job.state !== 'PENDING') return 'done';
-    const args = job.args as unknown as PreheatArgs;
+    const args = job.args;
     const deadline = job.createdAt.getTime() + args.timeout / 1e6;
     const registry = args.type === 'image' ? registryHostOf(args.url) : undefined;
     const releaseRegistry = registry ? this.registrySlots.tryTake(registry) : () => undefined;
@@ -112,7 +111,7 @@ export class PreheatEngine {
     handedBack: AbortSignal | undefined,
   ): Promise<void> {
     // A result (even empty) tells v1 pollers the job is RUNNING rather than WAITING.
-    await this.jobs.update(job.id, { result: groupState(job, [], false) });
+    await this.jobs.recordProgress(job.id, groupState(job, [], false));
     let entries: JobStateEntry[];
     let skipped: SkippedCluster[] = [];
     const progress: PreheatProgress = { total: 0, succeeded: 0, failed: 0, bytes: 0 };
@@ -148,10 +147,7 @@ export class PreheatEngine {
       return;
     }
     // Only a job still PENDING takes the outcome: a cancelled one stays cancelled.
-    await this.jobs.update(
-      { id: job.id, state: 'PENDING' },
-      { state: result.state, result, finishedAt: new Date(), sealedHeaders: null, activeKey: null },
-    );
+    await this.jobs.finish(job.id, result.state as 'SUCCESS' | 'FAILURE', result);
     const failures = entries.filter((e) => e.error).map((e) => e.error);
     this.log.log(`job ${job.id} ${result.state}${failures.length ? `: ${failures.join(' | ')}` : ''}`);
   }
@@ -173,9 +169,7 @@ export class PreheatEngine {
     const flush = () => {
       timer = undefined;
       if (stopped) return;
-      void this.jobs
-        .update({ id: job.id, state: 'PENDING' }, { result: { ...groupState(job, [], false), progress } })
-        .catch(() => undefined);
+      void this.jobs.recordProgress(job.id, { ...groupState(job, [], false), progress }).catch(() => undefined);
     };
     return {
       tick: () => {

@@ -4,6 +4,7 @@ import { QueueName } from '@accel/queue';
 import { RegistryModule } from '@accel/registry';
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
+import { JobRepository } from './job.repository';
 import { PreheatEngine } from './preheat.engine';
 import { PreheatService } from './preheat.service';
 import { PreheatProcessor, SeedDownloadProcessor } from './processors';
@@ -17,8 +18,8 @@ const queues = BullModule.registerQueue({ name: QueueName.Preheat }, { name: Que
 /** Creating and reading preheat jobs (what the API needs). */
 @Module({
   imports: [DbModule, RegistryModule, DragonflyModule, queues],
-  providers: [PreheatService],
-  exports: [PreheatService, DragonflyModule, RegistryModule],
+  providers: [JobRepository, PreheatService],
+  exports: [JobRepository, PreheatService, DragonflyModule, RegistryModule],
 })
 export class PreheatModule {}
 

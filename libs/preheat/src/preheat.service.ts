@@ -1,29 +1,16 @@
 import { SecretBox, UserFacingError } from '@accel/common';
 import { GatewayConfig } from '@accel/config';
-import { JobDialect, JobEntity, JobState } from '@accel/db';
+import { JobDialect, JobEntity } from '@accel/db';
 import { ClusterInventory } from '@accel/dragonfly';
 import { PreheatQueuePayload, QueueName, addWithin, preheatQueueJobId, queueEntryOptions } from '@accel/queue';
 import { RegistryAccess, parseManifestUrl, parsePlatform } from '@accel/registry';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
 import { Queue } from 'bullmq';
 import { createHash, randomUUID } from 'node:crypto';
-import { MoreThan, Repository } from 'typeorm';
+import { DuplicateLiveJob, JobQuery, JobRepository } from './job.repository';
 import { MAX_TIMEOUT_NS, PreheatArgs, PreheatRequest, buildArgs, requestFromDragonflyArgs } from './preheat-args';
 import { groupState, stateEntry } from './result';
-
-export interface JobQuery {
-  type?: string;
-  state?: string;
-  userId?: number;
-  /** Substring of the preheated URL (image). */
-  image?: string;
-  createdAfter?: Date;
-  createdBefore?: Date;
-  page: number;
-  perPage: number;
-}
 
 /** Creates, reads and removes preheat jobs. The row is written first, then queued: a lost queue entry is re-queued by the reconciler. */
 @Injectable()
@@ -35,7 +22,7 @@ export class PreheatService {
     private readonly access: RegistryAccess,
     private readonly inventory: ClusterInventory,
     private readonly secrets: SecretBox,
-    @InjectRepository(JobEntity) private readonly jobs: Repository<JobEntity>,
+    private readonly jobs: JobRepository,
     @InjectQueue(QueueName.Preheat) private readonly queue: Queue<PreheatQueuePayload>,
   ) {}
 
@@ -88,16 +75,16 @@ export class PreheatService {
     const headers = req.headers ?? {};
     const imageKey = this.imageKey(args, clusterIds, req.digest);
     const activeKey = createHash('sha256').update(`${userId}|${imageKey}`).digest('hex');
-    const live = await this.jobs.findOneBy({ activeKey });
+    const live = await this.jobs.byActiveKey(activeKey);
     if (live) return this.joined(live);
     let job: JobEntity;
     try {
-      job = await this.insert({
+      job = await this.jobs.insert({
         taskId: `group_${randomUUID()}`,
         bio: req.bio ?? '',
         type: 'preheat',
         state: 'PENDING',
-        args: args as unknown as Record<string, unknown>,
+        args,
         result: null,
         userId,
         dialect,
@@ -109,17 +96,11 @@ export class PreheatService {
       });
     } catch (e) {
       // Two identical creates at once (a client retrying one whose answer was lost): one row wins.
-      if ((e as { code?: string }).code !== 'ER_DUP_ENTRY') throw e;
-      const winner = await this.jobs.findOneBy({ activeKey });
-      if (!winner) throw e;
-      return this.joined(winner);
+      if (!(e instanceof DuplicateLiveJob)) throw e;
+      return this.joined(e.live);
     }
     await this.enqueue(job.id);
     return job;
-  }
-
-  private insert(row: Partial<JobEntity>): Promise<JobEntity> {
-    return this.jobs.save(this.jobs.create(row));
   }
 
   private joined(live: JobEntity): JobEntity {
@@ -150,35 +131,15 @@ export class PreheatService {
   async recentSuccess(key: string): Promise<JobEntity | null> {
     const window = this.config.preheat.dedupeWindowSeconds;
     if (window <= 0) return null;
-    return this.jobs.findOne({
-      where: {
-        imageKey: key,
-        state: 'SUCCESS' as JobState,
-        isDel: 0,
-        finishedAt: MoreThan(new Date(Date.now() - window * 1000)),
-      },
-      order: { id: 'DESC' },
-    });
+    return this.jobs.succeededSince(key, new Date(Date.now() - window * 1000));
   }
 
   get(id: number): Promise<JobEntity | null> {
-    return this.jobs.findOneBy({ id, isDel: 0 });
+    return this.jobs.byId(id);
   }
 
   list(q: JobQuery): Promise<[JobEntity[], number]> {
-    const qb = this.jobs.createQueryBuilder('j').where('j.is_del = 0');
-    if (q.type) qb.andWhere('j.type = :type', { type: q.type });
-    if (q.state) qb.andWhere('j.state = :state', { state: q.state });
-    if (q.userId !== undefined) qb.andWhere('j.user_id = :userId', { userId: q.userId });
-    if (q.image) qb.andWhere('j.args LIKE :image', { image: `%${q.image.replace(/[%_\\]/g, '\\$&')}%` });
-    if (q.createdAfter) qb.andWhere('j.created_at >= :after', { after: q.createdAfter });
-    if (q.createdBefore) qb.andWhere('j.created_at < :before', { before: q.createdBefore });
-    return qb
-      .orderBy('j.created_at', 'DESC')
-      .addOrderBy('j.id', 'DESC')
-      .skip((q.page - 1) * q.perPage)
-      .take(q.perPage)
-      .getManyAndCount();
+    return this.jobs.page(q);
   }
 
   /** Ends a PENDING job as FAILURE (downloads already handed to seed peers finish on their own). */
@@ -188,10 +149,7 @@ export class PreheatService {
     if (job.state !== 'PENDING') return job;
     const entry = stateEntry(job, 'FAILURE', `cancelled by ${by}`, []);
     const result = groupState(job, [entry], true);
-    await this.jobs.update(
-      { id, state: 'PENDING' },
-      { state: 'FAILURE', result, finishedAt: new Date(), sealedHeaders: null, activeKey: null },
-    );
+    await this.jobs.finish(id, 'FAILURE', result);
     await this.queue.remove(preheatQueueJobId(id)).catch(() => 0);
     return this.get(id);
   }
@@ -200,7 +158,7 @@ export class PreheatService {
   async retry(id: number, userId: number): Promise<JobEntity | null> {
     const job = await this.get(id);
     if (!job) return null;
-    const a = job.args as unknown as PreheatArgs;
+    const a = job.args;
     // Stored args echo header names only (values are sealed and dropped): gateway credentials apply.
     return this.create(
       requestFromDragonflyArgs(
@@ -214,8 +172,7 @@ export class PreheatService {
 
   /** Hard delete, as Dragonfly does; queued work that is not running yet is dropped too. */
   async remove(id: number): Promise<boolean> {
-    const res = await this.jobs.delete({ id });
-    if (!res.affected) return false;
+    if (!(await this.jobs.remove(id))) return false;
     await this.queue.remove(preheatQueueJobId(id)).catch(() => 0);
     return true;
   }

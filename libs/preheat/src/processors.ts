@@ -11,25 +11,22 @@ import {
 import { Processor } from '@nestjs/bullmq';
 import { DelayedError, Job } from 'bullmq';
 
+import { PreheatEngine } from './preheat.engine';
+
 /** How soon a job turned away by a busy registry asks again. */
 const REGISTRY_BUSY_RETRY_MS = 500;
-import { PreheatEngine } from './preheat.engine';
 
 @Processor(QueueName.Preheat)
 export class PreheatProcessor extends GatewayWorkerHost {
-  protected get drainMs(): number {
-    return this.config.server.shutdownGraceSeconds * 1000;
-  }
-
   protected get concurrency(): number {
     return this.config.preheat.jobConcurrency;
   }
 
   constructor(
-    private readonly config: GatewayConfig,
+    config: GatewayConfig,
     private readonly engine: PreheatEngine,
   ) {
-    super();
+    super(config);
   }
 
   async handle(job: Job<PreheatQueuePayload>, token: string | undefined, handedBack: AbortSignal): Promise<void> {
@@ -44,20 +41,16 @@ export class PreheatProcessor extends GatewayWorkerHost {
 /** One DownloadTask call on one seed peer or peer, followed to the end of its stream. */
 @Processor(QueueName.SeedDownload)
 export class SeedDownloadProcessor extends GatewayWorkerHost {
-  protected get drainMs(): number {
-    return this.config.server.shutdownGraceSeconds * 1000;
-  }
-
   protected get concurrency(): number {
     return this.config.preheat.downloadConcurrency;
   }
 
   constructor(
-    private readonly config: GatewayConfig,
+    config: GatewayConfig,
     private readonly clients: DragonflyClients,
     private readonly secrets: SecretBox,
   ) {
-    super();
+    super(config);
   }
 
   async handle(job: Job<SeedDownloadPayload>): Promise<SeedDownloadResult> {

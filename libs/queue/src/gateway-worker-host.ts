@@ -1,20 +1,28 @@
+import { GatewayConfig } from '@accel/config';
 import { WorkerHost } from '@nestjs/bullmq';
 import { Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Job } from 'bullmq';
 
 /**
  * A queue processor with its concurrency from the configuration and a bounded drain at
- * shutdown: it stops taking jobs, lets running ones finish for `drainMs` (a seed peer's download
+ * shutdown: it stops taking jobs, lets running ones finish for `server.shutdownGraceSeconds` (a seed peer's download
  * in flight is not thrown away by a rolling restart), then hands whatever still runs back to
  * the queue at once — the next worker starts it without waiting for BullMQ's stall check, and
  * its row stays unfinished in MySQL meanwhile.
  */
 export abstract class GatewayWorkerHost extends WorkerHost implements OnApplicationBootstrap, OnModuleDestroy {
   protected abstract readonly concurrency: number;
-  /** How long shutdown waits for running jobs (ms). */
-  protected abstract readonly drainMs: number;
   private readonly workerLog = new Logger(this.constructor.name);
   private readonly running = new Map<string, { job: Job; handedBack: AbortController }>();
+
+  constructor(protected readonly config: GatewayConfig) {
+    super();
+  }
+
+  /** How long shutdown waits for running jobs (ms). */
+  private get drainMs(): number {
+    return this.config.server.shutdownGraceSeconds * 1000;
+  }
 
   /**
    * The job's work; the host keeps track of what runs, for the drain. `handedBack` is aborted

@@ -50,7 +50,7 @@ export class ImageResolver {
     const top = await this.registry.getManifest(loc, loc.reference, opts);
     let manifests: { digest: string; platform?: string; manifest: ImageManifest }[];
     if (isIndexType(top.mediaType) || (!top.json.config && Array.isArray(top.json.manifests))) {
-      const index = top.json as unknown as ImageIndex;
+      const index = top.json as ImageIndex;
       const picked = this.pick(index.manifests ?? [], selection, loc);
       manifests = [];
       for (const d of picked) {
@@ -61,11 +61,11 @@ export class ImageResolver {
         manifests.push({
           digest: m.digest,
           platform: d.platform ? formatPlatform(d.platform) : undefined,
-          manifest: m.json as unknown as ImageManifest,
+          manifest: m.json as ImageManifest,
         });
       }
     } else if (isManifestType(top.mediaType) || top.json.config) {
-      manifests = [{ digest: top.digest, manifest: top.json as unknown as ImageManifest }];
+      manifests = [{ digest: top.digest, manifest: top.json as ImageManifest }];
     } else if (
       top.mediaType === MediaType.DockerSchema1Signed ||
       top.mediaType === MediaType.DockerSchema1 ||

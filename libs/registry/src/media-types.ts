@@ -44,5 +44,10 @@ export interface ImageIndex {
   annotations?: Record<string, string>;
 }
 
+/** A manifest or index as fetched, before it is known which (read its fields, then narrow). */
+export type ManifestDocument = Partial<Omit<ImageManifest, 'schemaVersion'> & Omit<ImageIndex, 'schemaVersion'>> & {
+  schemaVersion?: number;
+};
+
 export const isIndexType = (t: string): boolean => t === MediaType.OciIndex || t === MediaType.DockerManifestList;
 export const isManifestType = (t: string): boolean => t === MediaType.OciManifest || t === MediaType.DockerManifest;

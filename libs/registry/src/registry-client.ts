@@ -7,7 +7,7 @@ import { Agent, Dispatcher, request } from 'undici';
 import { RegistryAccess } from './registry-access';
 import { parseChallenge } from './auth-challenge';
 import { ManifestLocation, manifestUrl } from './reference';
-import { MANIFEST_ACCEPT } from './media-types';
+import { MANIFEST_ACCEPT, ManifestDocument } from './media-types';
 import { readCapped } from './read-capped';
 import { StreamedBlobUpload } from './streamed-upload';
 
@@ -25,7 +25,7 @@ export interface FetchedManifest {
   mediaType: string;
   digest: string;
   body: Buffer;
-  json: Record<string, unknown>;
+  json: ManifestDocument;
 }
 
 export interface RegistryRequestOptions {
@@ -85,9 +85,9 @@ export class RegistryClient {
     if (reference.includes(':') && reference !== digest) {
       throw new UserFacingError(`registry ${loc.host} returned manifest ${digest} for ${reference}`);
     }
-    let json: Record<string, unknown>;
+    let json: ManifestDocument;
     try {
-      json = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+      json = JSON.parse(body.toString('utf8')) as ManifestDocument;
     } catch {
       throw new UserFacingError(
         `registry ${loc.host} returned a manifest for ${loc.repository}:${reference} that is not JSON`,

@@ -60,7 +60,7 @@ export class PreheatArgsDto {
   @IsOptional() @IsString() @MaxLength(1024) username?: string;
   @IsOptional() @IsString() @MaxLength(4096) password?: string;
   @IsOptional() @IsString() @MaxLength(256) platform?: string;
-  @IsOptional() @IsIn(SCOPES as unknown as string[]) scope?: (typeof SCOPES)[number];
+  @IsOptional() @IsIn([...SCOPES]) scope?: (typeof SCOPES)[number];
   @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(100) @IsIP(undefined, { each: true }) ips?: string[];
   @IsOptional() @ValidateIf((_, v) => v !== null && v !== 0) @IsInt() @Min(1) @Max(200) count?: number | null;
   @IsOptional() @ValidateIf((_, v) => v !== null && v !== 0) @IsInt() @Min(1) @Max(100) percentage?: number | null;

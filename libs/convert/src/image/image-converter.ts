@@ -1,6 +1,14 @@
 import { UserFacingError } from '@accel/common';
 import { GatewayConfig } from '@accel/config';
-import { Descriptor, ImageIndex, ImageManifest, ManifestLocation, MediaType, isIndexType } from '@accel/registry';
+import {
+  Descriptor,
+  FetchedManifest,
+  ImageIndex,
+  ImageManifest,
+  ManifestLocation,
+  MediaType,
+  isIndexType,
+} from '@accel/registry';
 import { Injectable } from '@nestjs/common';
 import { alreadyAccelerated } from '../drivers';
 import { ImageDriver, SourceManifest } from '../drivers/driver';
@@ -57,7 +65,7 @@ export class ImageConverter {
     const top = await this.store.getManifest(source, source.reference);
     const isIndex = isIndexType(top.mediaType) || (!top.json.config && Array.isArray(top.json.manifests));
     const sources = isIndex
-      ? await this.platformManifests(source, top.digest, top.json as unknown as ImageIndex)
+      ? await this.platformManifests(source, top.digest, top.json as ImageIndex)
       : [this.singleManifest(source, top)];
     const skipped = sources.map(({ m }) => alreadyAccelerated(m)).find(Boolean);
     if (skipped) return { digest: top.digest, sourceDigest: top.digest, sourceSize: 0, targetSize: 0, skipped };
@@ -127,16 +135,13 @@ export class ImageConverter {
     return Promise.all(
       children.map(async (d) => ({
         d,
-        m: (await this.store.getManifest(source, d.digest)).json as unknown as ImageManifest,
+        m: (await this.store.getManifest(source, d.digest)).json as ImageManifest,
       })),
     );
   }
 
-  private singleManifest(
-    source: ManifestLocation,
-    top: { mediaType: string; digest: string; body: Buffer; json: Record<string, unknown> },
-  ): { d: Descriptor; m: ImageManifest } {
-    const m = top.json as unknown as ImageManifest;
+  private singleManifest(source: ManifestLocation, top: FetchedManifest): { d: Descriptor; m: ImageManifest } {
+    const m = top.json as ImageManifest;
     if (!m.config)
       throw new UserFacingError(
         `${source.repository}:${source.reference} is a ${top.mediaType || 'manifest of an unknown type'}, not an image`,

@@ -1,12 +1,10 @@
 import { describeError } from '@accel/common';
 import { GatewayConfig } from '@accel/config';
-import { ConversionTaskEntity } from '@accel/db';
 import { PreheatService } from '@accel/preheat';
 import { RegistryAccess, manifestUrl, parseImageReference } from '@accel/registry';
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
 import { ImageConverter } from '../image/image-converter';
+import { ConversionTaskRepository } from './conversion-task.repository';
 
 /** Runs one conversion task to COMPLETED or FAILED, and chains the preheat when configured. */
 @Injectable()
@@ -18,11 +16,11 @@ export class ConversionEngine {
     private readonly converter: ImageConverter,
     private readonly access: RegistryAccess,
     private readonly preheat: PreheatService,
-    @InjectRepository(ConversionTaskEntity) private readonly tasks: Repository<ConversionTaskEntity>,
+    private readonly tasks: ConversionTaskRepository,
   ) {}
 
   async run(taskId: number, handedBack?: AbortSignal): Promise<void> {
-    const task = await this.tasks.findOneBy({ id: taskId });
+    const task = await this.tasks.byId(taskId);
     if (!task || task.status !== 'PROCESSING') return;
     const started = Date.now();
     try {
@@ -51,21 +49,15 @@ export class ConversionEngine {
         preheatJobId = job.id;
       }
       // Only a task still PROCESSING takes the outcome: a cancelled one stays cancelled.
-      await this.tasks.update(
-        { id: task.id, status: 'PROCESSING' },
-        {
-          status: 'COMPLETED',
-          reason: result.skipped ?? result.superseded ?? null,
-          sourceDigest: result.sourceDigest,
-          targetDigest: result.skipped || result.superseded ? null : result.digest,
-          sourceSize: result.sourceSize,
-          targetSize: result.targetSize,
-          preheatJobId,
-          // Only live tasks hold the dedupe key: a later push of the same image converts again.
-          activeKey: null,
-          finishedAt: new Date(),
-        },
-      );
+      await this.tasks.finish(task.id, {
+        status: 'COMPLETED',
+        reason: result.skipped ?? result.superseded ?? null,
+        sourceDigest: result.sourceDigest,
+        targetDigest: result.skipped || result.superseded ? null : result.digest,
+        sourceSize: result.sourceSize,
+        targetSize: result.targetSize,
+        preheatJobId,
+      });
       this.log.log(
         `${task.source} → ${result.skipped ?? result.superseded ?? `${task.target} (${result.digest})`} in ${Date.now() - started} ms${preheatJobId ? `, preheat job ${preheatJobId}` : ''}`,
       );
@@ -77,10 +69,7 @@ export class ConversionEngine {
         return;
       }
       // A FAILED task frees its key: the next delivery of the same push tries again.
-      await this.tasks.update(
-        { id: task.id, status: 'PROCESSING' },
-        { status: 'FAILED', reason, activeKey: null, finishedAt: new Date() },
-      );
+      await this.tasks.finish(task.id, { status: 'FAILED', reason });
       this.log.warn(`${task.source} failed: ${reason}`);
     }
   }

@@ -6,19 +6,15 @@ import { ConversionEngine } from './conversion.engine';
 
 @Processor(QueueName.Convert, { lockDuration: 120_000 })
 export class ConversionProcessor extends GatewayWorkerHost {
-  protected get drainMs(): number {
-    return this.config.server.shutdownGraceSeconds * 1000;
-  }
-
   protected get concurrency(): number {
     return this.config.converter.worker;
   }
 
   constructor(
-    private readonly config: GatewayConfig,
+    config: GatewayConfig,
     private readonly engine: ConversionEngine,
   ) {
-    super();
+    super(config);
   }
 
   async handle(job: Job<ConversionQueuePayload>, _token: string | undefined, handedBack: AbortSignal): Promise<void> {

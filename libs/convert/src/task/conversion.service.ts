@@ -1,21 +1,13 @@
 import { GatewayConfig } from '@accel/config';
-import { ConversionStatus, ConversionTaskEntity } from '@accel/db';
+import { ConversionTaskEntity } from '@accel/db';
 import { ConversionQueuePayload, QueueName, addWithin, conversionQueueJobId, queueEntryOptions } from '@accel/queue';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
 import { Queue } from 'bullmq';
 import { createHash, randomUUID } from 'node:crypto';
-import { Like, Repository } from 'typeorm';
+import { ConversionQuery, ConversionTaskRepository, DuplicateLiveTask } from './conversion-task.repository';
 import { PushedArtifact } from './webhook';
 import { parseImageReference } from '@accel/registry';
-
-export interface ConversionQuery {
-  status?: ConversionStatus;
-  source?: string;
-  page: number;
-  perPage: number;
-}
 
 /** Creates conversion tasks (row first, then queue) and reads them. */
 @Injectable()
@@ -24,7 +16,7 @@ export class ConversionService {
 
   constructor(
     private readonly config: GatewayConfig,
-    @InjectRepository(ConversionTaskEntity) private readonly tasks: Repository<ConversionTaskEntity>,
+    private readonly tasks: ConversionTaskRepository,
     @InjectQueue(QueueName.Convert) private readonly queue: Queue<ConversionQueuePayload>,
   ) {}
 
@@ -56,16 +48,14 @@ export class ConversionService {
       finishedAt: null,
     };
     const skip = (reason: string) =>
-      this.tasks.save(this.tasks.create({ ...base, status: 'COMPLETED', reason, finishedAt: new Date() }));
+      this.tasks.insert({ ...base, status: 'COMPLETED', reason, finishedAt: new Date() });
     if (!suffix) {
-      return this.tasks.save(
-        this.tasks.create({
-          ...base,
-          status: 'FAILED',
-          reason: 'not found matched conversion rule (converter.rules[].tag_suffix)',
-          finishedAt: new Date(),
-        }),
-      );
+      return this.tasks.insert({
+        ...base,
+        status: 'FAILED',
+        reason: 'not found matched conversion rule (converter.rules[].tag_suffix)',
+        finishedAt: new Date(),
+      });
     }
     if (!a.tag) return skip('skipped: pushed by digest, so there is no tag to name the converted image');
     if (a.tag.endsWith(suffix)) return skip(`skipped: the tag already ends with ${suffix}`);
@@ -76,13 +66,11 @@ export class ConversionService {
       .digest('hex');
     let task: ConversionTaskEntity;
     try {
-      task = await this.tasks.save(this.tasks.create({ ...base, target, status: 'PROCESSING', activeKey }));
+      task = await this.tasks.insert({ ...base, target, status: 'PROCESSING', activeKey });
     } catch (e) {
-      if ((e as { code?: string }).code !== 'ER_DUP_ENTRY') throw e;
-      const live = await this.tasks.findOneBy({ activeKey });
-      if (!live) throw e;
-      this.log.log(`duplicate delivery of ${a.resourceUrl}: task ${live.uuid} already covers it`);
-      return live;
+      if (!(e instanceof DuplicateLiveTask)) throw e;
+      this.log.log(`duplicate delivery of ${a.resourceUrl}: ${e.message}`);
+      return e.live;
     }
     await this.enqueue(task);
     return task;
@@ -110,7 +98,8 @@ export class ConversionService {
   async waitFinished(uuid: string, timeoutMs = 3_600_000): Promise<ConversionTaskEntity> {
     const end = Date.now() + timeoutMs;
     for (;;) {
-      const t = await this.tasks.findOneByOrFail({ uuid });
+      const t = await this.tasks.byUuid(uuid);
+      if (!t) throw new Error(`conversion ${uuid} is gone`);
       if (t.status !== 'PROCESSING') return t;
       if (Date.now() > end) throw new Error(`conversion ${uuid} still running after ${timeoutMs / 1000} s`);
       await new Promise((r) => setTimeout(r, 250));
@@ -122,10 +111,7 @@ export class ConversionService {
     const task = await this.findByUuid(uuid);
     if (!task) return null;
     if (task.status !== 'PROCESSING') return task;
-    await this.tasks.update(
-      { id: task.id, status: 'PROCESSING' },
-      { status: 'FAILED', reason: `cancelled by ${by}`, activeKey: null, finishedAt: new Date() },
-    );
+    await this.tasks.finish(task.id, { status: 'FAILED', reason: `cancelled by ${by}` });
     if (task.activeKey) await this.queue.remove(conversionQueueJobId(task.activeKey)).catch(() => 0);
     return this.findByUuid(uuid);
   }
@@ -140,19 +126,10 @@ export class ConversionService {
   }
 
   findByUuid(uuid: string): Promise<ConversionTaskEntity | null> {
-    return this.tasks.findOneBy({ uuid });
+    return this.tasks.byUuid(uuid);
   }
 
   list(q: ConversionQuery): Promise<[ConversionTaskEntity[], number]> {
-    return this.tasks.findAndCount({
-      where: {
-        isDel: 0,
-        ...(q.status ? { status: q.status } : {}),
-        ...(q.source ? { source: Like(`%${q.source.replace(/[%_\\]/g, '\\$&')}%`) } : {}),
-      },
-      order: { createdAt: 'DESC', id: 'DESC' },
-      skip: (q.page - 1) * q.perPage,
-      take: q.perPage,
-    });
+    return this.tasks.page(q);
   }
 }

@@ -60,6 +60,30 @@ export interface SkippedCluster {
   reason: string;
 }
 
+/** Dragonfly's preheat scopes, as a job runs them (Harbor 2.12's `single_peer` is stored as `single_seed_peer`). */
+export type PreheatScope = 'single_seed_peer' | 'all_seed_peers' | 'all_peers';
+
+/** A job's `args` column: Dragonfly's preheat arguments, normalised, defaults filled in. */
+export interface JobArgs {
+  type: 'image' | 'file';
+  url: string;
+  urls: string[];
+  piece_length: number | null;
+  tag: string;
+  application: string;
+  filtered_query_params: string;
+  /** Header names only: values (Harbor's pull token) are sealed apart and never echoed. */
+  headers: Record<string, string>;
+  platform: string;
+  scope: PreheatScope;
+  ips: string[];
+  count: number | null;
+  percentage: number | null;
+  concurrent_task_count: number;
+  concurrent_peer_count: number;
+  timeout: number;
+}
+
 @Entity('job')
 @Index('idx_job_image_key', ['imageKey', 'state'])
 export class JobEntity extends BaseModel {
@@ -77,8 +101,8 @@ export class JobEntity extends BaseModel {
   state: JobState;
 
   /** Normalised preheat args with defaults filled in; secrets are never kept here. */
-  @Column({ type: 'longtext', transformer: jsonText<Record<string, unknown>>() })
-  args: Record<string, unknown>;
+  @Column({ type: 'longtext', transformer: jsonText<JobArgs>() })
+  args: JobArgs;
 
   @Column({ name: 'task_result', type: 'longtext', nullable: true, transformer: jsonText<GroupJobState>() })
   result: GroupJobState | null;

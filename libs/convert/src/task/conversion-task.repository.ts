@@ -1,0 +1,79 @@
+import { ConversionStatus, ConversionTaskEntity } from '@accel/db';
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { LessThan, Like, Repository } from 'typeorm';
+
+export interface ConversionQuery {
+  status?: ConversionStatus;
+  /** Substring of the source image. */
+  source?: string;
+  page: number;
+  perPage: number;
+}
+
+/** What a task's end records. */
+export type ConversionOutcome = Partial<
+  Pick<
+    ConversionTaskEntity,
+    'status' | 'reason' | 'sourceDigest' | 'targetDigest' | 'sourceSize' | 'targetSize' | 'preheatJobId'
+  >
+>;
+
+/** Thrown when a live task already holds the key (a webhook delivered twice). */
+export class DuplicateLiveTask extends Error {
+  constructor(readonly live: ConversionTaskEntity) {
+    super(`task ${live.uuid} already covers it`);
+  }
+}
+
+/** The `conversion_task` table. */
+@Injectable()
+export class ConversionTaskRepository {
+  constructor(@InjectRepository(ConversionTaskEntity) private readonly rows: Repository<ConversionTaskEntity>) {}
+
+  /** Inserts a task; one that takes a live key another task holds is refused with that task. */
+  async insert(fields: Partial<ConversionTaskEntity>): Promise<ConversionTaskEntity> {
+    try {
+      return await this.rows.save(this.rows.create(fields));
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'ER_DUP_ENTRY' || !fields.activeKey) throw e;
+      const live = await this.rows.findOneBy({ activeKey: fields.activeKey });
+      if (!live) throw e;
+      throw new DuplicateLiveTask(live);
+    }
+  }
+
+  byId(id: number): Promise<ConversionTaskEntity | null> {
+    return this.rows.findOneBy({ id });
+  }
+
+  byUuid(uuid: string): Promise<ConversionTaskEntity | null> {
+    return this.rows.findOneBy({ uuid });
+  }
+
+  /**
+   * Ends a task that is still PROCESSING (a cancelled one stays cancelled) and frees its live
+   * key, so a later push of the same image converts again.
+   */
+  async finish(id: number, outcome: ConversionOutcome & { status: 'COMPLETED' | 'FAILED' }): Promise<void> {
+    await this.rows.update({ id, status: 'PROCESSING' }, { ...outcome, activeKey: null, finishedAt: new Date() });
+  }
+
+  /** PROCESSING tasks created before `olderThan` (the reconciler's candidates). */
+  processingBefore(olderThan: Date, take = 500): Promise<ConversionTaskEntity[]> {
+    return this.rows.find({ where: { status: 'PROCESSING', isDel: 0, createdAt: LessThan(olderThan) }, take });
+  }
+
+  page(q: ConversionQuery): Promise<[ConversionTaskEntity[], number]> {
+    return this.rows.findAndCount({
+      where: {
+        isDel: 0,
+        ...(q.status ? { status: q.status } : {}),
+        ...(q.source ? { source: Like(`%${q.source.replace(/[%_\\]/g, '\\$&')}%`) } : {}),
+      },
+      order: { createdAt: 'DESC', id: 'DESC' },
+      skip: (q.page - 1) * q.perPage,
+      take: q.perPage,
+    });
+  }
+}

@@ -1,0 +1,104 @@
+import { GroupJobState, JobEntity, JobState } from '@accel/db';
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { LessThan, MoreThan, Repository } from 'typeorm';
+
+export interface JobQuery {
+  type?: string;
+  state?: string;
+  userId?: number;
+  /** Substring of the preheated URL (image). */
+  image?: string;
+  createdAfter?: Date;
+  createdBefore?: Date;
+  page: number;
+  perPage: number;
+}
+
+/** Thrown when a live job already holds the key (an identical create, retried). */
+export class DuplicateLiveJob extends Error {
+  constructor(readonly live: JobEntity) {
+    super(`job ${live.id} already covers it`);
+  }
+}
+
+/** The `job` table. */
+@Injectable()
+export class JobRepository {
+  constructor(@InjectRepository(JobEntity) private readonly rows: Repository<JobEntity>) {}
+
+  /** Inserts a job; one that takes a live key another job holds is refused with that job. */
+  async insert(fields: Partial<JobEntity>): Promise<JobEntity> {
+    try {
+      return await this.rows.save(this.rows.create(fields));
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'ER_DUP_ENTRY' || !fields.activeKey) throw e;
+      const live = await this.byActiveKey(fields.activeKey);
+      if (!live) throw e;
+      throw new DuplicateLiveJob(live);
+    }
+  }
+
+  byId(id: number): Promise<JobEntity | null> {
+    return this.rows.findOneBy({ id, isDel: 0 });
+  }
+
+  byActiveKey(activeKey: string): Promise<JobEntity | null> {
+    return this.rows.findOneBy({ activeKey });
+  }
+
+  /** The newest job of this image key that succeeded after `since`. */
+  succeededSince(imageKey: string, since: Date): Promise<JobEntity | null> {
+    return this.rows.findOne({
+      where: { imageKey, state: 'SUCCESS' as JobState, isDel: 0, finishedAt: MoreThan(since) },
+      order: { id: 'DESC' },
+    });
+  }
+
+  /** Progress of a job still PENDING (a finished job's result is never overwritten). */
+  async recordProgress(id: number, result: GroupJobState): Promise<void> {
+    await this.rows.update({ id, state: 'PENDING' }, { result });
+  }
+
+  /**
+   * Ends a job that is still PENDING (a cancelled one stays cancelled): its sealed headers are
+   * dropped and its live key freed.
+   */
+  async finish(id: number, state: 'SUCCESS' | 'FAILURE', result: GroupJobState): Promise<void> {
+    await this.rows.update(
+      { id, state: 'PENDING' },
+      { state, result, finishedAt: new Date(), sealedHeaders: null, activeKey: null },
+    );
+  }
+
+  /** PENDING preheat jobs created before `olderThan` (the reconciler's candidates). */
+  async pendingBefore(olderThan: Date, take = 500): Promise<number[]> {
+    const rows = await this.rows.find({
+      select: { id: true },
+      where: { state: 'PENDING', type: 'preheat', isDel: 0, createdAt: LessThan(olderThan) },
+      take,
+    });
+    return rows.map((r) => r.id);
+  }
+
+  page(q: JobQuery): Promise<[JobEntity[], number]> {
+    const qb = this.rows.createQueryBuilder('j').where('j.is_del = 0');
+    if (q.type) qb.andWhere('j.type = :type', { type: q.type });
+    if (q.state) qb.andWhere('j.state = :state', { state: q.state });
+    if (q.userId !== undefined) qb.andWhere('j.user_id = :userId', { userId: q.userId });
+    if (q.image) qb.andWhere('j.args LIKE :image', { image: `%${q.image.replace(/[%_\\]/g, '\\$&')}%` });
+    if (q.createdAfter) qb.andWhere('j.created_at >= :after', { after: q.createdAfter });
+    if (q.createdBefore) qb.andWhere('j.created_at < :before', { before: q.createdBefore });
+    return qb
+      .orderBy('j.created_at', 'DESC')
+      .addOrderBy('j.id', 'DESC')
+      .skip((q.page - 1) * q.perPage)
+      .take(q.perPage)
+      .getManyAndCount();
+  }
+
+  /** Hard delete, as Dragonfly does. */
+  async remove(id: number): Promise<boolean> {
+    return Boolean((await this.rows.delete({ id })).affected);
+  }
+}
