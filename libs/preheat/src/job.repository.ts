@@ -1,4 +1,4 @@
-import { GroupJobState, JobEntity, JobState } from '@accel/db';
+import { GroupJobState, JobEntity, JobState, insertHoldingLiveKey } from '@accel/db';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { LessThan, MoreThan, Repository } from 'typeorm';
@@ -29,14 +29,9 @@ export class JobRepository {
 
   /** Inserts a job; one that takes a live key another job holds is refused with that job. */
   async insert(fields: Partial<JobEntity>): Promise<JobEntity> {
-    try {
-      return await this.rows.save(this.rows.create(fields));
-    } catch (e) {
-      if ((e as { code?: string }).code !== 'ER_DUP_ENTRY' || !fields.activeKey) throw e;
-      const live = await this.byActiveKey(fields.activeKey);
-      if (!live) throw e;
-      throw new DuplicateLiveJob(live);
-    }
+    const out = await insertHoldingLiveKey(this.rows, fields);
+    if ('live' in out) throw new DuplicateLiveJob(out.live);
+    return out.row;
   }
 
   byId(id: number): Promise<JobEntity | null> {

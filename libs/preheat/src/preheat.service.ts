@@ -2,7 +2,7 @@ import { SecretBox, UserFacingError } from '@accel/common';
 import { GatewayConfig } from '@accel/config';
 import { JobDialect, JobEntity } from '@accel/db';
 import { ClusterInventory } from '@accel/dragonfly';
-import { PreheatQueuePayload, QueueName, addWithin, preheatQueueJobId, queueEntryOptions } from '@accel/queue';
+import { PreheatQueuePayload, QueueName, enqueueSavedRow, preheatQueueJobId, queueEntryOptions } from '@accel/queue';
 import { RegistryAccess, parseManifestUrl, parsePlatform } from '@accel/registry';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
@@ -110,21 +110,15 @@ export class PreheatService {
 
   /** Queues a job row; a Redis failure is logged, not thrown: the row is durable and the reconciler retries. */
   async enqueue(id: number): Promise<void> {
-    try {
-      const outcome = await addWithin(
-        this.queue,
-        this.config.redis.enqueueTimeoutMs,
-        'preheat',
-        { jobId: id },
-        queueEntryOptions.preheat(id),
-      );
-      if (outcome === 'deferred')
-        this.log.warn(
-          `job ${id} saved; Redis did not answer within ${this.config.redis.enqueueTimeoutMs} ms, the reconciler will queue it`,
-        );
-    } catch (e) {
-      this.log.warn(`job ${id} saved but not queued yet (${(e as Error).message}); the reconciler will queue it`);
-    }
+    await enqueueSavedRow(
+      this.queue,
+      this.config.redis.enqueueTimeoutMs,
+      this.log,
+      `job ${id}`,
+      'preheat',
+      { jobId: id },
+      queueEntryOptions.preheat(id),
+    );
   }
 
   /** An identical preheat that succeeded within the dedupe window, if any. */

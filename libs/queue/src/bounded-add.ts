@@ -29,3 +29,22 @@ export async function addWithin<T>(
     clearTimeout(timer);
   }
 }
+
+/**
+ * Queues the work of a row already saved in MySQL. A Redis that is down or slow is logged, not
+ * thrown: the row is durable and the reconciler queues it later under the same job id.
+ */
+export async function enqueueSavedRow<T>(
+  queue: Queue<T>,
+  timeoutMs: number,
+  log: { warn(message: string): void },
+  what: string,
+  ...args: Parameters<Queue<T>['add']>
+): Promise<void> {
+  try {
+    if ((await addWithin(queue, timeoutMs, ...args)) === 'deferred')
+      log.warn(`${what} saved; Redis did not answer within ${timeoutMs} ms, the reconciler will queue it`);
+  } catch (e) {
+    log.warn(`${what} saved but not queued yet (${(e as Error).message}); the reconciler will queue it`);
+  }
+}

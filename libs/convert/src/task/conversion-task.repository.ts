@@ -1,4 +1,4 @@
-import { ConversionStatus, ConversionTaskEntity } from '@accel/db';
+import { ConversionStatus, ConversionTaskEntity, insertHoldingLiveKey } from '@accel/db';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { LessThan, Like, Repository } from 'typeorm';
@@ -33,14 +33,9 @@ export class ConversionTaskRepository {
 
   /** Inserts a task; one that takes a live key another task holds is refused with that task. */
   async insert(fields: Partial<ConversionTaskEntity>): Promise<ConversionTaskEntity> {
-    try {
-      return await this.rows.save(this.rows.create(fields));
-    } catch (e) {
-      if ((e as { code?: string }).code !== 'ER_DUP_ENTRY' || !fields.activeKey) throw e;
-      const live = await this.rows.findOneBy({ activeKey: fields.activeKey });
-      if (!live) throw e;
-      throw new DuplicateLiveTask(live);
-    }
+    const out = await insertHoldingLiveKey(this.rows, fields);
+    if ('live' in out) throw new DuplicateLiveTask(out.live);
+    return out.row;
   }
 
   byId(id: number): Promise<ConversionTaskEntity | null> {

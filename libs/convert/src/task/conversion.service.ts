@@ -1,6 +1,12 @@
 import { GatewayConfig } from '@accel/config';
 import { ConversionTaskEntity } from '@accel/db';
-import { ConversionQueuePayload, QueueName, addWithin, conversionQueueJobId, queueEntryOptions } from '@accel/queue';
+import {
+  ConversionQueuePayload,
+  QueueName,
+  enqueueSavedRow,
+  conversionQueueJobId,
+  queueEntryOptions,
+} from '@accel/queue';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import { Queue } from 'bullmq';
@@ -77,21 +83,15 @@ export class ConversionService {
   }
 
   async enqueue(task: ConversionTaskEntity): Promise<void> {
-    try {
-      const outcome = await addWithin(
-        this.queue,
-        this.config.redis.enqueueTimeoutMs,
-        'convert',
-        { taskId: task.id },
-        queueEntryOptions.convert(task.activeKey!),
-      );
-      if (outcome === 'deferred')
-        this.log.warn(`task ${task.uuid} saved; Redis did not answer in time, the reconciler will queue it`);
-    } catch (e) {
-      this.log.warn(
-        `task ${task.uuid} saved but not queued yet (${(e as Error).message}); the reconciler will queue it`,
-      );
-    }
+    await enqueueSavedRow(
+      this.queue,
+      this.config.redis.enqueueTimeoutMs,
+      this.log,
+      `task ${task.uuid}`,
+      'convert',
+      { taskId: task.id },
+      queueEntryOptions.convert(task.activeKey!),
+    );
   }
 
   /** Polls until the task leaves PROCESSING (sync mode); conversions can take minutes. */
