@@ -8,6 +8,9 @@ import { BLOCK, POSIX_MAGIC, USTAR, checksumMatches, isZeroBlock, readNumber, re
 
 export class TarFormatError extends Error {}
 
+/** How far the reader runs ahead of the entry being read. */
+const READ_AHEAD_BYTES = 2 << 20;
+
 /** PAX headers and GNU long names are held in memory: larger ones are refused. */
 const MAX_META_BYTES = 16 << 20;
 
@@ -49,21 +52,48 @@ const shown = (latin1: string) => JSON.stringify(Buffer.from(latin1, 'latin1').t
 class ByteSource {
   private readonly chunks: Buffer[] = [];
   private buffered = 0;
-  private readonly it: AsyncIterator<Buffer>;
+  private ended = false;
+  private failure?: Error;
+  private wake?: () => void;
   /** Bytes handed out so far: where in the stream an error is. */
   position = 0;
 
-  constructor(input: Readable) {
-    this.it = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  // 'data' events hand over the chunks as they are; the stream's async iterator would join
+  // everything buffered into a new buffer on every read.
+  constructor(private readonly input: Readable) {
+    const notify = () => {
+      const wake = this.wake;
+      this.wake = undefined;
+      wake?.();
+    };
+    input.on('data', (c: Buffer) => {
+      if (c.length > 0) {
+        this.chunks.push(c);
+        this.buffered += c.length;
+      }
+      if (this.buffered >= READ_AHEAD_BYTES) input.pause();
+      notify();
+    });
+    input.once('end', () => {
+      this.ended = true;
+      notify();
+    });
+    input.once('error', (e) => {
+      this.failure = e;
+      notify();
+    });
+    input.once('close', () => {
+      if (!this.ended) this.failure ??= new TarFormatError('the tar stream was closed before its end');
+      notify();
+    });
   }
 
   private async fill(n: number): Promise<boolean> {
     while (this.buffered < n) {
-      const r = await this.it.next();
-      if (r.done) return false;
-      if (r.value.length === 0) continue;
-      this.chunks.push(r.value);
-      this.buffered += r.value.length;
+      if (this.failure) throw this.failure;
+      if (this.ended) return false;
+      if (this.input.isPaused()) this.input.resume();
+      await new Promise<void>((resolve) => (this.wake = resolve));
     }
     return true;
   }
