@@ -1,3 +1,4 @@
+import { GatewayMetrics } from '@accel/common';
 import { buildConfig } from '@accel/config';
 import { ConversionService, ConversionTaskRepository, DuplicateLiveTask, PushedArtifact } from '@accel/convert';
 import { ConversionTaskEntity } from '@accel/db';
@@ -24,7 +25,7 @@ function world(rules: Record<string, string>[] = [{ tag_suffix: '-esgz' }]) {
     client: Promise.resolve({ status: 'ready' }),
   } as unknown as Queue;
   const config = buildConfig({ auth: { encryptionKey: 'k'.repeat(44) }, converter: { rules } });
-  return { service: new ConversionService(config, tasks, queue), rows, queued };
+  return { service: new ConversionService(config, tasks, queue, new GatewayMetrics()), rows, queued };
 }
 
 const pushed = (tag: string | undefined, digest = `sha256:${'a'.repeat(64)}`): PushedArtifact => ({

@@ -1,4 +1,4 @@
-import { SecretBox } from '@accel/common';
+import { GatewayMetrics, SecretBox } from '@accel/common';
 import { buildConfig } from '@accel/config';
 import { JobEntity } from '@accel/db';
 import { ClusterInventory, UnknownClusterError } from '@accel/dragonfly';
@@ -53,7 +53,16 @@ function world(opts: { raceOnInsert?: boolean; clusters?: number[] } = {}) {
     remove: async () => 1,
     client: Promise.resolve({ status: 'ready' }),
   } as unknown as Queue;
-  const service = new PreheatService(config, new RegistryAccess(config), inventory, new SecretBox(config), jobs, queue);
+  const secrets = new SecretBox(config);
+  const service = new PreheatService(
+    config,
+    new RegistryAccess(config),
+    inventory,
+    secrets,
+    jobs,
+    queue,
+    new GatewayMetrics(),
+  );
   return { service, rows, queued, finished };
 }
 

@@ -1,5 +1,5 @@
 import { GatewayConfig } from '@accel/config';
-import { logLevels } from '@accel/common';
+import { GatewayMetrics, logLevels, serveMetrics } from '@accel/common';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
@@ -14,6 +14,7 @@ import { bodyErrorHandler } from './http/body-errors';
 import { bodyShapeGuard } from './http/body-shape';
 import { DragonflyExceptionFilter } from './http/exception.filter';
 import { portPartition } from './http/port-partition';
+import { requestMetrics } from './http/request-metrics';
 import { validationPipe } from './http/validation';
 import { ManagerModule } from './manager.module';
 
@@ -43,6 +44,8 @@ export async function startManager(config: GatewayConfig): Promise<RunningManage
   // Like gin's ShouldBindJSON, bodies are read as JSON whatever Content-Type says (or omits).
   app.use(express.json({ limit: config.server.bodyLimit, type: () => true }));
   const isConversionApi = (req: express.Request) => req.socket.localPort === conversionPort;
+  const metrics = app.get(GatewayMetrics);
+  if (config.metrics.enabled) app.use(requestMetrics(metrics, isConversionApi));
   app.use(bodyErrorHandler(config.server.bodyLimit, isConversionApi));
   app.use(bodyShapeGuard(isConversionApi));
   app.use(cookieParser());
@@ -71,14 +74,23 @@ export async function startManager(config: GatewayConfig): Promise<RunningManage
   for (const s of [main, conversion]) s.requestTimeout = 25_000;
   const port = await listen(main, config.server.port, config.server.host);
   conversionPort = await listen(conversion, config.server.conversionPort, config.server.host);
+  const metricsServer =
+    config.metrics.enabled && config.metrics.port > 0
+      ? await serveMetrics(metrics, {
+          host: config.server.host,
+          port: config.metrics.port,
+          token: config.metrics.token,
+        })
+      : undefined;
   new Logger('Manager').log(
-    `provider and admin API on ${config.server.host}:${port}, conversion API on ${config.server.host}:${conversionPort}`,
+    `provider and admin API on ${config.server.host}:${port}, conversion API on ${config.server.host}:${conversionPort}${metricsServer ? `, metrics on ${config.server.host}:${metricsServer.port}` : ''}`,
   );
   return {
     app,
     port,
     conversionPort,
     async close() {
+      await metricsServer?.close();
       await Promise.all(
         [main, conversion].map(
           (s) =>

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
-import { logLevels, logUnhandledRejections } from '@accel/common';
+import { GatewayMetrics, logLevels, logUnhandledRejections, serveMetrics } from '@accel/common';
 import { ConfigError, loadConfig } from '@accel/config';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -13,7 +13,13 @@ async function main(): Promise<void> {
     logger: logLevels(config.logLevel),
   });
   app.enableShutdownHooks();
-  new Logger('Worker').log('queue processors running');
+  // A worker has no API port: its metrics are scraped on metrics.port when one is set.
+  const { metrics: m, server } = config;
+  const scraped =
+    m.enabled && m.port > 0
+      ? await serveMetrics(app.get(GatewayMetrics), { host: server.host, port: m.port, token: m.token })
+      : undefined;
+  new Logger('Worker').log(`queue processors running${scraped ? `, metrics on ${server.host}:${scraped.port}` : ''}`);
 }
 
 logUnhandledRejections();

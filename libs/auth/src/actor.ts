@@ -27,6 +27,8 @@ export interface AuthRequirement {
   access: 'read' | 'write';
   /** Secrets and who-did-what: root only, even to read. */
   sensitive: boolean;
+  /** Also accepts `Bearer <metrics.token>` (Prometheus scraping /metrics). */
+  metricsToken?: boolean;
 }
 
 export const AUTH_REQUIREMENT = 'accel:auth-requirement';
@@ -47,6 +49,16 @@ export const AdminRead = (opts: { sensitive?: boolean } = {}) =>
     anonymous: false,
     access: 'read',
     sensitive: opts.sensitive ?? false,
+  } satisfies AuthRequirement);
+
+/** /metrics: what AdminRead accepts, and the configured metrics token. */
+export const MetricsRead = () =>
+  SetMetadata(AUTH_REQUIREMENT, {
+    scope: 'admin',
+    anonymous: false,
+    access: 'read',
+    sensitive: false,
+    metricsToken: true,
   } satisfies AuthRequirement);
 
 /** Admin API, changing state: root users and admin-scoped tokens of root users. */

@@ -37,9 +37,4 @@ export async function verifyPassword(password: string, stored: string): Promise<
 /** A hash of a random password: verifying against it costs what a real check costs, so misses take as long as hits. */
 export const DUMMY_HASH_PROMISE = hashPassword(randomBytes(16).toString('hex'));
 
-/** Constant-time string comparison (length differences leak only the length). */
-export function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'utf8');
-  const y = Buffer.from(b, 'utf8');
-  return x.length === y.length && timingSafeEqual(x, y);
-}
+export { safeEqual } from '@accel/common';

@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
+import { GatewayMetrics } from './metrics';
 import { SecretBox } from './secret-box';
 
 @Global()
-@Module({ providers: [SecretBox], exports: [SecretBox] })
+@Module({ providers: [SecretBox, GatewayMetrics], exports: [SecretBox, GatewayMetrics] })
 export class CommonModule {}

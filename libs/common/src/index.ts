@@ -6,3 +6,6 @@ export * from './log-levels';
 export * from './semaphore';
 export * from './process-guards';
 export * from './model-view';
+export * from './safe-equal';
+export * from './metrics';
+export * from './metrics-server';

@@ -246,6 +246,18 @@ export class ConverterConfig {
   @ValidateNested() @Type(() => ConverterPreheatConfig) preheat = new ConverterPreheatConfig();
 }
 
+export class MetricsConfig {
+  /** Prometheus metrics on GET /metrics. */
+  @IsBoolean() enabled = true;
+  /**
+   * A bearer token that may read /metrics (for Prometheus), besides console users and
+   * admin-scoped tokens. Empty: only those.
+   */
+  @IsString() token = '';
+  /** Serve /metrics on this port instead, with no other route (0: on the provider/admin port). */
+  @IsInt() @Min(0) @Max(65535) port = 0;
+}
+
 export class GatewayConfig {
   @IsIn(['debug', 'log', 'warn', 'error']) logLevel: 'debug' | 'log' | 'warn' | 'error' = 'log';
   @ValidateNested() @Type(() => ServerConfig) server = new ServerConfig();
@@ -256,4 +268,5 @@ export class GatewayConfig {
   @ValidateNested() @Type(() => PreheatConfig) preheat = new PreheatConfig();
   @ValidateNested() @Type(() => ProviderConfig) provider = new ProviderConfig();
   @ValidateNested() @Type(() => ConverterConfig) converter = new ConverterConfig();
+  @ValidateNested() @Type(() => MetricsConfig) metrics = new MetricsConfig();
 }

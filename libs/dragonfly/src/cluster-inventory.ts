@@ -1,3 +1,4 @@
+import { GatewayMetrics } from '@accel/common';
 import { GatewayConfig } from '@accel/config';
 import { SchedulerEntity, SeedPeerEntity } from '@accel/db';
 import { Injectable, Logger } from '@nestjs/common';
@@ -23,6 +24,7 @@ export class ClusterInventory {
     private readonly config: GatewayConfig,
     private readonly clients: DragonflyClients,
     private readonly rows: ClusterRepository,
+    private readonly metrics: GatewayMetrics,
   ) {}
 
   /** Writes the clusters named in the config file into the database (idempotent). */
@@ -62,6 +64,7 @@ export class ClusterInventory {
     const pending = this.clients.checkHealth(node, this.config.preheat.healthTimeoutMs).then((ok) => {
       if (entry?.ok !== ok) this.log.log(`${node.hostname} (${key}) is ${ok ? 'healthy' : 'unhealthy'}`);
       this.health.set(key, { ok, at: Date.now() });
+      this.metrics.nodeHealthy.set({ node: `${node.hostname} (${key})` }, ok ? 1 : 0);
       void this.recordState(node, ok);
       return ok;
     });

@@ -1,4 +1,4 @@
-import { SecretBox, describeError, mapLimit, UserFacingError } from '@accel/common';
+import { GatewayMetrics, SecretBox, describeError, mapLimit, UserFacingError } from '@accel/common';
 import { GatewayConfig } from '@accel/config';
 import {
   GroupJobState,
@@ -76,6 +76,7 @@ export class PreheatEngine {
     private readonly downloads: SeedDownloadDispatcher,
     private readonly registrySlots: RegistrySlots,
     private readonly jobs: JobRepository,
+    private readonly metrics: GatewayMetrics,
   ) {}
 
   /** `registry-busy`: the image's registry has every slot of this process; try again later, off a worker slot. */
@@ -148,6 +149,8 @@ export class PreheatEngine {
     }
     // Only a job still PENDING takes the outcome: a cancelled one stays cancelled.
     await this.jobs.finish(job.id, result.state as 'SUCCESS' | 'FAILURE', result);
+    this.metrics.preheatJobs.inc({ dialect: job.dialect, state: result.state });
+    this.metrics.preheatDuration.observe({ state: result.state }, GatewayMetrics.since(job.createdAt.getTime()));
     const failures = entries.filter((e) => e.error).map((e) => e.error);
     this.log.log(`job ${job.id} ${result.state}${failures.length ? `: ${failures.join(' | ')}` : ''}`);
   }
@@ -225,6 +228,8 @@ export class PreheatEngine {
         report.tick();
         await mapLimit(targets, args.concurrent_peer_count, async (target) => {
           const remaining = deadline - Date.now();
+          const started = Date.now();
+          const peer = target.hostname;
           try {
             if (remaining <= 0) throw new Error(`the job timed out before ${target.hostname} was asked`);
             const done = await this.downloads.run(
@@ -247,9 +252,14 @@ export class PreheatEngine {
             success.push({ url, hostname: target.hostname, ip: target.ip });
             progress.succeeded++;
             progress.bytes += done.contentLength;
+            this.metrics.downloads.inc({ peer, result: 'success' });
+            this.metrics.downloadBytes.inc({ peer }, done.contentLength);
+            this.metrics.downloadDuration.observe({ result: 'success' }, GatewayMetrics.since(started));
           } catch (e) {
             failure.push({ url, hostname: target.hostname, ip: target.ip, description: describeError(e) });
             progress.failed++;
+            this.metrics.downloads.inc({ peer, result: 'failure' });
+            this.metrics.downloadDuration.observe({ result: 'failure' }, GatewayMetrics.since(started));
           }
           report.tick();
         });

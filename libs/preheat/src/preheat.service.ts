@@ -1,4 +1,4 @@
-import { SecretBox, UserFacingError } from '@accel/common';
+import { GatewayMetrics, SecretBox, UserFacingError } from '@accel/common';
 import { GatewayConfig } from '@accel/config';
 import { JobDialect, JobEntity } from '@accel/db';
 import { ClusterInventory } from '@accel/dragonfly';
@@ -24,7 +24,10 @@ export class PreheatService {
     private readonly secrets: SecretBox,
     private readonly jobs: JobRepository,
     @InjectQueue(QueueName.Preheat) private readonly queue: Queue<PreheatQueuePayload>,
-  ) {}
+    metrics: GatewayMetrics,
+  ) {
+    metrics.watchQueue(QueueName.Preheat, () => this.queue.getJobCounts('waiting', 'active', 'delayed', 'failed'));
+  }
 
   /** Checks what can be checked without the registry; throws UserFacingError for the caller. */
   validate(req: PreheatRequest): PreheatArgs {

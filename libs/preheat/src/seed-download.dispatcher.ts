@@ -1,3 +1,4 @@
+import { GatewayMetrics } from '@accel/common';
 import { GatewayConfig } from '@accel/config';
 import { QueueName, SeedDownloadPayload, SeedDownloadResult, queueEntryOptions, redisConnection } from '@accel/queue';
 import { InjectQueue } from '@nestjs/bullmq';
@@ -15,7 +16,9 @@ export class SeedDownloadDispatcher implements OnApplicationShutdown {
   constructor(
     private readonly config: GatewayConfig,
     @InjectQueue(QueueName.SeedDownload) private readonly queue: Queue<SeedDownloadPayload, SeedDownloadResult>,
+    private readonly metrics: GatewayMetrics,
   ) {
+    metrics.watchQueue(QueueName.SeedDownload, () => this.queue.getJobCounts('waiting', 'active', 'delayed', 'failed'));
     this.events = new QueueEvents(QueueName.SeedDownload, {
       connection: redisConnection(config),
       prefix: config.redis.prefix,
@@ -32,7 +35,8 @@ export class SeedDownloadDispatcher implements OnApplicationShutdown {
       payload.target,
       this.config.preheat.downloadShareSeconds,
     );
-    await this.dropStale(options.jobId!);
+    const shared = await this.sharedDownload(options.jobId!);
+    this.metrics.originReads.inc({ kind: shared ? 'shared' : 'made' });
     const job = await this.queue.add('download', payload, options);
     // Our own timer, unref'd: a wait abandoned at shutdown must not keep the process alive.
     let timer: NodeJS.Timeout | undefined;
@@ -58,14 +62,17 @@ export class SeedDownloadDispatcher implements OnApplicationShutdown {
   /**
    * BullMQ prunes completed jobs by age only when another job completes, so after an idle spell
    * a finished download would be shared long after the window (and after the peer lost its
-   * cache). A result older than the window is removed before it can be joined.
+   * cache). A result older than the window is removed before it can be joined. True when the
+   * download is joined (in flight, or finished within the window).
    */
-  private async dropStale(jobId: string): Promise<void> {
+  private async sharedDownload(jobId: string): Promise<boolean> {
     const existing = await this.queue.getJob(jobId);
-    if (!existing?.finishedOn) return;
-    if (Date.now() - existing.finishedOn < this.config.preheat.downloadShareSeconds * 1000) return;
+    if (!existing) return false;
+    if (!existing.finishedOn) return true;
+    if (Date.now() - existing.finishedOn < this.config.preheat.downloadShareSeconds * 1000) return true;
     // Another caller may remove it at the same moment; either way it is gone.
     await existing.remove().catch(() => undefined);
+    return false;
   }
 
   /** After the processors have drained: a preheat job finishing in the grace period still hears its downloads. */

@@ -1,4 +1,4 @@
-import { describeError } from '@accel/common';
+import { GatewayMetrics, describeError } from '@accel/common';
 import { GatewayConfig } from '@accel/config';
 import { PreheatService } from '@accel/preheat';
 import { RegistryAccess, manifestUrl, parseImageReference } from '@accel/registry';
@@ -17,6 +17,7 @@ export class ConversionEngine {
     private readonly access: RegistryAccess,
     private readonly preheat: PreheatService,
     private readonly tasks: ConversionTaskRepository,
+    private readonly metrics: GatewayMetrics,
   ) {}
 
   async run(taskId: number, handedBack?: AbortSignal): Promise<void> {
@@ -33,6 +34,10 @@ export class ConversionEngine {
         reference: task.sourceDigest || src.digest || src.tag || 'latest',
       };
       const result = await this.converter.convert(loc, target.tag!, task.source, src.tag);
+      this.metrics.conversionDuration.observe({ driver: task.driver, phase: 'convert' }, GatewayMetrics.since(started));
+      this.metrics.conversionBytes.inc({ driver: task.driver, direction: 'in' }, result.sourceSize);
+      this.metrics.conversionBytes.inc({ driver: task.driver, direction: 'out' }, result.targetSize);
+      const chainStarted = Date.now();
       let preheatJobId: number | null = null;
       const chain = this.config.converter.preheat;
       if (chain.enabled && !result.skipped && !result.superseded) {
@@ -47,6 +52,10 @@ export class ConversionEngine {
           0,
         );
         preheatJobId = job.id;
+        this.metrics.conversionDuration.observe(
+          { driver: task.driver, phase: 'preheat' },
+          GatewayMetrics.since(chainStarted),
+        );
       }
       // Only a task still PROCESSING takes the outcome: a cancelled one stays cancelled.
       await this.tasks.finish(task.id, {
@@ -58,6 +67,7 @@ export class ConversionEngine {
         targetSize: result.targetSize,
         preheatJobId,
       });
+      this.metrics.conversions.inc({ driver: task.driver, state: 'COMPLETED' });
       this.log.log(
         `${task.source} → ${result.skipped ?? result.superseded ?? `${task.target} (${result.digest})`} in ${Date.now() - started} ms${preheatJobId ? `, preheat job ${preheatJobId}` : ''}`,
       );
@@ -70,6 +80,7 @@ export class ConversionEngine {
       }
       // A FAILED task frees its key: the next delivery of the same push tries again.
       await this.tasks.finish(task.id, { status: 'FAILED', reason });
+      this.metrics.conversions.inc({ driver: task.driver, state: 'FAILED' });
       this.log.warn(`${task.source} failed: ${reason}`);
     }
   }

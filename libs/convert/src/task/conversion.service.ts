@@ -1,3 +1,4 @@
+import { GatewayMetrics } from '@accel/common';
 import { GatewayConfig } from '@accel/config';
 import { ConversionTaskEntity } from '@accel/db';
 import {
@@ -24,7 +25,10 @@ export class ConversionService {
     private readonly config: GatewayConfig,
     private readonly tasks: ConversionTaskRepository,
     @InjectQueue(QueueName.Convert) private readonly queue: Queue<ConversionQueuePayload>,
-  ) {}
+    metrics: GatewayMetrics,
+  ) {
+    metrics.watchQueue(QueueName.Convert, () => this.queue.getJobCounts('waiting', 'active', 'delayed', 'failed'));
+  }
 
   get driver(): string {
     return this.config.converter.driver.type;
