@@ -4,6 +4,7 @@ import { Console1764200000000 } from './1764200000000-Console';
 import { Security1764300000000 } from './1764300000000-Security';
 import { LiveJobKey1764400000000 } from './1764400000000-LiveJobKey';
 import { LayerAnnotations1764500000000 } from './1764500000000-LayerAnnotations';
+import { RetentionIndexes1764600000000 } from './1764600000000-RetentionIndexes';
 
 /** Every migration, oldest first. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   Security1764300000000,
   LiveJobKey1764400000000,
   LayerAnnotations1764500000000,
+  RetentionIndexes1764600000000,
 ];

@@ -11,6 +11,7 @@ import { AdminModule } from './admin/admin.module';
 import { ConversionApiModule } from './conversion/conversion-api.module';
 import { HealthModule } from './health/health.module';
 import { ProviderModule } from './provider/provider.module';
+import { RetentionModule } from './retention/retention.module';
 
 @Injectable()
 class BootstrapTasks implements OnApplicationBootstrap {
@@ -42,6 +43,7 @@ export class ManagerModule {
         HealthModule,
         AdminModule,
         ConversionApiModule,
+        RetentionModule,
         ...(config.server.runWorkers ? [PreheatWorkerModule, ConvertWorkerModule] : []),
       ],
       providers: [BootstrapTasks],

@@ -5,6 +5,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsNumber,
   IsObject,
   IsOptional,
   IsString,
@@ -258,6 +259,23 @@ export class MetricsConfig {
   @IsInt() @Min(0) @Max(65535) port = 0;
 }
 
+export class RetentionConfig {
+  /**
+   * Finished preheat jobs are removed this long after they ended. Longer than Dragonfly's 6 h:
+   * operators read last night's failures in the morning, and accelctl shows a day of history
+   * (keep it above preheat.dedupeWindowSeconds, or the v1 dialect's 208 stops matching).
+   */
+  @IsNumber() @Min(0.1) jobHours = 24;
+  /** Finished conversion tasks (the webhook API's history). */
+  @IsNumber() @Min(0.1) conversionTaskHours = 168;
+  /** Audit rows, as Dragonfly's default (7 d). */
+  @IsNumber() @Min(0.1) auditDays = 7;
+  /** How often the manager purges (0: only when a `gc` job asks). */
+  @IsInt() @Min(0) @Max(10080) intervalMinutes = 60;
+  /** Rows removed per statement: short statements never hold the table for long. */
+  @IsInt() @Min(1) @Max(10000) batchSize = 500;
+}
+
 export class GatewayConfig {
   @IsIn(['debug', 'log', 'warn', 'error']) logLevel: 'debug' | 'log' | 'warn' | 'error' = 'log';
   @ValidateNested() @Type(() => ServerConfig) server = new ServerConfig();
@@ -269,4 +287,5 @@ export class GatewayConfig {
   @ValidateNested() @Type(() => ProviderConfig) provider = new ProviderConfig();
   @ValidateNested() @Type(() => ConverterConfig) converter = new ConverterConfig();
   @ValidateNested() @Type(() => MetricsConfig) metrics = new MetricsConfig();
+  @ValidateNested() @Type(() => RetentionConfig) retention = new RetentionConfig();
 }

@@ -2,3 +2,4 @@ export * from './entities';
 export * from './data-source';
 export * from './db.module';
 export * from './live-key';
+export * from './batched-delete';

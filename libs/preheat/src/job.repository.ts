@@ -1,7 +1,7 @@
-import { GroupJobState, JobEntity, JobState, insertHoldingLiveKey } from '@accel/db';
+import { GroupJobState, JobEntity, JobState, deleteInBatches, insertHoldingLiveKey } from '@accel/db';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { LessThan, MoreThan, Repository } from 'typeorm';
+import { In, LessThan, MoreThan, Repository } from 'typeorm';
 
 export interface JobQuery {
   type?: string;
@@ -90,6 +90,11 @@ export class JobRepository {
       .skip((q.page - 1) * q.perPage)
       .take(q.perPage)
       .getManyAndCount();
+  }
+
+  /** Finished jobs that ended before `before` (retention); PENDING jobs are never touched. */
+  removeFinishedBefore(before: Date, batchSize: number): Promise<number> {
+    return deleteInBatches(this.rows, { state: In(['SUCCESS', 'FAILURE']), finishedAt: LessThan(before) }, batchSize);
   }
 
   /** Hard delete, as Dragonfly does. */

@@ -1,7 +1,7 @@
-import { ConversionStatus, ConversionTaskEntity, insertHoldingLiveKey } from '@accel/db';
+import { ConversionStatus, ConversionTaskEntity, deleteInBatches, insertHoldingLiveKey } from '@accel/db';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { LessThan, Like, Repository } from 'typeorm';
+import { In, LessThan, Like, Repository } from 'typeorm';
 
 export interface ConversionQuery {
   status?: ConversionStatus;
@@ -57,6 +57,11 @@ export class ConversionTaskRepository {
   /** PROCESSING tasks created before `olderThan` (the reconciler's candidates). */
   processingBefore(olderThan: Date, take = 500): Promise<ConversionTaskEntity[]> {
     return this.rows.find({ where: { status: 'PROCESSING', isDel: 0, createdAt: LessThan(olderThan) }, take });
+  }
+
+  /** Finished tasks that ended before `before` (retention); PROCESSING tasks are never touched. */
+  removeFinishedBefore(before: Date, batchSize: number): Promise<number> {
+    return deleteInBatches(this.rows, { status: In(['COMPLETED', 'FAILED']), finishedAt: LessThan(before) }, batchSize);
   }
 
   page(q: ConversionQuery): Promise<[ConversionTaskEntity[], number]> {

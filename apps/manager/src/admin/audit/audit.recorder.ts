@@ -1,9 +1,9 @@
 import { Actor } from '@accel/auth';
-import { AuditActorType, AuditEntity, AuditEventType } from '@accel/db';
+import { AuditActorType, AuditEntity, AuditEventType, deleteInBatches } from '@accel/db';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { NextFunction, Request, Response } from 'express';
-import { FindOptionsWhere, Repository } from 'typeorm';
+import { FindOptionsWhere, LessThan, Repository } from 'typeorm';
 
 const PROVIDER = /^\/(oapi\/v1\/jobs|preheats|registry\/notifications)(\/|$)/;
 const ACTOR_TYPE: Record<Actor['kind'], AuditActorType> = {
@@ -46,6 +46,11 @@ export class AuditRecorder {
   /** One page, newest first, and the total. */
   page(where: FindOptionsWhere<AuditEntity>, page: number, perPage: number): Promise<[AuditEntity[], number]> {
     return this.audits.findAndCount({ where, order: { id: 'DESC' }, skip: (page - 1) * perPage, take: perPage });
+  }
+
+  /** Audit rows older than `before` (retention). */
+  removeBefore(before: Date, batchSize: number): Promise<number> {
+    return deleteInBatches(this.audits, { createdAt: LessThan(before) }, batchSize);
   }
 
   middleware() {
