@@ -40,6 +40,8 @@ function policyOf(r: Route): Policy | undefined {
   if (['POST /preheats', 'GET /preheats/:id', 'POST /registry/notifications'].includes(key)) return 'legacy';
   if (['POST /oapi/v1/jobs', 'GET /oapi/v1/jobs/:id'].includes(key)) return 'job-api';
   if (['GET /oapi/v1/jobs', 'DELETE /oapi/v1/jobs/:id'].includes(key)) return 'jobs';
+  // Also `Bearer <metrics.token>`, tested with the metrics themselves.
+  if (key === 'GET /metrics') return 'admin-read';
   if (key === 'GET /api/v1/users/me') return 'signed-in';
   if (key === 'POST /api/v1/users/:id/reset_password') return 'password';
   if (r.path.startsWith('/api/v1/conversions')) return 'conversion';

@@ -1,5 +1,12 @@
 import { GatewayConfig } from '@accel/config';
-import { GatewayMetrics, logLevels, serveMetrics } from '@accel/common';
+import {
+  GatewayLogger,
+  GatewayMetrics,
+  httpAnswerLogger,
+  requestIdOf,
+  serveMetrics,
+  withRequestId,
+} from '@accel/common';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
@@ -35,11 +42,22 @@ const listen = (server: Server, port: number, host: string) =>
 export async function startManager(config: GatewayConfig): Promise<RunningManager> {
   const app = await NestFactory.create<NestExpressApplication>(ManagerModule.forRoot(config), {
     bodyParser: false,
-    logger: logLevels(config.logLevel),
+    bufferLogs: true,
   });
+  const logger = app.get(GatewayLogger);
+  app.useLogger(logger);
+  app.flushLogs();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   let conversionPort = -1;
+  // First: every line logged for this request, and for the jobs it queues, carries its id.
+  app.use((req: express.Request & { id?: string }, res: express.Response, next: express.NextFunction) => {
+    const id = requestIdOf(req);
+    req.id = id;
+    res.setHeader('X-Request-Id', id);
+    withRequestId(id, next);
+  });
+  app.use(httpAnswerLogger(logger));
   app.use(portPartition(() => conversionPort, CONVERSION_ROUTE_PREFIXES));
   // Like gin's ShouldBindJSON, bodies are read as JSON whatever Content-Type says (or omits).
   app.use(express.json({ limit: config.server.bodyLimit, type: () => true }));

@@ -1,5 +1,5 @@
 import { AuthModule, UsersService } from '@accel/auth';
-import { CommonModule } from '@accel/common';
+import { CommonModule, GatewayLoggerModule } from '@accel/common';
 import { ConvertWorkerModule } from '@accel/convert';
 import { ConfigModule, GatewayConfig } from '@accel/config';
 import { DbModule } from '@accel/db';
@@ -35,6 +35,7 @@ export class ManagerModule {
       imports: [
         ConfigModule.forRoot(config),
         CommonModule,
+        GatewayLoggerModule,
         DbModule,
         QueueRootModule,
         AuthModule,

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
-import { GatewayMetrics, logLevels, logUnhandledRejections, serveMetrics } from '@accel/common';
+import { GatewayLogger, GatewayMetrics, logUnhandledRejections, serveMetrics } from '@accel/common';
 import { ConfigError, loadConfig } from '@accel/config';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -10,8 +10,11 @@ async function main(): Promise<void> {
   const configArg = process.argv.indexOf('--config');
   const config = loadConfig(configArg > -1 ? process.argv[configArg + 1] : process.env.ACCEL_CONFIG);
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), {
-    logger: logLevels(config.logLevel),
+    bufferLogs: true,
   });
+  const logger = app.get(GatewayLogger);
+  app.useLogger(logger);
+  app.flushLogs();
   app.enableShutdownHooks();
   // A worker has no API port: its metrics are scraped on metrics.port when one is set.
   const { metrics: m, server } = config;

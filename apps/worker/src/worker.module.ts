@@ -1,4 +1,4 @@
-import { CommonModule } from '@accel/common';
+import { CommonModule, GatewayLoggerModule } from '@accel/common';
 import { ConvertWorkerModule } from '@accel/convert';
 import { ConfigModule, GatewayConfig } from '@accel/config';
 import { DbModule } from '@accel/db';
@@ -15,6 +15,7 @@ export class WorkerModule {
       imports: [
         ConfigModule.forRoot(config),
         CommonModule,
+        GatewayLoggerModule,
         DbModule,
         QueueRootModule,
         PreheatWorkerModule,

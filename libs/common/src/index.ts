@@ -9,3 +9,5 @@ export * from './model-view';
 export * from './safe-equal';
 export * from './metrics';
 export * from './metrics-server';
+export * from './logging';
+export * from './logging.module';

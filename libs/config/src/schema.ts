@@ -278,6 +278,10 @@ export class RetentionConfig {
 
 export class GatewayConfig {
   @IsIn(['debug', 'log', 'warn', 'error']) logLevel: 'debug' | 'log' | 'warn' | 'error' = 'log';
+  /** json (one object per line, for log shippers), pretty, or auto: pretty on a terminal, JSON otherwise. */
+  @IsIn(['auto', 'json', 'pretty']) logFormat: 'auto' | 'json' | 'pretty' = 'auto';
+  /** Write the JSON log lines to this file instead of stdout (empty: stdout). */
+  @IsString() logFile = '';
   @ValidateNested() @Type(() => ServerConfig) server = new ServerConfig();
   @ValidateNested() @Type(() => DatabaseConfig) database = new DatabaseConfig();
   @ValidateNested() @Type(() => RedisConfig) redis = new RedisConfig();

@@ -1,4 +1,4 @@
-import { GatewayMetrics, SecretBox, describeError, mapLimit, UserFacingError } from '@accel/common';
+import { GatewayMetrics, SecretBox, currentRequestId, describeError, mapLimit, UserFacingError } from '@accel/common';
 import { GatewayConfig } from '@accel/config';
 import {
   GroupJobState,
@@ -236,6 +236,7 @@ export class PreheatEngine {
               {
                 taskId,
                 target,
+                requestId: currentRequestId(),
                 download: {
                   url,
                   tag: args.tag || undefined,

@@ -1,4 +1,4 @@
-import { GatewayMetrics, SecretBox, UserFacingError } from '@accel/common';
+import { GatewayMetrics, SecretBox, UserFacingError, currentRequestId } from '@accel/common';
 import { GatewayConfig } from '@accel/config';
 import { JobDialect, JobEntity } from '@accel/db';
 import { ClusterInventory } from '@accel/dragonfly';
@@ -119,7 +119,7 @@ export class PreheatService {
       this.log,
       `job ${id}`,
       'preheat',
-      { jobId: id },
+      { jobId: id, requestId: currentRequestId() },
       queueEntryOptions.preheat(id),
     );
   }

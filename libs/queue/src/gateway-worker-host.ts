@@ -1,3 +1,4 @@
+import { withRequestId } from '@accel/common';
 import { GatewayConfig } from '@accel/config';
 import { WorkerHost } from '@nestjs/bullmq';
 import { Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
@@ -34,8 +35,12 @@ export abstract class GatewayWorkerHost extends WorkerHost implements OnApplicat
   async process(job: Job, token?: string): Promise<unknown> {
     const handedBack = new AbortController();
     this.running.set(job.id!, { job, handedBack });
+    // The job's lines carry the id of the request that queued it (or the queue entry's own).
+    const requestId = (job.data as { requestId?: unknown } | undefined)?.requestId;
     try {
-      return await this.handle(job, token, handedBack.signal);
+      return await withRequestId(typeof requestId === 'string' ? requestId : `${job.queueName}:${job.id}`, () =>
+        this.handle(job, token, handedBack.signal),
+      );
     } finally {
       this.running.delete(job.id!);
     }

@@ -11,12 +11,17 @@ export const QueueName = {
   Convert: 'convert',
 } as const;
 
-export interface PreheatQueuePayload {
+/** Every payload may name the request that queued it: the worker's log lines carry that id. */
+export interface Traced {
+  requestId?: string;
+}
+
+export interface PreheatQueuePayload extends Traced {
   /** Primary key of the `job` row; everything else is read from MySQL. */
   jobId: number;
 }
 
-export interface SeedDownloadPayload {
+export interface SeedDownloadPayload extends Traced {
   taskId: string;
   target: { hostname: string; ip: string; port: number };
   download: {
@@ -41,7 +46,7 @@ export interface SeedDownloadResult {
   cached: boolean;
 }
 
-export interface ConversionQueuePayload {
+export interface ConversionQueuePayload extends Traced {
   /** Primary key of the `conversion_task` row. */
   taskId: number;
 }

@@ -1,4 +1,4 @@
-import { GatewayMetrics } from '@accel/common';
+import { GatewayMetrics, currentRequestId } from '@accel/common';
 import { GatewayConfig } from '@accel/config';
 import { ConversionTaskEntity } from '@accel/db';
 import {
@@ -93,7 +93,7 @@ export class ConversionService {
       this.log,
       `task ${task.uuid}`,
       'convert',
-      { taskId: task.id },
+      { taskId: task.id, requestId: currentRequestId() },
       queueEntryOptions.convert(task.activeKey!),
     );
   }
