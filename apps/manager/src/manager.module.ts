@@ -11,6 +11,7 @@ import { AdminModule } from './admin/admin.module';
 import { ConversionApiModule } from './conversion/conversion-api.module';
 import { HealthModule } from './health/health.module';
 import { ProviderModule } from './provider/provider.module';
+import { QueueBoardModule } from './queue-board/queue-board.module';
 import { RetentionModule } from './retention/retention.module';
 
 @Injectable()
@@ -45,6 +46,7 @@ export class ManagerModule {
         AdminModule,
         ConversionApiModule,
         RetentionModule,
+        ...(config.queueDashboard.enabled ? [QueueBoardModule] : []),
         ...(config.server.runWorkers ? [PreheatWorkerModule, ConvertWorkerModule] : []),
       ],
       providers: [BootstrapTasks],

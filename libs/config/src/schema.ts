@@ -276,6 +276,11 @@ export class RetentionConfig {
   @IsInt() @Min(1) @Max(10000) batchSize = 500;
 }
 
+export class QueueDashboardConfig {
+  /** bull-board on /admin/queues for console users (reading) and root (retry, clean). Off unless asked for. */
+  @IsBoolean() enabled = false;
+}
+
 export class GatewayConfig {
   @IsIn(['debug', 'log', 'warn', 'error']) logLevel: 'debug' | 'log' | 'warn' | 'error' = 'log';
   /** json (one object per line, for log shippers), pretty, or auto: pretty on a terminal, JSON otherwise. */
@@ -292,4 +297,5 @@ export class GatewayConfig {
   @ValidateNested() @Type(() => ConverterConfig) converter = new ConverterConfig();
   @ValidateNested() @Type(() => MetricsConfig) metrics = new MetricsConfig();
   @ValidateNested() @Type(() => RetentionConfig) retention = new RetentionConfig();
+  @ValidateNested() @Type(() => QueueDashboardConfig) queueDashboard = new QueueDashboardConfig();
 }
