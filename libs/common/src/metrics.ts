@@ -19,100 +19,83 @@ const DURATION_BUCKETS = [0.005, 0.025, 0.1, 0.25, 1, 2.5, 10, 30, 60, 300, 900,
 export class GatewayMetrics {
   readonly registry = new Registry();
 
-  readonly httpRequests = new Counter({
-    name: 'accel_http_requests_total',
-    help: 'HTTP requests answered, by route pattern, caller dialect, method and status',
-    labelNames: ['route', 'dialect', 'method', 'status'] as const,
-    registers: [this.registry],
-  });
+  readonly httpRequests = this.counter(
+    'accel_http_requests_total',
+    'HTTP requests answered, by route pattern, caller dialect, method and status',
+    ['route', 'dialect', 'method', 'status'] as const,
+  );
 
-  readonly httpDuration = new Histogram({
-    name: 'accel_http_request_duration_seconds',
-    help: 'Time to answer an HTTP request',
-    labelNames: ['route', 'dialect', 'method'] as const,
-    buckets: DURATION_BUCKETS,
-    registers: [this.registry],
-  });
+  readonly httpDuration = this.histogram('accel_http_request_duration_seconds', 'Time to answer an HTTP request', [
+    'route',
+    'dialect',
+    'method',
+  ] as const);
 
-  readonly authRefusals = new Counter({
-    name: 'accel_auth_refusals_total',
-    help: 'Requests refused for their credentials, by auth mode (bearer, basic, session, webhook, none)',
-    labelNames: ['mode'] as const,
-    registers: [this.registry],
-  });
+  readonly authRefusals = this.counter(
+    'accel_auth_refusals_total',
+    'Requests refused for their credentials, by auth mode (bearer, basic, session, webhook, none)',
+    ['mode'] as const,
+  );
 
-  readonly preheatJobs = new Counter({
-    name: 'accel_preheat_jobs_total',
-    help: 'Preheat jobs finished, by caller dialect and final state',
-    labelNames: ['dialect', 'state'] as const,
-    registers: [this.registry],
-  });
+  readonly preheatJobs = this.counter(
+    'accel_preheat_jobs_total',
+    'Preheat jobs finished, by caller dialect and final state',
+    ['dialect', 'state'] as const,
+  );
 
-  readonly preheatDuration = new Histogram({
-    name: 'accel_preheat_job_duration_seconds',
-    help: 'Time from a preheat job being created to its final state',
-    labelNames: ['state'] as const,
-    buckets: DURATION_BUCKETS,
-    registers: [this.registry],
-  });
+  readonly preheatDuration = this.histogram(
+    'accel_preheat_job_duration_seconds',
+    'Time from a preheat job being created to its final state',
+    ['state'] as const,
+  );
 
-  readonly downloads = new Counter({
-    name: 'accel_preheat_downloads_total',
-    help: '(blob, peer) downloads a preheat asked for, by peer and result (success, failure)',
-    labelNames: ['peer', 'result'] as const,
-    registers: [this.registry],
-  });
+  readonly downloads = this.counter(
+    'accel_preheat_downloads_total',
+    '(blob, peer) downloads a preheat asked for, by peer and result (success, failure)',
+    ['peer', 'result'] as const,
+  );
 
-  readonly downloadBytes = new Counter({
-    name: 'accel_preheat_download_bytes_total',
-    help: 'Bytes peers reported for the downloads they finished',
-    labelNames: ['peer'] as const,
-    registers: [this.registry],
-  });
+  readonly downloadBytes = this.counter(
+    'accel_preheat_download_bytes_total',
+    'Bytes peers reported for the downloads they finished',
+    ['peer'] as const,
+  );
 
-  readonly downloadDuration = new Histogram({
-    name: 'accel_preheat_download_duration_seconds',
-    help: 'Time for one (blob, peer) download, as the preheat waited for it',
-    labelNames: ['result'] as const,
-    buckets: DURATION_BUCKETS,
-    registers: [this.registry],
-  });
+  readonly downloadDuration = this.histogram(
+    'accel_preheat_download_duration_seconds',
+    'Time for one (blob, peer) download, as the preheat waited for it',
+    ['result'] as const,
+  );
 
-  readonly originReads = new Counter({
-    name: 'accel_preheat_origin_reads_total',
-    help: 'Downloads handed to peers: made (a new download) or shared (joined an identical one in flight or just done)',
-    labelNames: ['kind'] as const,
-    registers: [this.registry],
-  });
+  readonly originReads = this.counter(
+    'accel_preheat_origin_reads_total',
+    'Downloads handed to peers: made (a new download) or shared (joined an identical one in flight or just done)',
+    ['kind'] as const,
+  );
 
-  readonly nodeHealthy = new Gauge({
-    name: 'accel_dragonfly_node_healthy',
-    help: 'Last gRPC health answer of a seed peer or scheduler (1 serving, 0 not)',
-    labelNames: ['node'] as const,
-    registers: [this.registry],
-  });
+  readonly nodeHealthy = this.gauge(
+    'accel_dragonfly_node_healthy',
+    'Last gRPC health answer of a seed peer or scheduler (1 serving, 0 not)',
+    ['node'] as const,
+  );
 
-  readonly conversions = new Counter({
-    name: 'accel_conversion_tasks_total',
-    help: 'Conversion tasks finished, by driver and final state',
-    labelNames: ['driver', 'state'] as const,
-    registers: [this.registry],
-  });
+  readonly conversions = this.counter(
+    'accel_conversion_tasks_total',
+    'Conversion tasks finished, by driver and final state',
+    ['driver', 'state'] as const,
+  );
 
-  readonly conversionDuration = new Histogram({
-    name: 'accel_conversion_duration_seconds',
-    help: 'Time a conversion spent per phase: convert (pull, rewrite and push, streamed together) and preheat (queueing the chained preheat)',
-    labelNames: ['driver', 'phase'] as const,
-    buckets: DURATION_BUCKETS,
-    registers: [this.registry],
-  });
+  readonly conversionDuration = this.histogram(
+    'accel_conversion_duration_seconds',
+    'Time a conversion spent per phase: convert (pull, rewrite and push, streamed together) and preheat (queueing the chained preheat)',
+    ['driver', 'phase'] as const,
+  );
 
-  readonly conversionBytes = new Counter({
-    name: 'accel_conversion_bytes_total',
-    help: 'Image bytes read (in) and written (out) by conversions',
-    labelNames: ['driver', 'direction'] as const,
-    registers: [this.registry],
-  });
+  readonly conversionBytes = this.counter(
+    'accel_conversion_bytes_total',
+    'Image bytes read (in) and written (out) by conversions',
+    ['driver', 'direction'] as const,
+  );
 
   private readonly queues = new Map<string, () => Promise<Record<string, number>>>();
 
@@ -141,6 +124,18 @@ export class GatewayMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'accel_' });
+  }
+
+  private counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> {
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  private gauge<L extends string>(name: string, help: string, labelNames: readonly L[]): Gauge<L> {
+    return new Gauge({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  private histogram<L extends string>(name: string, help: string, labelNames: readonly L[]): Histogram<L> {
+    return new Histogram({ name, help, labelNames, buckets: DURATION_BUCKETS, registers: [this.registry] });
   }
 
   /** Seconds since `startedMs` (Date.now() at the start). */
