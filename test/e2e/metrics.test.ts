@@ -172,3 +172,41 @@ describe('metrics on their own port (metrics.port)', () => {
     assert.equal((await request(`http://127.0.0.1:${port}/api/v1/users`)).statusCode, 404);
   });
 });
+
+describe('readiness with Dragonfly clusters', () => {
+  let w: PreheatWorld;
+
+  before(async () => {
+    w = await PreheatWorld.start();
+  });
+  after(async () => w?.stop());
+
+  const ready = () =>
+    w.gateway.http<{ checks: { seedPeers: { clustersWithoutHealthySeedPeer: number[]; healthy: number } } }>(
+      'GET',
+      '/readyz',
+    );
+
+  it('stays ready while one seed peer per cluster answers, and goes 503 naming the cluster when none does', async () => {
+    assert.equal((await ready()).status, 200);
+    const [first, second] = w.seeds;
+    await second.stop();
+    try {
+      const one = await ready();
+      assert.equal(one.status, 200, 'one reachable seed peer serves the cluster');
+      assert.equal(one.json.checks.seedPeers.healthy, 1);
+      await first.stop();
+      try {
+        const none = await ready();
+        assert.equal(none.status, 503);
+        assert.deepEqual(none.json.checks.seedPeers.clustersWithoutHealthySeedPeer, [1]);
+        assert.doesNotMatch(JSON.stringify(none.json), /127\.0\.0\.1/, 'no addresses');
+      } finally {
+        await first.start(first.port);
+      }
+    } finally {
+      await second.start(second.port);
+    }
+    assert.equal((await ready()).status, 200);
+  });
+});

@@ -4,7 +4,8 @@ import { ReadinessService } from './readiness.service';
 
 /**
  * Probes for orchestrators, next to Harbor's cheap `/healthy`: `/livez` says the process serves
- * requests; `/readyz` says whether its dependencies do (503 while the database or Redis is away).
+ * requests; `/readyz` says whether it can preheat (503 while the database or Redis is away, or a
+ * configured cluster has no healthy seed peer).
  */
 @Controller()
 export class OperationsHealthController {

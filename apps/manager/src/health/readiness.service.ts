@@ -9,13 +9,13 @@ import { DataSource } from 'typeorm';
 export type DependencyState = 'up' | 'down';
 
 export interface Readiness {
-  /** `ready` when requests can be served: the database and Redis answer. */
+  /** `ready` when preheats can be served: the database and Redis answer, and every cluster has a seed peer that does. */
   status: 'ready' | 'not-ready';
   checks: {
     database: DependencyState;
     redis: DependencyState;
-    /** Reported, not required: jobs are accepted while seed peers are away, and fail naming them. */
-    seedPeers: { healthy: number; total: number };
+    /** Ids of clusters with no healthy seed peer (counts and ids only: no addresses). */
+    seedPeers: { checked: boolean; healthy: number; total: number; clustersWithoutHealthySeedPeer: number[] };
   };
 }
 
@@ -53,7 +53,13 @@ export class ReadinessService implements OnModuleDestroy {
   async check(): Promise<Readiness> {
     const [database, redis, seedPeers] = await Promise.all([this.database(), this.ping(), this.seedPeers()]);
     return {
-      status: database === 'up' && redis === 'up' ? 'ready' : 'not-ready',
+      status:
+        database === 'up' &&
+        redis === 'up' &&
+        seedPeers.checked &&
+        seedPeers.clustersWithoutHealthySeedPeer.length === 0
+          ? 'ready'
+          : 'not-ready',
       checks: { database, redis, seedPeers },
     };
   }
@@ -78,13 +84,24 @@ export class ReadinessService implements OnModuleDestroy {
     );
   }
 
-  private seedPeers(): Promise<{ healthy: number; total: number }> {
+  private seedPeers(): Promise<Readiness['checks']['seedPeers']> {
     const count = async () => {
-      const peers = (await this.inventory.clusters([])).flatMap((c) => c.seedPeers);
-      const healthy = await Promise.all(peers.map((p) => this.inventory.isHealthy(p)));
-      return { healthy: healthy.filter(Boolean).length, total: peers.length };
+      const clusters = await this.inventory.clusters([]);
+      const health = await Promise.all(
+        clusters.map(async (c) => ({
+          id: c.id,
+          up: await Promise.all(c.seedPeers.map((p) => this.inventory.isHealthy(p))),
+        })),
+      );
+      return {
+        checked: true,
+        healthy: health.reduce((n, c) => n + c.up.filter(Boolean).length, 0),
+        total: health.reduce((n, c) => n + c.up.length, 0),
+        clustersWithoutHealthySeedPeer: health.filter((c) => !c.up.some(Boolean)).map((c) => c.id),
+      };
     };
-    return within(count(), PROBE_MS, { healthy: 0, total: 0 });
+    // Not known in time (the inventory itself is in the database): not ready.
+    return within(count(), PROBE_MS, { checked: false, healthy: 0, total: 0, clustersWithoutHealthySeedPeer: [] });
   }
 
   onModuleDestroy(): void {
