@@ -5,6 +5,7 @@ import { Security1764300000000 } from './1764300000000-Security';
 import { LiveJobKey1764400000000 } from './1764400000000-LiveJobKey';
 import { LayerAnnotations1764500000000 } from './1764500000000-LayerAnnotations';
 import { RetentionIndexes1764600000000 } from './1764600000000-RetentionIndexes';
+import { ConversionProgress1764700000000 } from './1764700000000-ConversionProgress';
 
 /** Every migration, oldest first. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   LiveJobKey1764400000000,
   LayerAnnotations1764500000000,
   RetentionIndexes1764600000000,
+  ConversionProgress1764700000000,
 ];

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { hostname } from 'node:os';
 import { call, Connection } from './client';
 import { OutputFormat, print } from './output';
 import { readSettings, settingsPath, writeSettings } from './settings';
+import { follow } from './watch';
 
 const stored = readSettings();
 
@@ -116,50 +116,43 @@ function summary(job: Row): Row {
   };
 }
 
-/** Polls a job until it ends: a progress bar on a terminal, one line per change otherwise. */
+interface JobProgress {
+  total: number;
+  succeeded: number;
+  failed: number;
+  bytes: number;
+}
+
+/** Follows a job to its end, then names every failed download. */
 async function watch(o: Globals, id: number): Promise<Row> {
-  const tty = process.stderr.isTTY;
-  const bar = tty
-    ? new SingleBar({
-        format: 'preheat {bar} {value}/{total} downloads | {failed} failed | {mb} MB',
-        hideCursor: true,
-        stream: process.stderr,
-      })
-    : undefined;
-  let started = false;
-  let last = '';
-  for (;;) {
-    const job = await call<Row>(o, 'GET', `/oapi/v1/jobs/${id}`);
-    const p = (job.result as { progress?: { total: number; succeeded: number; failed: number; bytes: number } } | null)
-      ?.progress ?? { total: 0, succeeded: 0, failed: 0, bytes: 0 };
-    const values = { failed: p.failed, mb: (p.bytes / 1e6).toFixed(1) };
-    if (bar) {
-      if (!started && p.total > 0) {
-        bar.start(p.total, p.succeeded + p.failed, values);
-        started = true;
-      } else if (started) {
-        bar.setTotal(p.total);
-        bar.update(p.succeeded + p.failed, values);
-      }
-    } else {
-      const line = `job ${id} ${job.state}: ${p.succeeded + p.failed}/${p.total} downloads, ${p.failed} failed, ${values.mb} MB`;
-      if (line !== last) console.error(line);
-      last = line;
-    }
-    if (job.state !== 'PENDING') {
-      bar?.stop();
-      for (const s of (
-        job.result as { job_states?: { error?: string; results?: { failure_tasks?: Row[] }[] }[] } | null
-      )?.job_states ?? []) {
-        for (const r of s.results ?? [])
-          for (const f of r.failure_tasks ?? [])
-            console.error(`failed: ${f.hostname} (${f.ip}) ${f.url}: ${f.description}`);
-        if (s.error && !(s.results ?? []).some((r) => r.failure_tasks?.length)) console.error(`failed: ${s.error}`);
-      }
-      return job;
-    }
-    await new Promise((r) => setTimeout(r, 500));
+  const job = await follow(
+    () => call<Row>(o, 'GET', `/oapi/v1/jobs/${id}`),
+    (j) => {
+      const p = (j.result as { progress?: JobProgress } | null)?.progress ?? {
+        total: 0,
+        succeeded: 0,
+        failed: 0,
+        bytes: 0,
+      };
+      const mb = (p.bytes / 1e6).toFixed(1);
+      return {
+        value: p.succeeded + p.failed,
+        total: p.total,
+        fields: { failed: p.failed, mb },
+        line: `job ${id} ${String(j.state)}: ${p.succeeded + p.failed}/${p.total} downloads, ${p.failed} failed, ${mb} MB`,
+        finished: j.state !== 'PENDING',
+      };
+    },
+    'preheat {bar} {value}/{total} downloads | {failed} failed | {mb} MB',
+  );
+  for (const s of (job.result as { job_states?: { error?: string; results?: { failure_tasks?: Row[] }[] }[] } | null)
+    ?.job_states ?? []) {
+    for (const r of s.results ?? [])
+      for (const f of r.failure_tasks ?? [])
+        console.error(`failed: ${String(f.hostname)} (${String(f.ip)}) ${String(f.url)}: ${String(f.description)}`);
+    if (s.error && !(s.results ?? []).some((r) => r.failure_tasks?.length)) console.error(`failed: ${s.error}`);
   }
+  return job;
 }
 
 const job = program.command('job').description('preheat jobs');
@@ -311,14 +304,74 @@ task
   .command('create <source>')
   .description('convert an image (host/repository:tag)')
   .option('--sync', 'wait until the conversion finishes', false)
-  .action(async (source: string, a: { sync: boolean }) => {
+  .option('-w, --watch', 'follow the conversion to its end with live progress (admin API)', false)
+  .action(async (source: string, a: { sync: boolean; watch: boolean }) => {
     if (a.sync) console.error('Waiting task to be completed...');
-    await call(conversionServer(), 'POST', `/api/v1/conversions?sync=${a.sync}`, {
+    await call(conversionServer(), 'POST', `/api/v1/conversions?sync=${a.sync && !a.watch}`, {
       type: 'PUSH_ARTIFACT',
       event_data: { resources: [{ resource_url: source }] },
     });
-    console.error(a.sync ? 'Task has been completed.' : 'Submitted asynchronous task, check status by `task list`.');
+    if (!a.watch) {
+      console.error(a.sync ? 'Task has been completed.' : 'Submitted asynchronous task, check status by `task list`.');
+      return;
+    }
+    // The webhook answers "Ok" only: the newest task of this source is the one it created or joined.
+    const o = g();
+    const [newest] = await call<Row[]>(
+      o,
+      'GET',
+      `/api/v1/conversion-tasks?source=${encodeURIComponent(source)}&per_page=1`,
+    );
+    if (!newest) throw new Error(`no conversion task for ${source} was recorded`);
+    await watchTask(o, String(newest.id));
   });
+task
+  .command('watch <id>')
+  .description('follow a conversion task to its end with live progress (admin API)')
+  .action(async (id: string) => watchTask(g(), id));
+
+const TASK_COLUMNS = ['id', 'status', 'phase', 'layers', 'source', 'target', 'reason'];
+
+interface TaskProgress {
+  phase: string;
+  layers_total: number;
+  layers_done: number;
+  bytes_total: number;
+  bytes_done: number;
+}
+
+async function watchTask(o: Globals, id: string): Promise<void> {
+  const final = await follow(
+    () => call<Row>(o, 'GET', `/api/v1/conversion-tasks/${encodeURIComponent(id)}`),
+    (t) => {
+      const p = (t.progress as TaskProgress | null) ?? {
+        phase: 'queued',
+        layers_total: 0,
+        layers_done: 0,
+        bytes_total: 0,
+        bytes_done: 0,
+      };
+      const mb = (n: number) => (n / 1e6).toFixed(1);
+      return {
+        value: p.bytes_done,
+        total: p.bytes_total,
+        fields: {
+          phase: p.phase,
+          layers: `${p.layers_done}/${p.layers_total}`,
+          done: mb(p.bytes_done),
+          all: mb(p.bytes_total),
+        },
+        line: `task ${id} ${String(t.status)} ${p.phase}: ${p.layers_done}/${p.layers_total} layers, ${mb(p.bytes_done)}/${mb(p.bytes_total)} MB`,
+        finished: t.status !== 'PROCESSING',
+      };
+    },
+    'conversion {bar} {phase} | layers {layers} | {done}/{all} MB',
+  );
+  const p = final.progress as TaskProgress | null;
+  const view = { ...final, phase: p?.phase ?? '', layers: p ? `${p.layers_done}/${p.layers_total}` : '' };
+  print(o.output, view, TASK_COLUMNS);
+  if (final.status !== 'COMPLETED') process.exitCode = 1;
+}
 task
   .command('list')
   .alias('ls')

@@ -1,5 +1,6 @@
 export * from './codecs';
 export * from './drivers';
+export * from './image/conversion-progress';
 export * from './image/image-converter';
 export * from './image/image-store';
 export * from './image/output-media-types';

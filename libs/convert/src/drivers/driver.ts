@@ -1,3 +1,4 @@
+import { ProgressSink } from '../image/conversion-progress';
 import { Descriptor, ImageManifest, ManifestLocation } from '@accel/registry';
 import { Readable, Writable } from 'node:stream';
 
@@ -19,6 +20,8 @@ export interface SourceManifest {
   reference: string;
   /** The config's diff_id of each layer: every layer is checked against it while it is read. */
   diffIds: string[];
+  /** Told of source bytes read and layers done, when someone follows the conversion. */
+  progress?: ProgressSink;
   /** The media type gzip tar layers of the output image carry (OCI or Docker). */
   gzipLayerType: string;
 }

@@ -12,6 +12,7 @@ import {
 import { Injectable } from '@nestjs/common';
 import { alreadyAccelerated } from '../drivers';
 import { ImageDriver, SourceManifest } from '../drivers/driver';
+import { ProgressSink } from './conversion-progress';
 import { ImageStore } from './image-store';
 import { OutputMediaTypes, outputMediaTypes } from './output-media-types';
 import { TagPublisher } from './tag-publisher';
@@ -61,7 +62,9 @@ export class ImageConverter {
     targetTag: string,
     sourceReference = '',
     sourceTag?: string,
+    progress?: ProgressSink,
   ): Promise<ConvertedImage> {
+    progress?.phase('pull');
     const top = await this.store.getManifest(source, source.reference);
     const isIndex = isIndexType(top.mediaType) || (!top.json.config && Array.isArray(top.json.manifests));
     const sources = isIndex
@@ -69,6 +72,8 @@ export class ImageConverter {
       : [this.singleManifest(source, top)];
     const skipped = sources.map(({ m }) => alreadyAccelerated(m)).find(Boolean);
     if (skipped) return { digest: top.digest, sourceDigest: top.digest, sourceSize: 0, targetSize: 0, skipped };
+    const layers = sources.flatMap(({ m }) => m.layers ?? []);
+    progress?.plan(layers.length, sum(layers.map((l) => l.size)));
     const merge = this.driver.merge;
     const toOci = this.driver.options.docker2oci;
     const pushed: PushedManifest[] = [];
@@ -84,10 +89,13 @@ export class ImageConverter {
         reference: sourceReference,
         diffIds: sourceDiffIds(config, m),
         gzipLayerType: types.layerGzip,
+        progress,
       };
+      progress?.phase('convert');
       converted.push(one);
       pushed.push(await this.convertManifest(one, config, types));
     }
+    progress?.phase('push');
     const sourceSize = sum(pushed.map((p) => p.sourceSize));
     const targetSize = sum(pushed.map((p) => p.targetSize));
     const publish = (mediaType: string, body: Buffer) =>

@@ -1,3 +1,4 @@
+import { ProgressSink } from './conversion-progress';
 import { Semaphore, UserFacingError, describeError } from '@accel/common';
 import { GatewayConfig } from '@accel/config';
 import { Descriptor, ManifestLocation, RegistryClient, StreamedBlobUpload } from '@accel/registry';
@@ -87,8 +88,9 @@ export class ImageStore {
     write: (source: Readable, upload: StreamedBlobUpload) => Promise<T>,
     digestOfResult: (result: T) => string,
     signal?: AbortSignal,
+    progress?: ProgressSink,
   ): Promise<T> {
-    const source = await this.openSourceLayer(loc, layer);
+    const source = await this.openSourceLayer(loc, layer, progress);
     const upload = await this.registry.startBlobUpload(loc);
     // A sibling's failure stops this layer where it is: its read ends and its upload is given up.
     const cancel = () => source.stream.destroy(new Error('cancelled: another layer of the image failed'));
@@ -101,6 +103,7 @@ export class ImageStore {
       source.verify();
       signal?.throwIfAborted();
       await upload.finish(digestOfResult(result));
+      progress?.layerDone();
       return result;
     } catch (e) {
       source.stream.destroy();
@@ -115,11 +118,15 @@ export class ImageStore {
   private async openSourceLayer(
     loc: ManifestLocation,
     layer: Descriptor,
+    progress?: ProgressSink,
   ): Promise<{ stream: PassThrough; verify(): void }> {
     const blob = await this.registry.getBlob(loc, layer.digest);
     const hash = createHash('sha256');
     const stream = new PassThrough();
-    blob.on('data', (c: Buffer) => hash.update(c));
+    blob.on('data', (c: Buffer) => {
+      hash.update(c);
+      progress?.read(c.length);
+    });
     blob.on('error', (e) => stream.destroy(e));
     blob.pipe(stream);
     return {

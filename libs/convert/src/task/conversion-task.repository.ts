@@ -1,4 +1,10 @@
-import { ConversionStatus, ConversionTaskEntity, deleteInBatches, insertHoldingLiveKey } from '@accel/db';
+import {
+  ConversionProgressView,
+  ConversionStatus,
+  ConversionTaskEntity,
+  deleteInBatches,
+  insertHoldingLiveKey,
+} from '@accel/db';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, LessThan, Like, Repository } from 'typeorm';
@@ -15,7 +21,7 @@ export interface ConversionQuery {
 export type ConversionOutcome = Partial<
   Pick<
     ConversionTaskEntity,
-    'status' | 'reason' | 'sourceDigest' | 'targetDigest' | 'sourceSize' | 'targetSize' | 'preheatJobId'
+    'status' | 'reason' | 'sourceDigest' | 'targetDigest' | 'sourceSize' | 'targetSize' | 'preheatJobId' | 'progress'
   >
 >;
 
@@ -52,6 +58,11 @@ export class ConversionTaskRepository {
    */
   async finish(id: number, outcome: ConversionOutcome & { status: 'COMPLETED' | 'FAILED' }): Promise<void> {
     await this.rows.update({ id, status: 'PROCESSING' }, { ...outcome, activeKey: null, finishedAt: new Date() });
+  }
+
+  /** Records how far a running task is; an ended task keeps what its end recorded. */
+  async saveProgress(id: number, progress: ConversionProgressView): Promise<void> {
+    await this.rows.update({ id, status: 'PROCESSING' }, { progress });
   }
 
   /** PROCESSING tasks created before `olderThan` (the reconciler's candidates). */

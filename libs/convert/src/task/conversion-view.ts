@@ -18,5 +18,7 @@ export function conversionTaskView(t: ConversionTaskEntity) {
     target_digest: t.targetDigest ?? '',
     driver: t.driver,
     preheat_job_id: t.preheatJobId ?? 0,
+    /** Not in acceld's shape (its clients ignore unknown keys): phase, layers and bytes done of the total. */
+    progress: t.progress,
   };
 }

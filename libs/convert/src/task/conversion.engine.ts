@@ -3,6 +3,7 @@ import { GatewayConfig } from '@accel/config';
 import { PreheatService } from '@accel/preheat';
 import { RegistryAccess, manifestUrl, parseImageReference } from '@accel/registry';
 import { Injectable, Logger } from '@nestjs/common';
+import { ConversionProgress } from '../image/conversion-progress';
 import { ImageConverter } from '../image/image-converter';
 import { ConversionTaskRepository } from './conversion-task.repository';
 
@@ -24,6 +25,7 @@ export class ConversionEngine {
     const task = await this.tasks.byId(taskId);
     if (!task || task.status !== 'PROCESSING') return;
     const started = Date.now();
+    const progress = new ConversionProgress((view) => this.tasks.saveProgress(task.id, view));
     try {
       const src = parseImageReference(task.source);
       const target = parseImageReference(task.target);
@@ -33,7 +35,7 @@ export class ConversionEngine {
         repository: src.repository,
         reference: task.sourceDigest || src.digest || src.tag || 'latest',
       };
-      const result = await this.converter.convert(loc, target.tag!, task.source, src.tag);
+      const result = await this.converter.convert(loc, target.tag!, task.source, src.tag, progress);
       this.metrics.conversionDuration.observe({ driver: task.driver, phase: 'convert' }, GatewayMetrics.since(started));
       this.metrics.conversionBytes.inc({ driver: task.driver, direction: 'in' }, result.sourceSize);
       this.metrics.conversionBytes.inc({ driver: task.driver, direction: 'out' }, result.targetSize);
@@ -41,6 +43,7 @@ export class ConversionEngine {
       let preheatJobId: number | null = null;
       const chain = this.config.converter.preheat;
       if (chain.enabled && !result.skipped && !result.superseded) {
+        progress.phase('preheat');
         const job = await this.preheat.create(
           {
             type: 'image',
@@ -57,8 +60,11 @@ export class ConversionEngine {
           GatewayMetrics.since(chainStarted),
         );
       }
+      progress.phase('done');
+      await progress.flush();
       // Only a task still PROCESSING takes the outcome: a cancelled one stays cancelled.
       await this.tasks.finish(task.id, {
+        progress: progress.view,
         status: 'COMPLETED',
         reason: result.skipped ?? result.superseded ?? null,
         sourceDigest: result.sourceDigest,
@@ -78,8 +84,9 @@ export class ConversionEngine {
         this.log.warn(`${task.source} was handed back at shutdown (${reason}); the next worker converts it`);
         return;
       }
-      // A FAILED task frees its key: the next delivery of the same push tries again.
-      await this.tasks.finish(task.id, { status: 'FAILED', reason });
+      // A FAILED task frees its key: the next delivery of the same push tries again. Its progress says where it stopped.
+      await progress.flush();
+      await this.tasks.finish(task.id, { status: 'FAILED', reason, progress: progress.view });
       this.metrics.conversions.inc({ driver: task.driver, state: 'FAILED' });
       this.log.warn(`${task.source} failed: ${reason}`);
     }

@@ -4,6 +4,15 @@ import { BaseModel, bigintNumber, jsonText } from './base.entity';
 /** acceld's task states. */
 export type ConversionStatus = 'PROCESSING' | 'COMPLETED' | 'FAILED';
 
+/** Where a running conversion is: its phase, and source layers and bytes read of the total. */
+export interface ConversionProgressView {
+  phase: 'pull' | 'convert' | 'push' | 'preheat' | 'done';
+  layers_total: number;
+  layers_done: number;
+  bytes_total: number;
+  bytes_done: number;
+}
+
 /** One conversion of a pushed image, listed by `GET /api/v1/conversions` in acceld's shape. */
 @Entity('conversion_task')
 export class ConversionTaskEntity extends BaseModel {
@@ -52,6 +61,10 @@ export class ConversionTaskEntity extends BaseModel {
 
   @Column({ name: 'finished_at', type: 'datetime', precision: 3, nullable: true })
   finishedAt: Date | null;
+
+  /** How far the task is, written while it runs (null until it starts). */
+  @Column({ type: 'text', nullable: true, transformer: jsonText<ConversionProgressView>() })
+  progress: ConversionProgressView | null;
 }
 
 /** A source layer converted before, with the same settings: its result is reused, not rebuilt. */

@@ -61,6 +61,8 @@ export class NydusDriver extends ImageDriver {
           (blobSource, upload) =>
             withLayerTar(blobSource, (tar) => writeLayerBlob(tar, tree, index, upload, this.settings), diffIds[index]),
           (b) => `sha256:${b.id}`,
+          undefined,
+          source.progress,
         ),
       );
       blobs.push(blob);

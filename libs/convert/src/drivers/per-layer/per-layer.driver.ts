@@ -1,5 +1,5 @@
 import { mapLimitOrCancel } from '@accel/common';
-import { Descriptor, ManifestLocation } from '@accel/registry';
+import { Descriptor } from '@accel/registry';
 import { finished } from 'node:stream/promises';
 import { ImageStore } from '../../image/image-store';
 import { ConvertedLayers, ImageDriver, ImageOptions, LayerDriver, LayerOutput, SourceManifest } from '../driver';
@@ -27,7 +27,7 @@ export class PerLayerImageDriver extends ImageDriver {
 
   async convertLayers(source: SourceManifest): Promise<ConvertedLayers> {
     const layers = await mapLimitOrCancel(source.manifest.layers ?? [], this.parallel, (layer, signal, i) =>
-      this.store.layerSlots.use(() => this.convertLayer(source.location, layer, source.diffIds[i], signal)),
+      this.store.layerSlots.use(() => this.convertLayer(source, layer, source.diffIds[i], signal)),
     );
     return {
       layers: layers.map((l) => ({
@@ -42,15 +42,17 @@ export class PerLayerImageDriver extends ImageDriver {
   }
 
   private async convertLayer(
-    loc: ManifestLocation,
+    source: SourceManifest,
     layer: Descriptor,
     diffId: string,
     signal: AbortSignal,
   ): Promise<LayerOutput> {
     signal.throwIfAborted();
+    const loc = source.location;
     const key = this.layerDriver.settingsKey;
     const known = await this.known.find(layer.digest, key);
     if (known && (await this.store.reuse(loc, known.digest, known))) {
+      source.progress?.layerDone(layer.size);
       return { digest: known.digest, size: known.size, diffId: known.diffId, annotations: known.annotations };
     }
     const workDir = await this.store.workDir();
@@ -66,6 +68,7 @@ export class PerLayerImageDriver extends ImageDriver {
       },
       (r) => r.digest,
       signal,
+      source.progress,
     );
     await this.known.remember(layer.digest, key, { ...result, registry: loc.host, repository: loc.repository });
     return result;
