@@ -100,4 +100,60 @@ describe('retention (real MariaDB)', () => {
     assert.equal(ok.status, 200, ok.text);
     assert.equal(ok.json.removed.jobs, 1);
   });
+
+  it("Dragonfly's gc job: removes expired jobs (or audits) synchronously and answers its own job row", async () => {
+    for (let i = 0; i < 3; i++) await job('SUCCESS', 30 + i, 'gc-expired');
+    await job('SUCCESS', 1, 'gc-recent');
+    const r = await g.http<Record<string, unknown>>('POST', '/oapi/v1/jobs', {
+      body: { type: 'gc', bio: 'nightly', args: { type: 'job' }, user_id: 7 },
+      headers: { authorization: ROOT_BASIC },
+    });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.type, 'gc');
+    assert.equal(r.json.state, 'SUCCESS');
+    assert.equal(r.json.bio, 'nightly');
+    assert.match(String(r.json.task_id), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    // Dragonfly's recorder: args {type, ttl (ns), batch_size}, result {purged}.
+    assert.deepEqual(r.json.args, { type: 'job', ttl: 24 * HOUR * 1_000_000, batch_size: 2 });
+    assert.deepEqual(r.json.result, { purged: 3 });
+    assert.deepEqual((await jobs.findBy({ bio: 'gc-recent' })).length, 1);
+    assert.equal((await jobs.findBy({ bio: 'gc-expired' })).length, 0);
+    // The gc job is a job row like any other: listed by type, fetched by id.
+    const listed = await g.http<{ id: number }[]>('GET', '/oapi/v1/jobs?type=gc', {
+      headers: { authorization: ROOT_BASIC },
+    });
+    assert.deepEqual(
+      listed.json.map((j) => j.id),
+      [r.json.id],
+    );
+    const audit = await g.http<Record<string, unknown>>('POST', '/oapi/v1/jobs', {
+      body: { type: 'gc', args: { type: 'audit' } },
+      headers: { authorization: ROOT_BASIC },
+    });
+    assert.equal(audit.status, 200, audit.text);
+    assert.deepEqual(audit.json.args, { type: 'audit', ttl: 7 * 24 * HOUR * 1_000_000, batch_size: 2 });
+    assert.equal((audit.json.result as { purged: number }).purged, 0);
+  });
+
+  it("gc: bad args are 422 in Dragonfly's shape; a job-scoped token (Harbor's) may not remove history", async () => {
+    for (const args of [undefined, {}, { type: 'jobs' }, { type: 1 }]) {
+      const r = await g.http<{ errors: string }>('POST', '/oapi/v1/jobs', {
+        body: { type: 'gc', args },
+        headers: { authorization: ROOT_BASIC },
+      });
+      assert.equal(r.status, 422, JSON.stringify(args));
+      assert.match(r.json.errors, /type/);
+    }
+    await job('SUCCESS', 100, 'gc-kept');
+    const harbor = await g.token(['job']);
+    const gcRows = await jobs.countBy({ type: 'gc' });
+    const refused = await g.http<{ message: string }>('POST', '/oapi/v1/jobs', {
+      body: { type: 'gc', args: { type: 'job' } },
+      headers: { authorization: `Bearer ${harbor}` },
+    });
+    assert.equal(refused.status, 403);
+    assert.match(refused.json.message, /Required permission: admin/);
+    assert.equal((await jobs.findBy({ bio: 'gc-kept' })).length, 1, 'nothing was removed');
+    assert.equal(await jobs.countBy({ type: 'gc' }), gcRows, 'and no gc row was written for it');
+  });
 });

@@ -1,5 +1,5 @@
 import { modelView } from '@accel/common';
-import { JobEntity } from '@accel/db';
+import { JobEntity, isPreheatJob } from '@accel/db';
 
 /** The Dragonfly manager's Job JSON (`id` a number, times RFC 3339, `is_del` always 0). */
 export function jobView(job: JobEntity) {
@@ -23,7 +23,7 @@ export type V1Status = 'WAITING' | 'RUNNING' | 'SUCCESS' | 'FAIL';
 export function v1StatusView(job: JobEntity) {
   const status: V1Status =
     job.state === 'SUCCESS' ? 'SUCCESS' : job.state === 'FAILURE' ? 'FAIL' : job.result ? 'RUNNING' : 'WAITING';
-  const errors = (job.result?.job_states ?? []).map((s) => s.error).filter(Boolean);
+  const errors = (isPreheatJob(job) ? (job.result?.job_states ?? []) : []).map((s) => s.error).filter(Boolean);
   return {
     ID: String(job.id),
     status,

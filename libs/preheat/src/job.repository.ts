@@ -1,4 +1,4 @@
-import { GroupJobState, JobEntity, JobState, deleteInBatches, insertHoldingLiveKey } from '@accel/db';
+import { GroupJobState, JobEntity, JobResult, JobState, deleteInBatches, insertHoldingLiveKey } from '@accel/db';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, LessThan, MoreThan, Repository } from 'typeorm';
@@ -59,7 +59,7 @@ export class JobRepository {
    * Ends a job that is still PENDING (a cancelled one stays cancelled): its sealed headers are
    * dropped and its live key freed.
    */
-  async finish(id: number, state: 'SUCCESS' | 'FAILURE', result: GroupJobState): Promise<void> {
+  async finish(id: number, state: 'SUCCESS' | 'FAILURE', result: JobResult): Promise<void> {
     await this.rows.update(
       { id, state: 'PENDING' },
       { state, result, finishedAt: new Date(), sealedHeaders: null, activeKey: null },

@@ -1,4 +1,4 @@
-import { JobArgs, PreheatScope } from '@accel/db';
+import { PreheatJobArgs as JobArgs, PreheatScope } from '@accel/db';
 import { DEFAULT_FILTERED_QUERY_PARAMS_STRING } from '@accel/dragonfly';
 
 /** Scopes of every Harbor version: v2.12 sends single_peer/all_peers, v2.13+ the seed-peer ones, older ones nothing. */

@@ -8,6 +8,7 @@ import {
   PreheatFailureOutcome,
   PreheatProgress,
   PreheatTaskOutcome,
+  isPreheatJob,
 } from '@accel/db';
 import { ClusterInventory, ClusterView, computeTaskId, splitFilteredQueryParams } from '@accel/dragonfly';
 import { ImageResolver, parseManifestUrl, platformSelection } from '@accel/registry';
@@ -82,7 +83,8 @@ export class PreheatEngine {
   /** `registry-busy`: the image's registry has every slot of this process; try again later, off a worker slot. */
   async run(jobId: number, handedBack?: AbortSignal): Promise<'done' | 'registry-busy'> {
     const job = await this.jobs.byId(jobId);
-    if (!job || job.state !== 'PENDING') return 'done';
+    // Only preheat rows reach the queue; other job types run where they are created.
+    if (!job || job.state !== 'PENDING' || !isPreheatJob(job)) return 'done';
     const args = job.args;
     const deadline = job.createdAt.getTime() + args.timeout / 1e6;
     const registry = args.type === 'image' ? registryHostOf(args.url) : undefined;

@@ -1,6 +1,6 @@
 import { GatewayMetrics, SecretBox, UserFacingError, currentRequestId } from '@accel/common';
 import { GatewayConfig } from '@accel/config';
-import { JobDialect, JobEntity } from '@accel/db';
+import { JobDialect, JobEntity, isPreheatJob } from '@accel/db';
 import { ClusterInventory } from '@accel/dragonfly';
 import { PreheatQueuePayload, QueueName, enqueueSavedRow, preheatQueueJobId, queueEntryOptions } from '@accel/queue';
 import { RegistryAccess, parseManifestUrl, parsePlatform } from '@accel/registry';
@@ -154,7 +154,7 @@ export class PreheatService {
   /** A new job with the same arguments; the original caller's headers are not kept (gateway credentials apply). */
   async retry(id: number, userId: number): Promise<JobEntity | null> {
     const job = await this.get(id);
-    if (!job) return null;
+    if (!job || !isPreheatJob(job)) return null;
     const a = job.args;
     // Stored args echo header names only (values are sealed and dropped): gateway credentials apply.
     return this.create(

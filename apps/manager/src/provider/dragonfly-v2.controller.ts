@@ -1,9 +1,10 @@
-import { Actor, CurrentActor, RequireAuth } from '@accel/auth';
+import { Actor, CurrentActor, RequireAuth, isAdmin } from '@accel/auth';
 import { PreheatService, jobView, requestFromDragonflyArgs } from '@accel/preheat';
 import {
   Body,
   Controller,
   Delete,
+  ForbiddenException,
   Get,
   HttpCode,
   NotFoundException,
@@ -13,11 +14,13 @@ import {
   Query,
   Req,
   Res,
+  UnauthorizedException,
   UnprocessableEntityException,
 } from '@nestjs/common';
 import { Request, Response } from 'express';
 import { validateAs } from '../http/validation';
-import { CreateJobDto, JOB_TYPES, JobListQueryDto, PreheatArgsDto } from './dragonfly-v2.dto';
+import { GcJobService } from '../retention/gc-job.service';
+import { CreateJobDto, GcArgsDto, JOB_TYPES, JobListQueryDto, PreheatArgsDto } from './dragonfly-v2.dto';
 import { paged } from '../http/pagination';
 
 const idPipe = new ParseIntPipe({
@@ -28,7 +31,10 @@ const idPipe = new ParseIntPipe({
 @Controller('oapi/v1/jobs')
 @RequireAuth('job')
 export class DragonflyV2Controller {
-  constructor(private readonly preheat: PreheatService) {}
+  constructor(
+    private readonly preheat: PreheatService,
+    private readonly gc: GcJobService,
+  ) {}
 
   /** Harbor 2.12+ creates and polls; with auth mode NONE (`auth.allowAnonymousJobApi`) these two calls need no token. */
   @Post()
@@ -36,13 +42,23 @@ export class DragonflyV2Controller {
   @RequireAuth('job', { anonymous: 'job-api' })
   async create(@Body() body: CreateJobDto, @CurrentActor() actor: Actor) {
     if (!JOB_TYPES.includes(body.type)) throw new UnprocessableEntityException({ errors: 'Unknow type' });
+    if (body.type === 'gc') return this.createGc(body, actor);
     if (body.type !== 'preheat')
       throw new UnprocessableEntityException({
-        errors: `job type ${body.type} is not supported by this gateway; only preheat is`,
+        errors: `job type ${body.type} is not supported by this gateway yet`,
       });
     const a = validateAs(PreheatArgsDto, body.args ?? {}, 'args');
     const req = requestFromDragonflyArgs(a, { schedulerClusterIds: body.scheduler_cluster_ids, bio: body.bio });
     return jobView(await this.preheat.create(req, 'dragonfly-v2', actor.userId));
+  }
+
+  /** Removing history is an administrator's act: a Harbor token with the `job` scope may not. */
+  private async createGc(body: CreateJobDto, actor: Actor) {
+    if (actor.kind === 'anonymous') throw new UnauthorizedException('Unauthorized');
+    if (!isAdmin(actor))
+      throw new ForbiddenException("Token doesn't have permission to access this resource. Required permission: admin");
+    const a = validateAs(GcArgsDto, body.args ?? {}, 'args');
+    return jobView(await this.gc.run(a.type, actor.userId, body.bio));
   }
 
   @Get()

@@ -72,6 +72,11 @@ export class PreheatArgsDto {
   @IsOptional() @IsInt() @Min(0) @Max(MAX_TIMEOUT_NS) timeout?: number;
 }
 
+/** `args` of a gc job (types.GCArgs): which rows to remove past their TTL. */
+export class GcArgsDto {
+  @IsIn(['job', 'audit']) type: 'job' | 'audit';
+}
+
 export class JobListQueryDto {
   @IsOptional() @IsString() @MaxLength(1024) type?: string;
   @IsOptional() @IsIn(['PENDING', 'RECEIVED', 'STARTED', 'RETRY', 'SUCCESS', 'FAILURE']) state?: string;

@@ -50,15 +50,38 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
     return this.running;
   }
 
-  private async purgeOnce(now: number): Promise<PurgeResult> {
+  /** The TTLs of `retention.*`, in milliseconds. */
+  get ttlMs(): { jobs: number; conversionTasks: number; audits: number } {
     const r = this.config.retention;
+    return {
+      jobs: r.jobHours * HOUR_MS,
+      conversionTasks: r.conversionTaskHours * HOUR_MS,
+      audits: r.auditDays * 24 * HOUR_MS,
+    };
+  }
+
+  /** Dragonfly's `gc` job: one kind of row past its TTL, after a purge already running. */
+  async purgeKind(kind: 'job' | 'audit', now = Date.now()): Promise<number> {
+    await this.running?.catch(() => undefined);
+    return kind === 'job' ? this.removeJobs(now) : this.removeAudits(now);
+  }
+
+  private removeJobs(now: number): Promise<number> {
+    return this.jobs.removeFinishedBefore(new Date(now - this.ttlMs.jobs), this.config.retention.batchSize);
+  }
+
+  private removeAudits(now: number): Promise<number> {
+    return this.audits.removeBefore(new Date(now - this.ttlMs.audits), this.config.retention.batchSize);
+  }
+
+  private async purgeOnce(now: number): Promise<PurgeResult> {
     const result = {
-      jobs: await this.jobs.removeFinishedBefore(new Date(now - r.jobHours * HOUR_MS), r.batchSize),
+      jobs: await this.removeJobs(now),
       conversionTasks: await this.tasks.removeFinishedBefore(
-        new Date(now - r.conversionTaskHours * HOUR_MS),
-        r.batchSize,
+        new Date(now - this.ttlMs.conversionTasks),
+        this.config.retention.batchSize,
       ),
-      audits: await this.audits.removeBefore(new Date(now - r.auditDays * 24 * HOUR_MS), r.batchSize),
+      audits: await this.removeAudits(now),
     };
     if (result.jobs + result.conversionTasks + result.audits > 0)
       this.log.log(

@@ -63,8 +63,8 @@ export interface SkippedCluster {
 /** Dragonfly's preheat scopes, as a job runs them (Harbor 2.12's `single_peer` is stored as `single_seed_peer`). */
 export type PreheatScope = 'single_seed_peer' | 'all_seed_peers' | 'all_peers';
 
-/** A job's `args` column: Dragonfly's preheat arguments, normalised, defaults filled in. */
-export interface JobArgs {
+/** A preheat job's `args`: Dragonfly's preheat arguments, normalised, defaults filled in. */
+export interface PreheatJobArgs {
   type: 'image' | 'file';
   url: string;
   urls: string[];
@@ -84,10 +84,32 @@ export interface JobArgs {
   timeout: number;
 }
 
+/** A `gc` job's `args`, as Dragonfly's GC recorder writes them (ttl in nanoseconds). */
+export interface GcJobArgs {
+  type: 'job' | 'audit';
+  ttl: number;
+  batch_size: number;
+}
+
+/** A `gc` job's `result`: rows removed, and why it stopped when it failed. */
+export interface GcResult {
+  purged: number;
+  error?: string;
+}
+
+/** Dragonfly's job types the gateway runs; the row's `type` says which `args` and `result` it holds. */
+export type JobType = 'preheat' | 'gc';
+
+/** A job's `args` column. */
+export type JobArgs = PreheatJobArgs | GcJobArgs;
+
+/** A job's `result` column. */
+export type JobResult = GroupJobState | GcResult;
+
 @Entity('job')
 @Index('idx_job_image_key', ['imageKey', 'state'])
 export class JobEntity extends BaseModel {
-  /** Dragonfly's machinery group id, `group_<uuid>`. */
+  /** Dragonfly's machinery group id, `group_<uuid>` (a gc job: a bare uuid, as Dragonfly's). */
   @Column({ name: 'task_id', type: 'varchar', length: 256 })
   taskId: string;
 
@@ -95,17 +117,17 @@ export class JobEntity extends BaseModel {
   bio: string;
 
   @Column({ type: 'varchar', length: 256 })
-  type: string;
+  type: JobType;
 
   @Column({ type: 'varchar', length: 256, default: 'PENDING' })
   state: JobState;
 
-  /** Normalised preheat args with defaults filled in; secrets are never kept here. */
+  /** Normalised args with defaults filled in; secrets are never kept here. */
   @Column({ type: 'longtext', transformer: jsonText<JobArgs>() })
   args: JobArgs;
 
-  @Column({ name: 'task_result', type: 'longtext', nullable: true, transformer: jsonText<GroupJobState>() })
-  result: GroupJobState | null;
+  @Column({ name: 'task_result', type: 'longtext', nullable: true, transformer: jsonText<JobResult>() })
+  result: JobResult | null;
 
   @Column({ name: 'user_id', type: 'bigint', unsigned: true, default: 0, transformer: bigintNumber })
   userId: number;
@@ -131,4 +153,11 @@ export class JobEntity extends BaseModel {
 
   @Column({ name: 'finished_at', type: 'datetime', precision: 3, nullable: true })
   finishedAt: Date | null;
+}
+
+/** A preheat job row, its args and result narrowed. */
+export type PreheatJobEntity = JobEntity & { type: 'preheat'; args: PreheatJobArgs; result: GroupJobState | null };
+
+export function isPreheatJob(job: JobEntity): job is PreheatJobEntity {
+  return job.type === 'preheat';
 }
