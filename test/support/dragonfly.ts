@@ -27,6 +27,8 @@ async function bind(server: grpc.Server, address = '127.0.0.1:0'): Promise<numbe
   );
 }
 
+const timestamp = (ms: number) => ({ seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 });
+
 function healthImpl(isUp: () => boolean) {
   return {
     Check: (_: unknown, cb: grpc.sendUnaryData<{ status: string }>) =>
@@ -45,6 +47,10 @@ export class ReferenceSeedPeer {
   readonly fetches: FetchRecord[] = [];
   readonly requests: { download: Record<string, unknown> }[] = [];
   private readonly cached = new Map<string, number>();
+  private readonly cachedAt = new Map<string, number>();
+  /** Task ids asked about (StatLocalTask) and evicted (DeleteTask), in order. */
+  readonly stats: string[] = [];
+  readonly deletes: string[] = [];
   /** Makes every download fail with this gRPC status and message. */
   failWith?: { code: grpc.status; message: string };
   /** Delays each download (to observe concurrency and sharing). */
@@ -70,7 +76,24 @@ export class ReferenceSeedPeer {
     server.addService(p.dfdaemon.v2.DfdaemonUpload.service, {
       DownloadTask: (call: grpc.ServerWritableStream<{ download: Record<string, unknown> }, unknown>) =>
         void this.download(call),
+      StatLocalTask: (call: grpc.ServerUnaryCall<{ task_id: string }, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        this.stats.push(call.request.task_id);
+        if (this.failWith) return cb({ code: this.failWith.code, details: this.failWith.message });
+        const bytes = this.cached.get(call.request.task_id);
+        if (bytes === undefined)
+          return cb({ code: grpc.status.NOT_FOUND, details: `task ${call.request.task_id} not found` });
+        const at = timestamp(this.cachedAt.get(call.request.task_id) ?? Date.now());
+        cb(null, {
+          task_id: call.request.task_id,
+          content_length: bytes,
+          created_at: at,
+          updated_at: at,
+          finished_at: at,
+        });
+      },
       DeleteTask: (call: grpc.ServerUnaryCall<{ task_id: string }, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        if (this.failWith) return cb({ code: this.failWith.code, details: this.failWith.message });
+        this.deletes.push(call.request.task_id);
         this.cached.delete(call.request.task_id);
         cb(null, {});
       },
@@ -198,6 +221,7 @@ export class ReferenceSeedPeer {
       record.digestOk = !want || want === got;
       if (!record.digestOk) return fail(grpc.status.INTERNAL, `digest mismatch: want ${want}, got ${got}`);
       this.cached.set(taskId, record.bytes);
+      this.cachedAt.set(taskId, Date.now());
       call.end();
     } catch (e) {
       fail(grpc.status.INTERNAL, `back-to-source failed: ${(e as Error).message}`, {

@@ -1,6 +1,6 @@
 import { buildConfig } from '@accel/config';
 import { JobEntity, JobStateEntry } from '@accel/db';
-import { ClusterInventory, ClusterView, DragonflyClients, HashRing, NodeAddress } from '@accel/dragonfly';
+import { ClusterInventory, ClusterView, DragonflyClients, HashRing, HostDirectory, NodeAddress } from '@accel/dragonfly';
 import {
   ClusterCannotServe,
   PreheatArgs,
@@ -29,7 +29,7 @@ function planner(
 ) {
   const inventory = { isHealthy: async (n: NodeAddress) => healthy(n) } as unknown as ClusterInventory;
   const clients = { listHosts: async () => listed } as unknown as DragonflyClients;
-  return new TargetPlanner(inventory, clients, config);
+  return new TargetPlanner(inventory, new HostDirectory(clients, config));
 }
 
 describe('preheat logic (services with mocked dependencies)', () => {

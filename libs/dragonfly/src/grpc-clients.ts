@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { DownloadMessage, DownloadTaskResponseMessage, HostMessage } from './messages';
+import { DownloadMessage, DownloadTaskResponseMessage, HostMessage, LocalTaskMessage } from './messages';
 import { serviceCtor } from './proto';
 
 export interface NodeAddress {
@@ -254,6 +254,49 @@ export class DragonflyClients implements OnApplicationShutdown {
             ),
           );
         } else resolve(res?.hosts ?? []);
+      });
+    });
+  }
+
+  /**
+   * dfdaemon.v2.DfdaemonUpload/StatLocalTask: what `node` holds of a task, or undefined when it
+   * holds nothing (NOT_FOUND). Any other failure is thrown with a readable reason.
+   */
+  statLocalTask(node: NodeAddress, taskId: string, timeoutMs: number): Promise<LocalTaskMessage | undefined> {
+    return this.unary<LocalTaskMessage | undefined>(
+      node,
+      'StatLocalTask',
+      { task_id: taskId },
+      timeoutMs,
+      'stat',
+    ).catch((e: PeerError) => {
+      if (e.code === grpc.status.NOT_FOUND) return undefined;
+      throw e;
+    });
+  }
+
+  /** dfdaemon.v2.DfdaemonUpload/DeleteTask: evicts a task from `node`. */
+  async deleteTask(node: NodeAddress, taskId: string, timeoutMs: number): Promise<void> {
+    await this.unary(node, 'DeleteTask', { task_id: taskId }, timeoutMs, 'delete');
+  }
+
+  private unary<T>(node: NodeAddress, method: string, req: unknown, timeoutMs: number, what: string): Promise<T> {
+    type Unary = (req: unknown, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: T) => void) => void;
+    const client = this.client('dfdaemon.v2.DfdaemonUpload', node) as grpc.Client & Record<string, Unary>;
+    return new Promise((resolve, reject) => {
+      client[method].call(client, req, { deadline: new Date(Date.now() + timeoutMs) }, (err, res) => {
+        if (!err) return resolve(res as T);
+        if (err.code === grpc.status.UNAVAILABLE) this.forget(node);
+        const who = `${node.hostname} (${addressOf(node)})`;
+        const reason =
+          err.code === grpc.status.UNAVAILABLE
+            ? `peer ${who} is unreachable: ${err.details || err.message}`
+            : err.code === grpc.status.DEADLINE_EXCEEDED
+              ? `peer ${who} did not answer ${method} within ${timeoutMs} ms`
+              : err.code === grpc.status.UNIMPLEMENTED
+                ? `peer ${who} does not serve dfdaemon.v2 ${method} (a Dragonfly client older than v1.0?)`
+                : `peer ${who} could not ${what} the task: ${err.details || err.message}`;
+        reject(new PeerError(reason, err.code));
       });
     });
   }

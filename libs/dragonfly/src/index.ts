@@ -4,5 +4,6 @@ export * from './proto';
 export * from './messages';
 export * from './grpc-clients';
 export * from './cluster-inventory';
+export * from './host-directory';
 export * from './cluster.repository';
 export * from './dragonfly.module';

@@ -40,3 +40,18 @@ export interface DownloadTaskResponseMessage {
 export const PRIORITIES = ['LEVEL0', 'LEVEL1', 'LEVEL2', 'LEVEL3', 'LEVEL4', 'LEVEL5', 'LEVEL6'];
 
 export const durationFromMs = (ms: number): Duration => ({ seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 });
+
+/** google.protobuf.Timestamp as proto-loader decodes it (longs as numbers). */
+export interface TimestampMessage {
+  seconds: number;
+  nanos: number;
+}
+
+/** dfdaemon.v2.StatLocalTaskResponse: what one host holds of a task. */
+export interface LocalTaskMessage {
+  task_id: string;
+  content_length?: number;
+  created_at?: TimestampMessage | null;
+  updated_at?: TimestampMessage | null;
+  finished_at?: TimestampMessage | null;
+}

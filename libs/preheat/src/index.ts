@@ -8,4 +8,8 @@ export * from './result';
 export * from './job-view';
 export * from './processors';
 export * from './reconciler';
+export * from './task-cache/task-cache-args';
+export * from './task-cache/task-cache.service';
+export * from './task-cache/task-cache.engine';
+export * from './job-runner';
 export * from './preheat.module';

@@ -8,7 +8,7 @@ import {
   PreheatFailureOutcome,
   PreheatProgress,
   PreheatTaskOutcome,
-  isPreheatJob,
+  PreheatJobEntity,
 } from '@accel/db';
 import { ClusterInventory, ClusterView, computeTaskId, splitFilteredQueryParams } from '@accel/dragonfly';
 import { ImageResolver, parseManifestUrl, platformSelection } from '@accel/registry';
@@ -81,10 +81,7 @@ export class PreheatEngine {
   ) {}
 
   /** `registry-busy`: the image's registry has every slot of this process; try again later, off a worker slot. */
-  async run(jobId: number, handedBack?: AbortSignal): Promise<'done' | 'registry-busy'> {
-    const job = await this.jobs.byId(jobId);
-    // Only preheat rows reach the queue; other job types run where they are created.
-    if (!job || job.state !== 'PENDING' || !isPreheatJob(job)) return 'done';
+  async run(job: PreheatJobEntity, handedBack?: AbortSignal): Promise<'done' | 'registry-busy'> {
     const args = job.args;
     const deadline = job.createdAt.getTime() + args.timeout / 1e6;
     const registry = args.type === 'image' ? registryHostOf(args.url) : undefined;

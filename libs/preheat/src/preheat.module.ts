@@ -5,6 +5,9 @@ import { RegistryModule } from '@accel/registry';
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { JobRepository } from './job.repository';
+import { JobRunner } from './job-runner';
+import { TaskCacheEngine } from './task-cache/task-cache.engine';
+import { TaskCacheService } from './task-cache/task-cache.service';
 import { PreheatEngine } from './preheat.engine';
 import { PreheatService } from './preheat.service';
 import { PreheatProcessor, SeedDownloadProcessor } from './processors';
@@ -18,8 +21,8 @@ const queues = BullModule.registerQueue({ name: QueueName.Preheat }, { name: Que
 /** Creating and reading preheat jobs (what the API needs). */
 @Module({
   imports: [DbModule, RegistryModule, DragonflyModule, queues],
-  providers: [JobRepository, PreheatService],
-  exports: [JobRepository, PreheatService, DragonflyModule, RegistryModule],
+  providers: [JobRepository, PreheatService, TaskCacheService],
+  exports: [JobRepository, PreheatService, TaskCacheService, DragonflyModule, RegistryModule],
 })
 export class PreheatModule {}
 
@@ -28,6 +31,8 @@ export class PreheatModule {}
   imports: [PreheatModule, DbModule, RegistryModule, DragonflyModule, queues],
   providers: [
     PreheatEngine,
+    TaskCacheEngine,
+    JobRunner,
     RegistrySlots,
     TargetPlanner,
     SeedDownloadDispatcher,

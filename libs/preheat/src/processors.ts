@@ -11,7 +11,7 @@ import {
 import { Processor } from '@nestjs/bullmq';
 import { DelayedError, Job } from 'bullmq';
 
-import { PreheatEngine } from './preheat.engine';
+import { JobRunner } from './job-runner';
 
 /** How soon a job turned away by a busy registry asks again. */
 const REGISTRY_BUSY_RETRY_MS = 500;
@@ -24,13 +24,13 @@ export class PreheatProcessor extends GatewayWorkerHost {
 
   constructor(
     config: GatewayConfig,
-    private readonly engine: PreheatEngine,
+    private readonly runner: JobRunner,
   ) {
     super(config);
   }
 
   async handle(job: Job<PreheatQueuePayload>, token: string | undefined, handedBack: AbortSignal): Promise<void> {
-    if ((await this.engine.run(job.data.jobId, handedBack)) === 'registry-busy') {
+    if ((await this.runner.run(job.data.jobId, handedBack)) === 'registry-busy') {
       // Off the worker slot until then: jobs of other registries run meanwhile.
       await job.moveToDelayed(Date.now() + REGISTRY_BUSY_RETRY_MS, token);
       throw new DelayedError();

@@ -3,16 +3,16 @@ import { GroupJobState, JobEntity, JobState, JobStateEntry, PreheatClusterResult
 /** Dragonfly's machinery task TTL for preheat results (24 h), echoed for clients that read it. */
 const RESULT_TTL_SECONDS = 86_400;
 
-export function stateEntry(
+export function stateEntry<R = PreheatClusterResult>(
   job: JobEntity,
   state: JobState,
   error: string,
-  results: PreheatClusterResult[],
+  results: R[],
   index = 0,
-): JobStateEntry {
+): JobStateEntry<R> {
   return {
     task_uuid: `task_${job.taskId.replace(/^group_/, '')}_${index}`,
-    task_name: 'preheat',
+    task_name: job.type,
     state,
     error,
     created_at: job.createdAt.toISOString(),
@@ -22,7 +22,11 @@ export function stateEntry(
 }
 
 /** Group state as Dragonfly computes it: any FAILURE fails the group; anything not SUCCESS keeps it PENDING. */
-export function groupState(job: JobEntity, entries: JobStateEntry[], final: boolean): GroupJobState {
+export function groupState<R = PreheatClusterResult>(
+  job: JobEntity,
+  entries: JobStateEntry<R>[],
+  final: boolean,
+): GroupJobState<R> {
   const state: JobState = entries.some((e) => e.state === 'FAILURE')
     ? 'FAILURE'
     : final && entries.length > 0 && entries.every((e) => e.state === 'SUCCESS')

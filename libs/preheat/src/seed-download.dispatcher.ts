@@ -1,6 +1,13 @@
 import { GatewayMetrics } from '@accel/common';
 import { GatewayConfig } from '@accel/config';
-import { QueueName, SeedDownloadPayload, SeedDownloadResult, queueEntryOptions, redisConnection } from '@accel/queue';
+import {
+  QueueName,
+  SeedDownloadPayload,
+  SeedDownloadResult,
+  queueEntryOptions,
+  redisConnection,
+  seedDownloadJobId,
+} from '@accel/queue';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Queue, QueueEvents } from 'bullmq';
@@ -73,6 +80,12 @@ export class SeedDownloadDispatcher implements OnApplicationShutdown {
     // Another caller may remove it at the same moment; either way it is gone.
     await existing.remove().catch(() => undefined);
     return false;
+  }
+
+  /** A task evicted from a host: a download of it finished there is no longer shared (the next preheat fetches again). */
+  async forget(taskId: string, target: { ip: string; port: number }): Promise<void> {
+    const existing = await this.queue.getJob(seedDownloadJobId(taskId, target));
+    if (existing?.finishedOn) await existing.remove().catch(() => undefined);
   }
 
   /** After the processors have drained: a preheat job finishing in the grace period still hears its downloads. */

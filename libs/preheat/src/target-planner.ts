@@ -1,5 +1,4 @@
-import { ClusterInventory, ClusterView, DragonflyClients, HashRing, NodeAddress } from '@accel/dragonfly';
-import { GatewayConfig } from '@accel/config';
+import { ClusterInventory, ClusterView, HashRing, HostDirectory, NodeAddress } from '@accel/dragonfly';
 import { UserFacingError } from '@accel/common';
 import { Injectable } from '@nestjs/common';
 import { PreheatArgs } from './preheat-args';
@@ -32,8 +31,7 @@ const key = (n: NodeAddress): string => `${n.ip}:${n.port}`;
 export class TargetPlanner {
   constructor(
     private readonly inventory: ClusterInventory,
-    private readonly clients: DragonflyClients,
-    private readonly config: GatewayConfig,
+    private readonly directory: HostDirectory,
   ) {}
 
   async plan(cluster: ClusterView, args: PreheatArgs): Promise<TargetPlan> {
@@ -76,19 +74,11 @@ export class TargetPlanner {
 
   /** Normal (non-seed) hosts the cluster's first reachable scheduler lists. */
   private async listPeers(cluster: ClusterView): Promise<NodeAddress[]> {
-    if (cluster.schedulers.length === 0)
-      throw new ClusterCannotServe(
-        `scheduler cluster ${cluster.id} (${cluster.name}) has no schedulers to list peers from`,
-      );
-    const errors: string[] = [];
-    for (const s of cluster.schedulers) {
-      try {
-        const hosts = await this.clients.listHosts(s, this.config.preheat.healthTimeoutMs * 5);
-        return hosts.filter((h) => h.type === 0).map((h) => ({ hostname: h.hostname, ip: h.ip, port: h.port }));
-      } catch (e) {
-        errors.push((e as Error).message);
-      }
+    try {
+      const hosts = await this.directory.scheduled(cluster);
+      return hosts.filter((h) => h.type === 'normal').map((h) => ({ hostname: h.hostname, ip: h.ip, port: h.port }));
+    } catch (e) {
+      throw new ClusterCannotServe((e as Error).message);
     }
-    throw new ClusterCannotServe(errors.join('; '));
   }
 }

@@ -1,5 +1,5 @@
 import { Actor, CurrentActor, RequireAuth, isAdmin } from '@accel/auth';
-import { PreheatService, jobView, requestFromDragonflyArgs } from '@accel/preheat';
+import { PreheatService, TaskCacheService, jobView, requestFromDragonflyArgs } from '@accel/preheat';
 import {
   Body,
   Controller,
@@ -20,7 +20,14 @@ import {
 import { Request, Response } from 'express';
 import { validateAs } from '../http/validation';
 import { GcJobService } from '../retention/gc-job.service';
-import { CreateJobDto, GcArgsDto, JOB_TYPES, JobListQueryDto, PreheatArgsDto } from './dragonfly-v2.dto';
+import {
+  CreateJobDto,
+  GcArgsDto,
+  JOB_TYPES,
+  JobListQueryDto,
+  PreheatArgsDto,
+  TaskCacheArgsDto,
+} from './dragonfly-v2.dto';
 import { paged } from '../http/pagination';
 
 const idPipe = new ParseIntPipe({
@@ -34,6 +41,7 @@ export class DragonflyV2Controller {
   constructor(
     private readonly preheat: PreheatService,
     private readonly gc: GcJobService,
+    private readonly taskCache: TaskCacheService,
   ) {}
 
   /** Harbor 2.12+ creates and polls; with auth mode NONE (`auth.allowAnonymousJobApi`) these two calls need no token. */
@@ -42,7 +50,24 @@ export class DragonflyV2Controller {
   @RequireAuth('job', { anonymous: 'job-api' })
   async create(@Body() body: CreateJobDto, @CurrentActor() actor: Actor) {
     if (!JOB_TYPES.includes(body.type)) throw new UnprocessableEntityException({ errors: 'Unknow type' });
+    // Auth mode NONE opens preheats (what Harbor sends) to anonymous callers, nothing else.
+    if (body.type !== 'preheat' && actor.kind === 'anonymous') throw new UnauthorizedException('Unauthorized');
     if (body.type === 'gc') return this.createGc(body, actor);
+    if (body.type === 'get_task' || body.type === 'delete_task') {
+      const a = validateAs(TaskCacheArgsDto, body.args ?? {}, 'args');
+      // Dragonfly's handler: one of the three names the task, else 422.
+      if (!a.task_id && !a.url && a.content_for_calculating_task_id == null)
+        throw new UnprocessableEntityException({
+          errors: 'invalid params: task_id, url or content_for_calculating_task_id is required',
+        });
+      const job = await this.taskCache.create(body.type, a, {
+        schedulerClusterIds: body.scheduler_cluster_ids,
+        bio: body.bio,
+        dialect: 'dragonfly-v2',
+        userId: actor.userId,
+      });
+      return jobView(job);
+    }
     if (body.type !== 'preheat')
       throw new UnprocessableEntityException({
         errors: `job type ${body.type} is not supported by this gateway yet`,
@@ -54,7 +79,6 @@ export class DragonflyV2Controller {
 
   /** Removing history is an administrator's act: a Harbor token with the `job` scope may not. */
   private async createGc(body: CreateJobDto, actor: Actor) {
-    if (actor.kind === 'anonymous') throw new UnauthorizedException('Unauthorized');
     if (!isAdmin(actor))
       throw new ForbiddenException("Token doesn't have permission to access this resource. Required permission: admin");
     const a = validateAs(GcArgsDto, body.args ?? {}, 'args');

@@ -72,6 +72,21 @@ export class PreheatArgsDto {
   @IsOptional() @IsInt() @Min(0) @Max(MAX_TIMEOUT_NS) timeout?: number;
 }
 
+/** `args` of get_task and delete_task (types.GetTaskArgs, DeleteTaskArgs). */
+export class TaskCacheArgsDto {
+  @IsOptional() @IsString() @MaxLength(1024) task_id?: string;
+  @IsOptional() @IsString() @MaxLength(4096) url?: string;
+  @IsOptional() @ValidateIf((_, v) => v !== null) @IsInt() @Min(4_194_304) @Max(67_108_864) piece_length?:
+    number | null;
+  @IsOptional() @IsString() @MaxLength(1024) tag?: string;
+  @IsOptional() @IsString() @MaxLength(1024) application?: string;
+  @IsOptional() @IsString() @MaxLength(4096) filtered_query_params?: string;
+  @IsOptional() @ValidateIf((_, v) => v !== null) @IsString() @MaxLength(65536) content_for_calculating_task_id?:
+    string | null;
+  @IsOptional() @ValidateIf((_, v) => v !== 0) @IsInt() @Min(1) @Max(1000) concurrent_peer_count?: number;
+  @IsOptional() @IsInt() @Min(0) @Max(MAX_TIMEOUT_NS) timeout?: number;
+}
+
 /** `args` of a gc job (types.GCArgs): which rows to remove past their TTL. */
 export class GcArgsDto {
   @IsIn(['job', 'audit']) type: 'job' | 'audit';

@@ -23,14 +23,14 @@ export interface PreheatClusterResult {
   scheduler_cluster_id: number;
 }
 
-export interface JobStateEntry {
+export interface JobStateEntry<R = PreheatClusterResult> {
   task_uuid: string;
   task_name: string;
   state: JobState;
   error: string;
   created_at: string;
   ttl: number;
-  results: PreheatClusterResult[];
+  results: R[];
 }
 
 /** How far a running preheat is: (blob, host) downloads. */
@@ -43,12 +43,12 @@ export interface PreheatProgress {
 }
 
 /** Dragonfly's GroupJobState, stored as the job's `result` (plus `progress`, which Harbor ignores). */
-export interface GroupJobState {
+export interface GroupJobState<R = PreheatClusterResult> {
   group_uuid: string;
   state: JobState;
   created_at: string;
   updated_at: string;
-  job_states: JobStateEntry[];
+  job_states: JobStateEntry<R>[];
   progress?: PreheatProgress;
   /** Clusters of a default-scope job that could not serve (no seed peers, none healthy): not run, not counted. */
   skipped_scheduler_clusters?: SkippedCluster[];
@@ -97,14 +97,62 @@ export interface GcResult {
   error?: string;
 }
 
+/** `get_task` args as Dragonfly stores them: the task named by id, by URL recipe, or by content. */
+export interface GetTaskJobArgs {
+  task_id: string;
+  url: string;
+  piece_length: number | null;
+  tag: string;
+  application: string;
+  filtered_query_params: string;
+  content_for_calculating_task_id: string | null;
+  concurrent_peer_count: number;
+  timeout: number;
+}
+
+/** `delete_task` args (Dragonfly's DeleteTaskArgs has no peer concurrency). */
+export type DeleteTaskJobArgs = Omit<GetTaskJobArgs, 'concurrent_peer_count'>;
+
+/** A host holding the task, as Dragonfly's get_task reports it (the odd `IsFinished` key included). */
+export interface TaskHolder {
+  id: string;
+  hostname: string;
+  ip: string;
+  host_type: string;
+  created_at: string;
+  updated_at: string;
+  IsFinished: boolean;
+}
+
+/** A host the gateway could not ask (not in Dragonfly's shape: there a silent omission). */
+export interface UnaskedHost {
+  hostname: string;
+  ip: string;
+  host_type: string;
+  description: string;
+}
+
+export interface GetTaskClusterResult {
+  peers: TaskHolder[];
+  scheduler_cluster_id: number;
+  failed_hosts: UnaskedHost[];
+}
+
+export interface DeleteTaskClusterResult {
+  success_tasks: { hostname: string; ip: string; host_type: string }[];
+  failure_tasks: UnaskedHost[];
+  scheduler_cluster_id: number;
+}
+
 /** Dragonfly's job types the gateway runs; the row's `type` says which `args` and `result` it holds. */
-export type JobType = 'preheat' | 'gc';
+export type JobType = 'preheat' | 'get_task' | 'delete_task' | 'gc';
 
 /** A job's `args` column. */
-export type JobArgs = PreheatJobArgs | GcJobArgs;
+export type JobArgs = PreheatJobArgs | GetTaskJobArgs | DeleteTaskJobArgs | GcJobArgs;
 
 /** A job's `result` column. */
-export type JobResult = GroupJobState | GcResult;
+export type JobResult =
+  GroupJobState | GroupJobState<GetTaskClusterResult> | GroupJobState<DeleteTaskClusterResult> | GcResult;
 
 @Entity('job')
 @Index('idx_job_image_key', ['imageKey', 'state'])
@@ -160,4 +208,14 @@ export type PreheatJobEntity = JobEntity & { type: 'preheat'; args: PreheatJobAr
 
 export function isPreheatJob(job: JobEntity): job is PreheatJobEntity {
   return job.type === 'preheat';
+}
+
+/** A get_task or delete_task row: the task cache jobs. */
+export type TaskCacheJobEntity = JobEntity & {
+  type: 'get_task' | 'delete_task';
+  args: GetTaskJobArgs | DeleteTaskJobArgs;
+};
+
+export function isTaskCacheJob(job: JobEntity): job is TaskCacheJobEntity {
+  return job.type === 'get_task' || job.type === 'delete_task';
 }

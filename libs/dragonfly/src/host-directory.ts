@@ -1,0 +1,68 @@
+import { GatewayConfig } from '@accel/config';
+import { Injectable } from '@nestjs/common';
+import { ClusterView } from './cluster-inventory';
+import { DragonflyClients, NodeAddress } from './grpc-clients';
+
+/** Dragonfly's host type names (pkg/types): seed peers are `super`. */
+export type HostTypeName = 'normal' | 'super';
+
+export interface KnownHost extends NodeAddress {
+  /** The scheduler's host id, `<ip>-<hostname>` (`-seed` for seed peers). */
+  id: string;
+  type: HostTypeName;
+}
+
+export interface HostListing {
+  hosts: KnownHost[];
+  /** Why the cluster's schedulers could not list their hosts (the seed peers are still known). */
+  error?: string;
+}
+
+const hostId = (n: NodeAddress, type: HostTypeName) => `${n.ip}-${n.hostname}${type === 'super' ? '-seed' : ''}`;
+const addressKey = (n: NodeAddress) => `${n.ip}:${n.port}`;
+
+/** Every host of a scheduler cluster: its configured seed peers and what its schedulers list. */
+@Injectable()
+export class HostDirectory {
+  constructor(
+    private readonly clients: DragonflyClients,
+    private readonly config: GatewayConfig,
+  ) {}
+
+  /** The hosts the cluster's first answering scheduler lists (ListHosts); throws when none answers. */
+  async scheduled(cluster: ClusterView): Promise<KnownHost[]> {
+    if (cluster.schedulers.length === 0)
+      throw new Error(`scheduler cluster ${cluster.id} (${cluster.name}) has no schedulers to list peers from`);
+    const errors: string[] = [];
+    for (const s of cluster.schedulers) {
+      try {
+        const hosts = await this.clients.listHosts(s, this.config.preheat.healthTimeoutMs * 5);
+        return hosts.map((h) => {
+          const type: HostTypeName = h.type === 0 ? 'normal' : 'super';
+          const node = { hostname: h.hostname, ip: h.ip, port: h.port };
+          return { ...node, type, id: h.id || hostId(node, type) };
+        });
+      } catch (e) {
+        errors.push((e as Error).message);
+      }
+    }
+    throw new Error(errors.join('; '));
+  }
+
+  /** Seed peers first, then the scheduler's hosts, one entry per address. */
+  async all(cluster: ClusterView): Promise<HostListing> {
+    const seeds: KnownHost[] = cluster.seedPeers.map((p) => ({ ...p, type: 'super', id: hostId(p, 'super') }));
+    let listed: KnownHost[] = [];
+    let error: string | undefined;
+    if (cluster.schedulers.length) {
+      try {
+        listed = await this.scheduled(cluster);
+      } catch (e) {
+        error = (e as Error).message;
+      }
+    }
+    const seen = new Set<string>();
+    const hosts = [...seeds, ...listed].filter((h) => !seen.has(addressKey(h)) && seen.add(addressKey(h)));
+    return { hosts, error };
+  }
+}

@@ -1,0 +1,194 @@
+import { computeTaskId, DEFAULT_FILTERED_QUERY_PARAMS } from '@accel/dragonfly';
+import * as grpc from '@grpc/grpc-js';
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { eventually } from '../support/env';
+import { PreheatWorld } from '../support/fixture';
+
+interface Job {
+  id: number;
+  type: string;
+  state: string;
+  args: Record<string, unknown>;
+  result: {
+    state: string;
+    job_states: { task_name: string; state: string; error: string; results: Record<string, unknown>[] }[];
+  } | null;
+}
+
+interface Holder {
+  id: string;
+  hostname: string;
+  ip: string;
+  host_type: string;
+  created_at: string;
+  updated_at: string;
+  IsFinished: boolean;
+}
+
+describe("Dragonfly's get_task and delete_task against the reference hosts", () => {
+  let w: PreheatWorld;
+  let token: string;
+  let layerUrl: string;
+
+  before(async () => {
+    w = await PreheatWorld.start();
+    token = await w.gateway.token(['job']);
+    const layer = w.images.single.blobs[1];
+    layerUrl = `http://${w.registries.open.host}/v2/library/app/blobs/${layer.digest}`;
+  });
+  after(async () => w?.stop());
+
+  const auth = () => ({ authorization: `Bearer ${token}` });
+
+  async function runJob(body: Record<string, unknown>): Promise<Job> {
+    const r = await w.gateway.http<Job>('POST', '/oapi/v1/jobs', { body, headers: auth() });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.state, 'PENDING');
+    return eventually(async () => {
+      const j = (await w.gateway.http<Job>('GET', `/oapi/v1/jobs/${r.json.id}`, { headers: auth() })).json;
+      return j.state === 'PENDING' ? undefined : j;
+    });
+  }
+
+  async function preheatSeeds(): Promise<void> {
+    const done = await runJob({
+      type: 'preheat',
+      args: { type: 'image', url: w.url('open', 'library/app'), scope: 'all_seed_peers' },
+    });
+    assert.equal(done.state, 'SUCCESS', JSON.stringify(done.result));
+  }
+
+  const holders = (job: Job) => job.result!.job_states[0].results[0].peers as Holder[];
+
+  it('get_task after a preheat lists exactly the hosts that downloaded, in Dragonfly’s shape', async () => {
+    await preheatSeeds();
+    const job = await runJob({ type: 'get_task', args: { url: layerUrl } });
+    assert.equal(job.state, 'SUCCESS', JSON.stringify(job.result));
+    assert.equal(job.type, 'get_task');
+    // Stored args: Dragonfly's GetTaskArgs with its defaults filled in.
+    assert.deepEqual(job.args, {
+      task_id: '',
+      url: layerUrl,
+      piece_length: null,
+      tag: '',
+      application: '',
+      filtered_query_params: DEFAULT_FILTERED_QUERY_PARAMS.join('&'),
+      content_for_calculating_task_id: null,
+      concurrent_peer_count: 500,
+      timeout: 3_600_000_000_000,
+    });
+    const entry = job.result!.job_states[0];
+    assert.equal(entry.task_name, 'get_task');
+    assert.deepEqual(Object.keys(entry.results[0]).sort(), ['failed_hosts', 'peers', 'scheduler_cluster_id']);
+    assert.equal(entry.results[0].scheduler_cluster_id, 1);
+    const peers = holders(job);
+    assert.deepEqual(peers.map((p) => p.hostname).sort(), ['seed-1', 'seed-2'], 'the normal peers never fetched it');
+    for (const p of peers) {
+      assert.deepEqual(Object.keys(p), ['id', 'hostname', 'ip', 'host_type', 'created_at', 'updated_at', 'IsFinished']);
+      assert.equal(p.host_type, 'super');
+      assert.equal(p.id, `127.0.0.1-${p.hostname}-seed`);
+      assert.equal(p.IsFinished, true);
+      assert.ok(Date.parse(p.created_at) > Date.now() - 120_000, p.created_at);
+    }
+    // Every host of the cluster was asked: the scheduler's normal peers too.
+    const taskId = computeTaskId({ url: layerUrl, filteredQueryParams: DEFAULT_FILTERED_QUERY_PARAMS });
+    for (const h of [...w.seeds, ...w.peers]) assert.ok(h.stats.includes(taskId), `${h.hostname} was asked`);
+  });
+
+  it('get_task by task_id and by content name the same task, or none', async () => {
+    const taskId = computeTaskId({ url: layerUrl, filteredQueryParams: DEFAULT_FILTERED_QUERY_PARAMS });
+    const byId = await runJob({ type: 'get_task', args: { task_id: taskId } });
+    assert.deepEqual(
+      holders(byId)
+        .map((p) => p.hostname)
+        .sort(),
+      ['seed-1', 'seed-2'],
+    );
+    const byContent = await runJob({ type: 'get_task', args: { content_for_calculating_task_id: 'nothing cached' } });
+    assert.equal(byContent.state, 'SUCCESS');
+    assert.deepEqual(holders(byContent), []);
+  });
+
+  it('delete_task evicts it from every host that holds it; get_task then lists none; a new preheat fetches again', async () => {
+    const before = w.fetchedDigests(w.seeds[0]).length;
+    const del = await runJob({ type: 'delete_task', args: { url: layerUrl } });
+    assert.equal(del.state, 'SUCCESS', JSON.stringify(del.result));
+    assert.equal(del.result!.job_states[0].task_name, 'delete_task');
+    const r = del.result!.job_states[0].results[0];
+    assert.deepEqual(Object.keys(r).sort(), ['failure_tasks', 'scheduler_cluster_id', 'success_tasks']);
+    assert.deepEqual(
+      (r.success_tasks as Record<string, string>[]).sort((a, b) => a.hostname.localeCompare(b.hostname)),
+      [
+        { hostname: 'seed-1', ip: '127.0.0.1', host_type: 'super' },
+        { hostname: 'seed-2', ip: '127.0.0.1', host_type: 'super' },
+      ],
+    );
+    assert.deepEqual(r.failure_tasks, []);
+    assert.equal(del.args.concurrent_peer_count, undefined, "Dragonfly's DeleteTaskArgs has no peer concurrency");
+    assert.deepEqual(holders(await runJob({ type: 'get_task', args: { url: layerUrl } })), []);
+    await preheatSeeds();
+    const layer = w.images.single.blobs[1].digest;
+    assert.equal(
+      w.fetchedDigests(w.seeds[0]).filter((d) => d === layer).length,
+      2,
+      'the evicted layer came from the registry again',
+    );
+    assert.ok(w.fetchedDigests(w.seeds[0]).length > before);
+  });
+
+  it('a host that cannot be asked is named: delete_task fails it, get_task lists it apart', async () => {
+    await preheatSeeds();
+    w.seeds[1].failWith = { code: grpc.status.UNAVAILABLE, message: 'disk on fire' };
+    try {
+      const get = await runJob({ type: 'get_task', args: { url: layerUrl } });
+      assert.deepEqual(
+        holders(get).map((p) => p.hostname),
+        ['seed-1'],
+      );
+      const failed = get.result!.job_states[0].results[0].failed_hosts as { hostname: string; description: string }[];
+      assert.deepEqual(
+        failed.map((f) => f.hostname),
+        ['seed-2'],
+      );
+      assert.match(failed[0].description, /disk on fire/);
+      const del = await runJob({ type: 'delete_task', args: { url: layerUrl } });
+      const r = del.result!.job_states[0].results[0] as {
+        success_tasks: { hostname: string }[];
+        failure_tasks: { hostname: string; host_type: string; description: string }[];
+      };
+      assert.deepEqual(
+        r.success_tasks.map((t) => t.hostname),
+        ['seed-1'],
+      );
+      assert.equal(r.failure_tasks[0].hostname, 'seed-2');
+      assert.equal(r.failure_tasks[0].host_type, 'super');
+      assert.match(r.failure_tasks[0].description, /disk on fire/);
+    } finally {
+      w.seeds[1].failWith = undefined;
+    }
+  });
+
+  it('bad requests are 422 in Dragonfly’s shape; unknown clusters 404', async () => {
+    for (const args of [
+      undefined,
+      {},
+      { tag: 'x' },
+      { url: 5 },
+      { piece_length: 1 },
+      { concurrent_peer_count: 5000 },
+    ]) {
+      const r = await w.gateway.http<{ errors: string }>('POST', '/oapi/v1/jobs', {
+        body: { type: 'get_task', args },
+        headers: auth(),
+      });
+      assert.equal(r.status, 422, `${JSON.stringify(args)}: ${r.text}`);
+      assert.equal(typeof r.json.errors, 'string');
+    }
+    const missing = await w.gateway.http<{ message: string }>('POST', '/oapi/v1/jobs', {
+      body: { type: 'delete_task', args: { url: layerUrl }, scheduler_cluster_ids: [99] },
+      headers: auth(),
+    });
+    assert.equal(missing.status, 404, missing.text);
+  });
+});
