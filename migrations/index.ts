@@ -6,6 +6,7 @@ import { LiveJobKey1764400000000 } from './1764400000000-LiveJobKey';
 import { LayerAnnotations1764500000000 } from './1764500000000-LayerAnnotations';
 import { RetentionIndexes1764600000000 } from './1764600000000-RetentionIndexes';
 import { ConversionProgress1764700000000 } from './1764700000000-ConversionProgress';
+import { JobRateLimit1764800000000 } from './1764800000000-JobRateLimit';
 
 /** Every migration, oldest first. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   LayerAnnotations1764500000000,
   RetentionIndexes1764600000000,
   ConversionProgress1764700000000,
+  JobRateLimit1764800000000,
 ];

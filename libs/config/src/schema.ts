@@ -138,6 +138,8 @@ export class ConfiguredNodeConfig {
 export class ConfiguredClusterConfig {
   @IsInt() @Min(1) id: number;
   @IsString() name: string;
+  /** Job creations per second that name this cluster (Dragonfly's job_rate_limit, default 10). */
+  @IsInt() @Min(1) @Max(1_000_000) jobRateLimit: number = 10;
   @IsArray()
   @ValidateNested({ each: true })
   @Type(() => ConfiguredNodeConfig)

@@ -36,11 +36,23 @@ export class ClusterRepository {
   }
 
   /** Inserts, never updates: a taken id or name fails (the admin API answers 409). */
-  async createCluster(c: { id?: number; name: string; bio?: string }): Promise<SchedulerClusterEntity> {
+  async createCluster(c: {
+    id?: number;
+    name: string;
+    bio?: string;
+    jobRateLimit?: number;
+  }): Promise<SchedulerClusterEntity> {
     const { identifiers } = await this.clusterRows.insert(
-      this.clusterRows.create({ id: c.id, name: c.name, bio: c.bio ?? '' }),
+      this.clusterRows.create({ id: c.id, name: c.name, bio: c.bio ?? '', jobRateLimit: c.jobRateLimit ?? 10 }),
     );
     return this.clusterRows.findOneByOrFail({ id: Number(identifiers[0].id) });
+  }
+
+  async updateCluster(id: number, c: { bio?: string; jobRateLimit?: number }): Promise<SchedulerClusterEntity> {
+    await this.requireCluster(id);
+    const fields = Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined));
+    if (Object.keys(fields).length) await this.clusterRows.update({ id }, fields);
+    return this.clusterRows.findOneByOrFail({ id });
   }
 
   async requireCluster(id: number): Promise<void> {
@@ -99,7 +111,9 @@ export class ClusterRepository {
   /** Writes the clusters named in the config file (idempotent: a restart changes nothing). */
   async upsertConfigured(clusters: ConfiguredClusterConfig[]): Promise<void> {
     for (const c of clusters) {
-      await this.clusterRows.upsert({ id: c.id, name: c.name, isDefault: c.id === 1 }, ['id']);
+      await this.clusterRows.upsert({ id: c.id, name: c.name, isDefault: c.id === 1, jobRateLimit: c.jobRateLimit }, [
+        'id',
+      ]);
       for (const s of c.seedPeers) {
         await this.seedPeerRows.upsert(
           {

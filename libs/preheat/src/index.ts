@@ -12,4 +12,5 @@ export * from './task-cache/task-cache-args';
 export * from './task-cache/task-cache.service';
 export * from './task-cache/task-cache.engine';
 export * from './job-runner';
+export * from './job-rate-limiter';
 export * from './preheat.module';

@@ -4,6 +4,7 @@ import { QueueName } from '@accel/queue';
 import { RegistryModule } from '@accel/registry';
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
+import { JobRateLimiter } from './job-rate-limiter';
 import { JobRepository } from './job.repository';
 import { JobRunner } from './job-runner';
 import { TaskCacheEngine } from './task-cache/task-cache.engine';
@@ -21,8 +22,8 @@ const queues = BullModule.registerQueue({ name: QueueName.Preheat }, { name: Que
 /** Creating and reading preheat jobs (what the API needs). */
 @Module({
   imports: [DbModule, RegistryModule, DragonflyModule, queues],
-  providers: [JobRepository, PreheatService, TaskCacheService],
-  exports: [JobRepository, PreheatService, TaskCacheService, DragonflyModule, RegistryModule],
+  providers: [JobRepository, PreheatService, TaskCacheService, JobRateLimiter],
+  exports: [JobRepository, PreheatService, TaskCacheService, JobRateLimiter, DragonflyModule, RegistryModule],
 })
 export class PreheatModule {}
 

@@ -1,4 +1,5 @@
 import { UnknownClusterError } from '@accel/dragonfly';
+import { JobRateLimited } from '@accel/preheat';
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import { Response } from 'express';
 import { retryAfterOf, toHttpException } from './http-errors';
@@ -15,6 +16,12 @@ export class DragonflyExceptionFilter implements ExceptionFilter {
   catch(err: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
     if (res.headersSent) return;
+    if (err instanceof JobRateLimited) {
+      // As Dragonfly's middleware answers it: plain text.
+      res.status(429).setHeader('Retry-After', String(err.retryAfterSeconds));
+      res.type('text/plain').send(err.message);
+      return;
+    }
     if (err instanceof UnknownClusterError) {
       res.status(404).json({ message: err.message });
       return;

@@ -1,5 +1,5 @@
 import { Actor, CurrentActor, RequireAuth, isAdmin } from '@accel/auth';
-import { PreheatService, TaskCacheService, jobView, requestFromDragonflyArgs } from '@accel/preheat';
+import { JobRateLimiter, PreheatService, TaskCacheService, jobView, requestFromDragonflyArgs } from '@accel/preheat';
 import {
   Body,
   Controller,
@@ -42,6 +42,7 @@ export class DragonflyV2Controller {
     private readonly preheat: PreheatService,
     private readonly gc: GcJobService,
     private readonly taskCache: TaskCacheService,
+    private readonly rateLimit: JobRateLimiter,
   ) {}
 
   /** Harbor 2.12+ creates and polls; with auth mode NONE (`auth.allowAnonymousJobApi`) these two calls need no token. */
@@ -49,6 +50,8 @@ export class DragonflyV2Controller {
   @HttpCode(200)
   @RequireAuth('job', { anonymous: 'job-api' })
   async create(@Body() body: CreateJobDto, @CurrentActor() actor: Actor) {
+    // Dragonfly's limiter runs before the type is looked at: every creation naming a cluster counts.
+    await this.rateLimit.take(body.scheduler_cluster_ids);
     if (!JOB_TYPES.includes(body.type)) throw new UnprocessableEntityException({ errors: 'Unknow type' });
     // Auth mode NONE opens preheats (what Harbor sends) to anonymous callers, nothing else.
     if (body.type !== 'preheat' && actor.kind === 'anonymous') throw new UnauthorizedException('Unauthorized');

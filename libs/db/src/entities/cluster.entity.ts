@@ -14,6 +14,10 @@ export class SchedulerClusterEntity extends BaseModel {
 
   @Column({ name: 'is_default', type: 'boolean', default: false })
   isDefault: boolean;
+
+  /** Dragonfly's `config.job_rate_limit`: job creations per second naming this cluster. */
+  @Column({ name: 'job_rate_limit', type: 'int', unsigned: true, default: 10 })
+  jobRateLimit: number;
 }
 
 @Entity('scheduler')

@@ -10,11 +10,12 @@ import {
   NotFoundException,
   Param,
   ParseIntPipe,
+  Patch,
   Post,
   ServiceUnavailableException,
 } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { CreateClusterDto, CreateNodeDto } from './clusters.dto';
+import { CreateClusterDto, CreateNodeDto, UpdateClusterDto } from './clusters.dto';
 import { clusterView, schedulerView, seedPeerView } from './clusters.view';
 import { InventoryAdminService } from './inventory.service';
 
@@ -40,6 +41,12 @@ export class InventoryController {
   @AdminWrite()
   async createCluster(@Body() dto: CreateClusterDto) {
     return clusterView(await this.inventory.createCluster(dto));
+  }
+
+  @Patch('scheduler-clusters/:id')
+  @AdminWrite()
+  async updateCluster(@Param('id', ParseIntPipe) id: number, @Body() dto: UpdateClusterDto) {
+    return clusterView(await this.inventory.updateCluster(id, dto));
   }
 
   /**

@@ -6,6 +6,7 @@ export const clusterView = (c: SchedulerClusterEntity) => ({
   name: c.name,
   bio: c.bio,
   is_default: c.isDefault,
+  config: { job_rate_limit: c.jobRateLimit },
 });
 
 export const seedPeerView = (p: SeedPeerEntity) => ({

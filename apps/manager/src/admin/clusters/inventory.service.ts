@@ -1,6 +1,6 @@
 import { ClusterInUse, ClusterNotFound, ClusterRepository } from '@accel/dragonfly';
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
-import { CreateClusterDto, CreateNodeDto } from './clusters.dto';
+import { CreateClusterDto, CreateNodeDto, UpdateClusterDto } from './clusters.dto';
 
 const node = (dto: CreateNodeDto) => ({
   hostName: dto.host_name,
@@ -20,7 +20,11 @@ export class InventoryAdminService {
   }
 
   createCluster(dto: CreateClusterDto) {
-    return this.clusters.createCluster(dto);
+    return this.clusters.createCluster({ ...dto, jobRateLimit: dto.config?.job_rate_limit });
+  }
+
+  updateCluster(id: number, dto: UpdateClusterDto) {
+    return this.clusters.updateCluster(id, { bio: dto.bio, jobRateLimit: dto.config?.job_rate_limit }).catch(httpError);
   }
 
   removeCluster(id: number): Promise<void> {
