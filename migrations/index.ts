@@ -7,6 +7,7 @@ import { LayerAnnotations1764500000000 } from './1764500000000-LayerAnnotations'
 import { RetentionIndexes1764600000000 } from './1764600000000-RetentionIndexes';
 import { ConversionProgress1764700000000 } from './1764700000000-ConversionProgress';
 import { JobRateLimit1764800000000 } from './1764800000000-JobRateLimit';
+import { PinnedDigest1764900000000 } from './1764900000000-PinnedDigest';
 
 /** Every migration, oldest first. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   RetentionIndexes1764600000000,
   ConversionProgress1764700000000,
   JobRateLimit1764800000000,
+  PinnedDigest1764900000000,
 ];

@@ -3,7 +3,7 @@ import { buildConfig } from '@accel/config';
 import { JobEntity } from '@accel/db';
 import { ClusterInventory, UnknownClusterError } from '@accel/dragonfly';
 import { DuplicateLiveJob, JobRepository, PreheatService } from '@accel/preheat';
-import { RegistryAccess } from '@accel/registry';
+import { ImageResolver, RegistryAccess } from '@accel/registry';
 import { Queue } from 'bullmq';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -60,6 +60,7 @@ function world(opts: { raceOnInsert?: boolean; clusters?: number[] } = {}) {
     inventory,
     secrets,
     jobs,
+    { currentDigest: async () => undefined } as unknown as ImageResolver,
     queue,
     new GatewayMetrics(),
   );

@@ -12,6 +12,8 @@ export function jobView(job: JobEntity) {
     args: job.args,
     result: job.result,
     user_id: job.userId,
+    /** Not in Dragonfly's shape: the digest an image preheat was pinned to at creation. */
+    manifest_digest: job.manifestDigest ?? '',
     seed_peer_clusters: [],
     scheduler_clusters: job.schedulerClusterIds.map((id) => ({ id })),
   };

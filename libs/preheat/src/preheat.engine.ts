@@ -23,6 +23,9 @@ import { ClusterCannotServe, TargetPlan, TargetPlanner } from './target-planner'
 interface BlobSet {
   urls: string[];
   headers: Record<string, string>;
+  /** The manifest read, and what its tag names now when that differs. */
+  manifestDigest?: string;
+  tagMovedTo?: string;
 }
 
 interface ClusterOutcome {
@@ -116,13 +119,15 @@ export class PreheatEngine {
     let skipped: SkippedCluster[] = [];
     const progress: PreheatProgress = { total: 0, succeeded: 0, failed: 0, bytes: 0 };
     const report = this.progressReporter(job, progress);
+    let manifest: { manifest_digest?: string; tag_moved_to?: string } = {};
     try {
       if (Date.now() >= deadline) {
         const why = busyRegistry ? ` (every slot for registry ${busyRegistry} was taken by jobs still reading it)` : '';
         throw new UserFacingError(`the job timed out before a worker could start it${why}`);
       }
       const headers = job.sealedHeaders ? this.secrets.open<Record<string, string>>(job.sealedHeaders) : {};
-      const blobs = await this.blobs(args, headers);
+      const blobs = await this.blobs(args, headers, job.manifestDigest);
+      manifest = { manifest_digest: blobs.manifestDigest, tag_moved_to: blobs.tagMovedTo };
       // The registry is read; what follows waits on peers, not on it.
       releaseRegistry();
       const clusters = await this.inventory.clusters(job.schedulerClusterIds);
@@ -138,6 +143,8 @@ export class PreheatEngine {
     report.stop();
     const result: GroupJobState = {
       ...groupState(job, entries, true),
+      ...(manifest.manifest_digest ? { manifest_digest: manifest.manifest_digest } : {}),
+      ...(manifest.tag_moved_to ? { tag_moved_to: manifest.tag_moved_to } : {}),
       progress,
       ...(skipped.length ? { skipped_scheduler_clusters: skipped } : {}),
     };
@@ -154,14 +161,26 @@ export class PreheatEngine {
     this.log.log(`job ${job.id} ${result.state}${failures.length ? `: ${failures.join(' | ')}` : ''}`);
   }
 
-  private async blobs(args: PreheatArgs, headers: Record<string, string>): Promise<BlobSet> {
+  /** The blobs to preheat: of the digest pinned at creation when there is one, else of what the URL names now. */
+  private async blobs(args: PreheatArgs, headers: Record<string, string>, pinned: string | null): Promise<BlobSet> {
     if (args.type === 'file') return { urls: [...new Set([args.url, ...args.urls].filter(Boolean))], headers };
     const loc = parseManifestUrl(args.url);
     const selection = platformSelection(args.platform ? [args.platform] : this.config.preheat.defaultPlatforms);
-    const image = await this.resolver.resolve(loc, selection, { authorization: headerValue(headers, 'authorization') });
+    const opts = { authorization: headerValue(headers, 'authorization') };
+    const image = await this.resolver.resolve(pinned ? { ...loc, reference: pinned } : loc, selection, opts);
+    let tagMovedTo: string | undefined;
+    if (pinned && pinned !== loc.reference) {
+      const now = await this.resolver.currentDigest(loc, opts).catch(() => undefined);
+      if (now && now !== pinned) {
+        tagMovedTo = now;
+        this.log.warn(
+          `${loc.repository}:${loc.reference} moved to ${now}; preheating ${pinned}, the digest it named at creation`,
+        );
+      }
+    }
     const forPeers = Object.fromEntries(Object.entries(headers).filter(([k]) => k.toLowerCase() !== 'authorization'));
     if (image.authorization) forPeers.Authorization = image.authorization;
-    return { urls: image.blobs.map((b) => b.url), headers: forPeers };
+    return { urls: image.blobs.map((b) => b.url), headers: forPeers, manifestDigest: image.digest, tagMovedTo };
   }
 
   /** Writes progress into the running job's result at most twice a second (for `--watch`). */

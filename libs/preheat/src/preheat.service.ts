@@ -3,7 +3,7 @@ import { GatewayConfig } from '@accel/config';
 import { JobDialect, JobEntity, isPreheatJob } from '@accel/db';
 import { ClusterInventory } from '@accel/dragonfly';
 import { PreheatQueuePayload, QueueName, enqueueSavedRow, preheatQueueJobId, queueEntryOptions } from '@accel/queue';
-import { RegistryAccess, parseManifestUrl, parsePlatform } from '@accel/registry';
+import { ImageResolver, RegistryAccess, parseManifestUrl, parsePlatform } from '@accel/registry';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import { Queue } from 'bullmq';
@@ -11,6 +11,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import { DuplicateLiveJob, JobQuery, JobRepository } from './job.repository';
 import { MAX_TIMEOUT_NS, PreheatArgs, PreheatRequest, buildArgs, requestFromDragonflyArgs } from './preheat-args';
 import { groupState, stateEntry } from './result';
+
+/** How long a job creation waits for the registry to name the tag's digest. */
+const PIN_TIMEOUT_MS = 3000;
 
 /** Creates, reads and removes preheat jobs. The row is written first, then queued: a lost queue entry is re-queued by the reconciler. */
 @Injectable()
@@ -23,6 +26,7 @@ export class PreheatService {
     private readonly inventory: ClusterInventory,
     private readonly secrets: SecretBox,
     private readonly jobs: JobRepository,
+    private readonly resolver: ImageResolver,
     @InjectQueue(QueueName.Preheat) private readonly queue: Queue<PreheatQueuePayload>,
     metrics: GatewayMetrics,
   ) {
@@ -76,7 +80,9 @@ export class PreheatService {
     if (clusterIds.length) await this.inventory.clusters(clusterIds);
     // Headers carry Harbor's pull token: sealed apart from the echoed args, dropped when the job ends.
     const headers = req.headers ?? {};
-    const imageKey = this.imageKey(args, clusterIds, req.digest);
+    const pinned = args.type === 'image' ? await this.pin(args.url, headers) : undefined;
+    // The digest the caller claims (Harbor's v1 body) is what its dedupe lookup used; else the one pinned.
+    const imageKey = this.imageKey(args, clusterIds, req.digest || pinned);
     const activeKey = createHash('sha256').update(`${userId}|${imageKey}`).digest('hex');
     const live = await this.jobs.byActiveKey(activeKey);
     if (live) return this.joined(live);
@@ -96,6 +102,7 @@ export class PreheatService {
         sealedHeaders: Object.keys(headers).length ? this.secrets.seal(headers) : null,
         schedulerClusterIds: clusterIds,
         finishedAt: null,
+        manifestDigest: pinned ?? null,
       });
     } catch (e) {
       // Two identical creates at once (a client retrying one whose answer was lost): one row wins.
@@ -104,6 +111,24 @@ export class PreheatService {
     }
     await this.enqueue(job.id);
     return job;
+  }
+
+  /**
+   * The digest the manifest URL names now, so the job preheats what was asked for even if the
+   * tag moves before it runs. A registry that does not answer in time leaves the job unpinned:
+   * it resolves the tag when it runs, and reports the registry's fault then.
+   */
+  private async pin(url: string, headers: Record<string, string>): Promise<string | undefined> {
+    const loc = parseManifestUrl(url);
+    if (/^sha256:[a-f0-9]{64}$/.test(loc.reference)) return loc.reference;
+    const authorization = Object.entries(headers).find(([k]) => k.toLowerCase() === 'authorization')?.[1];
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), PIN_TIMEOUT_MS)));
+    try {
+      return await Promise.race([this.resolver.currentDigest(loc, { authorization }).catch(() => undefined), late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private joined(live: JobEntity): JobEntity {

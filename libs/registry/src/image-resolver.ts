@@ -97,6 +97,11 @@ export class ImageResolver {
     };
   }
 
+  /** The digest a tag names now (undefined when the registry does not say). */
+  currentDigest(loc: ManifestLocation, opts: RegistryRequestOptions = {}): Promise<string | undefined> {
+    return this.registry.manifestDigest(loc, loc.reference, opts);
+  }
+
   private pick(entries: Descriptor[], selection: PlatformSelection, loc: ManifestLocation): Descriptor[] {
     // Attestation manifests (unknown/unknown) are never pulled by nodes.
     const images = entries.filter((d) => d.platform?.os !== 'unknown');

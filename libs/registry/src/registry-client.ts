@@ -100,6 +100,21 @@ export class RegistryClient {
     return { mediaType, digest, body, json };
   }
 
+  /** What a reference names now, from a HEAD (Docker-Content-Digest); undefined when the registry does not say. */
+  async manifestDigest(
+    loc: ManifestLocation,
+    reference: string,
+    opts: RegistryRequestOptions = {},
+  ): Promise<string | undefined> {
+    const url = manifestUrl(loc, reference);
+    const res = await this.send(loc, 'HEAD', url, { headers: { accept: MANIFEST_ACCEPT } }, opts);
+    await res.body.dump();
+    if (res.statusCode !== 200)
+      throw this.statusError(res.statusCode, Buffer.alloc(0), `manifest ${loc.repository}:${reference}`, loc, opts);
+    const digest = String(res.headers['docker-content-digest'] ?? '');
+    return /^sha256:[a-f0-9]{64}$/.test(digest) ? digest : undefined;
+  }
+
   /** The Authorization header that reads `loc` (for handing to seed peers), or undefined when anonymous works. */
   async authorizationFor(loc: ManifestLocation, opts: RegistryRequestOptions = {}): Promise<string | undefined> {
     if (opts.authorization) return opts.authorization;

@@ -50,6 +50,9 @@ export interface GroupJobState<R = PreheatClusterResult> {
   updated_at: string;
   job_states: JobStateEntry<R>[];
   progress?: PreheatProgress;
+  /** The manifest preheated (pinned at creation), and what the tag names now when it moved meanwhile. */
+  manifest_digest?: string;
+  tag_moved_to?: string;
   /** Clusters of a default-scope job that could not serve (no seed peers, none healthy): not run, not counted. */
   skipped_scheduler_clusters?: SkippedCluster[];
 }
@@ -201,6 +204,10 @@ export class JobEntity extends BaseModel {
 
   @Column({ name: 'finished_at', type: 'datetime', precision: 3, nullable: true })
   finishedAt: Date | null;
+
+  /** The manifest digest an image preheat's tag named when the job was created: what it preheats. */
+  @Column({ name: 'manifest_digest', type: 'varchar', length: 128, nullable: true })
+  manifestDigest: string | null;
 }
 
 /** A preheat job row, its args and result narrowed. */
