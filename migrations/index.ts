@@ -8,6 +8,7 @@ import { RetentionIndexes1764600000000 } from './1764600000000-RetentionIndexes'
 import { ConversionProgress1764700000000 } from './1764700000000-ConversionProgress';
 import { JobRateLimit1764800000000 } from './1764800000000-JobRateLimit';
 import { PinnedDigest1764900000000 } from './1764900000000-PinnedDigest';
+import { Peers1765000000000 } from './1765000000000-Peers';
 
 /** Every migration, oldest first. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   ConversionProgress1764700000000,
   JobRateLimit1764800000000,
   PinnedDigest1764900000000,
+  Peers1765000000000,
 ];

@@ -27,6 +27,7 @@ describe('database migrations', () => {
       'converted_layer',
       'job',
       'migrations',
+      'peer',
       'personal_access_token',
       'registry',
       'revoked_session',

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { eventually } from '../support/env';
 import { PreheatWorld } from '../support/fixture';
+import { ROOT_BASIC } from '../support/gateway';
 
 interface Job {
   id: number;
@@ -26,13 +27,14 @@ interface Holder {
   IsFinished: boolean;
 }
 
-describe("Dragonfly's get_task and delete_task against the reference hosts", () => {
+describe("Dragonfly's get_task, delete_task, get_image_distribution and sync_peers against the reference hosts", () => {
   let w: PreheatWorld;
   let token: string;
   let layerUrl: string;
 
   before(async () => {
-    w = await PreheatWorld.start();
+    // sync_peers every 0.6 s, so the timer's work can be seen.
+    w = await PreheatWorld.start({ preheat: { syncPeersIntervalMinutes: 0.01 } });
     token = await w.gateway.token(['job']);
     const layer = w.images.single.blobs[1];
     layerUrl = `http://${w.registries.open.host}/v2/library/app/blobs/${layer.digest}`;
@@ -190,5 +192,115 @@ describe("Dragonfly's get_task and delete_task against the reference hosts", () 
       headers: auth(),
     });
     assert.equal(missing.status, 404, missing.text);
+  });
+
+  it('get_image_distribution: which blobs of an image each normal peer holds, synchronously, in Dragonfly’s shape', async () => {
+    const done = await runJob({
+      type: 'preheat',
+      args: { type: 'image', url: w.url('open', 'library/multi'), scope: 'all_peers', ips: ['127.0.0.2'] },
+    });
+    assert.equal(done.state, 'SUCCESS', JSON.stringify(done.result));
+    const ask = (platform?: string) =>
+      w.gateway.http<{
+        image: { layers: { url: string }[] };
+        peers: { ip: string; hostname: string; cached_layers: { url: string }[]; scheduler_cluster_id: number }[];
+      }>('POST', '/oapi/v1/jobs', {
+        body: { type: 'get_image_distribution', args: { url: w.url('open', 'library/multi'), platform } },
+        headers: auth(),
+      });
+    const amd = await ask();
+    assert.equal(amd.status, 200, amd.text);
+    assert.deepEqual(Object.keys(amd.json).sort(), ['image', 'peers']);
+    const amdBlobs = w.images.multi.images[0].pulled;
+    assert.deepEqual(
+      amd.json.image.layers.map((l) => l.url.slice(l.url.lastIndexOf('/') + 1)),
+      amdBlobs,
+      'config and layers of the default platform',
+    );
+    // Only normal peers (never seed peers), only those holding something.
+    assert.deepEqual(amd.json.peers, [
+      {
+        ip: '127.0.0.2',
+        hostname: 'peer-1',
+        cached_layers: amd.json.image.layers,
+        scheduler_cluster_id: 1,
+      },
+    ]);
+    const arm = await ask('linux/arm64');
+    assert.equal(arm.status, 200, arm.text);
+    assert.equal(arm.json.image.layers.length, w.images.multi.images[1].pulled.length);
+    assert.deepEqual(arm.json.peers, [], 'nothing of arm64 was preheated');
+    const none = await w.gateway.http<{ errors: string }>('POST', '/oapi/v1/jobs', {
+      body: { type: 'get_image_distribution', args: {} },
+      headers: auth(),
+    });
+    assert.equal(none.status, 422);
+    const absent = await ask('linux/s390x');
+    assert.equal(absent.status, 422, absent.text);
+    assert.match(absent.text, /no matching manifest for platform linux\/s390x/);
+  });
+
+  it('sync_peers keeps the peers table as the scheduler lists it; the timer does the same; /api/v1/peers lists them', async () => {
+    const r = await w.gateway.http('POST', '/oapi/v1/jobs', {
+      body: { type: 'sync_peers', scheduler_cluster_ids: [1] },
+      headers: auth(),
+    });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.text, '"OK"');
+    assert.match(String(r.headers['content-type']), /^application\/json/);
+    type Peer = Record<string, unknown> & { id: number; host_name: string; type: string };
+    const list = async () =>
+      (await w.gateway.http<Peer[]>('GET', '/api/v1/peers?per_page=100', { headers: { authorization: ROOT_BASIC } }))
+        .json;
+    const peers = await list();
+    assert.deepEqual(peers.map((p) => `${p.host_name}:${p.type}`).sort(), [
+      'peer-1:normal',
+      'peer-2:normal',
+      'peer-3:normal',
+      'seed-1:super',
+      'seed-2:super',
+    ]);
+    for (const key of [
+      'host_name',
+      'type',
+      'idc',
+      'location',
+      'ip',
+      'port',
+      'download_port',
+      'proxy_port',
+      'state',
+      'os',
+      'platform',
+      'git_version',
+      'git_commit',
+      'scheduler_cluster_id',
+      'created_at',
+      'updated_at',
+    ])
+      assert.ok(key in peers[0], `peer field ${key}`);
+    assert.equal(peers.find((p) => p.host_name === 'peer-2')!.ip, '127.0.0.3');
+    // A host the scheduler no longer lists leaves the table at the next (timed) sync.
+    const saved = w.scheduler.hosts;
+    w.scheduler.hosts = saved.filter((h) => h.hostname !== 'peer-3');
+    try {
+      await eventually(async () => ((await list()).some((p) => p.host_name === 'peer-3') ? undefined : true), 10_000);
+    } finally {
+      w.scheduler.hosts = saved;
+    }
+    const one = peers.find((p) => p.host_name === 'seed-1')!;
+    const got = await w.gateway.http<Peer>('GET', `/api/v1/peers/${one.id}`, {
+      headers: { authorization: ROOT_BASIC },
+    });
+    assert.equal(got.json.host_name, 'seed-1');
+    assert.equal(
+      (await w.gateway.http('GET', '/api/v1/peers/999999', { headers: { authorization: ROOT_BASIC } })).status,
+      404,
+    );
+    assert.equal(
+      (await w.gateway.http('GET', '/api/v1/peers', { headers: auth() })).status,
+      403,
+      'a job token is no admin',
+    );
   });
 });

@@ -153,6 +153,8 @@ export class ConfiguredClusterConfig {
 export class PreheatConfig {
   /** Platforms preheated when the request names none; `all` preheats every platform of an index. */
   @IsArray() @IsString({ each: true }) defaultPlatforms: string[] = ['linux/amd64'];
+  /** Minutes between two sync_peers runs (Dragonfly: 24 h); 0: only on demand. */
+  @IsNumber() @Min(0) syncPeersIntervalMinutes = 1440;
   /** Window (seconds) in which a repeated v1 preheat of the same image answers 208 with the earlier job. */
   @IsInt() @Min(0) dedupeWindowSeconds = 600;
   /** How long (seconds) a finished seed-peer download is shared with identical requests. */

@@ -2,6 +2,7 @@ import { GatewayConfig } from '@accel/config';
 import { Injectable } from '@nestjs/common';
 import { ClusterView } from './cluster-inventory';
 import { DragonflyClients, NodeAddress } from './grpc-clients';
+import { HostMessage } from './messages';
 
 /** Dragonfly's host type names (pkg/types): seed peers are `super`. */
 export type HostTypeName = 'normal' | 'super';
@@ -18,6 +19,9 @@ export interface HostListing {
   error?: string;
 }
 
+/** Dragonfly's Host.type: 0 normal, anything else a seed peer. */
+export const hostTypeName = (type: number): HostTypeName => (type === 0 ? 'normal' : 'super');
+
 const hostId = (n: NodeAddress, type: HostTypeName) => `${n.ip}-${n.hostname}${type === 'super' ? '-seed' : ''}`;
 const addressKey = (n: NodeAddress) => `${n.ip}:${n.port}`;
 
@@ -29,24 +33,28 @@ export class HostDirectory {
     private readonly config: GatewayConfig,
   ) {}
 
-  /** The hosts the cluster's first answering scheduler lists (ListHosts); throws when none answers. */
-  async scheduled(cluster: ClusterView): Promise<KnownHost[]> {
+  /** What the cluster's first answering scheduler lists (ListHosts), as sent; throws when none answers. */
+  async listed(cluster: ClusterView): Promise<HostMessage[]> {
     if (cluster.schedulers.length === 0)
       throw new Error(`scheduler cluster ${cluster.id} (${cluster.name}) has no schedulers to list peers from`);
     const errors: string[] = [];
     for (const s of cluster.schedulers) {
       try {
-        const hosts = await this.clients.listHosts(s, this.config.preheat.healthTimeoutMs * 5);
-        return hosts.map((h) => {
-          const type: HostTypeName = h.type === 0 ? 'normal' : 'super';
-          const node = { hostname: h.hostname, ip: h.ip, port: h.port };
-          return { ...node, type, id: h.id || hostId(node, type) };
-        });
+        return await this.clients.listHosts(s, this.config.preheat.healthTimeoutMs * 5);
       } catch (e) {
         errors.push((e as Error).message);
       }
     }
     throw new Error(errors.join('; '));
+  }
+
+  /** The hosts the cluster's first answering scheduler lists; throws when none answers. */
+  async scheduled(cluster: ClusterView): Promise<KnownHost[]> {
+    return (await this.listed(cluster)).map((h) => {
+      const type = hostTypeName(h.type);
+      const node = { hostname: h.hostname, ip: h.ip, port: h.port };
+      return { ...node, type, id: h.id || hostId(node, type) };
+    });
   }
 
   /** Seed peers first, then the scheduler's hosts, one entry per address. */

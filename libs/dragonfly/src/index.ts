@@ -5,5 +5,6 @@ export * from './messages';
 export * from './grpc-clients';
 export * from './cluster-inventory';
 export * from './host-directory';
+export * from './peer-sync.service';
 export * from './cluster.repository';
 export * from './dragonfly.module';

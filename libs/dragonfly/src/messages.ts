@@ -26,6 +26,14 @@ export interface HostMessage {
   port: number;
   download_port: number;
   scheduler_cluster_id: number;
+  os?: string;
+  platform?: string;
+  platform_family?: string;
+  platform_version?: string;
+  kernel_version?: string;
+  proxy_port?: number;
+  network?: { idc?: string; location?: string } | null;
+  build?: { git_version?: string; git_commit?: string; platform?: string } | null;
 }
 
 export interface DownloadTaskResponseMessage {

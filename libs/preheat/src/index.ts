@@ -11,6 +11,7 @@ export * from './reconciler';
 export * from './task-cache/task-cache-args';
 export * from './task-cache/task-cache.service';
 export * from './task-cache/task-cache.engine';
+export * from './task-cache/image-distribution.service';
 export * from './job-runner';
 export * from './job-rate-limiter';
 export * from './preheat.module';

@@ -9,6 +9,7 @@ import { JobRepository } from './job.repository';
 import { JobRunner } from './job-runner';
 import { TaskCacheEngine } from './task-cache/task-cache.engine';
 import { TaskCacheService } from './task-cache/task-cache.service';
+import { ImageDistributionService } from './task-cache/image-distribution.service';
 import { PreheatEngine } from './preheat.engine';
 import { PreheatService } from './preheat.service';
 import { PreheatProcessor, SeedDownloadProcessor } from './processors';
@@ -22,8 +23,16 @@ const queues = BullModule.registerQueue({ name: QueueName.Preheat }, { name: Que
 /** Creating and reading preheat jobs (what the API needs). */
 @Module({
   imports: [DbModule, RegistryModule, DragonflyModule, queues],
-  providers: [JobRepository, PreheatService, TaskCacheService, JobRateLimiter],
-  exports: [JobRepository, PreheatService, TaskCacheService, JobRateLimiter, DragonflyModule, RegistryModule],
+  providers: [JobRepository, PreheatService, TaskCacheService, JobRateLimiter, ImageDistributionService],
+  exports: [
+    JobRepository,
+    PreheatService,
+    TaskCacheService,
+    JobRateLimiter,
+    ImageDistributionService,
+    DragonflyModule,
+    RegistryModule,
+  ],
 })
 export class PreheatModule {}
 

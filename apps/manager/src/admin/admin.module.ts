@@ -13,6 +13,8 @@ import { InventoryController } from './clusters/clusters.controller';
 import { InventoryAdminService } from './clusters/inventory.service';
 import { ConversionTasksController } from './conversion-tasks/conversion-tasks.controller';
 import { JobsAdminController } from './jobs/jobs.controller';
+import { PeerSyncTimer } from './peers/peer-sync.timer';
+import { PeersController } from './peers/peers.controller';
 import { RegistriesController } from './registries/registries.controller';
 import { TokensController } from './tokens/tokens.controller';
 import { UsersController } from './users/users.controller';
@@ -39,8 +41,9 @@ import { UsersController } from './users/users.controller';
     JobsAdminController,
     ConversionTasksController,
     AuditController,
+    PeersController,
   ],
-  providers: [InventoryAdminService, AuditRecorder],
+  providers: [InventoryAdminService, AuditRecorder, PeerSyncTimer],
   exports: [AuditRecorder],
 })
 export class AdminModule {}

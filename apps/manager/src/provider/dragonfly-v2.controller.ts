@@ -1,5 +1,13 @@
 import { Actor, CurrentActor, RequireAuth, isAdmin } from '@accel/auth';
-import { JobRateLimiter, PreheatService, TaskCacheService, jobView, requestFromDragonflyArgs } from '@accel/preheat';
+import { PeerSyncService } from '@accel/dragonfly';
+import {
+  ImageDistributionService,
+  JobRateLimiter,
+  PreheatService,
+  TaskCacheService,
+  jobView,
+  requestFromDragonflyArgs,
+} from '@accel/preheat';
 import {
   Body,
   Controller,
@@ -23,6 +31,7 @@ import { GcJobService } from '../retention/gc-job.service';
 import {
   CreateJobDto,
   GcArgsDto,
+  ImageDistributionArgsDto,
   JOB_TYPES,
   JobListQueryDto,
   PreheatArgsDto,
@@ -43,19 +52,31 @@ export class DragonflyV2Controller {
     private readonly gc: GcJobService,
     private readonly taskCache: TaskCacheService,
     private readonly rateLimit: JobRateLimiter,
+    private readonly peers: PeerSyncService,
+    private readonly distribution: ImageDistributionService,
   ) {}
 
   /** Harbor 2.12+ creates and polls; with auth mode NONE (`auth.allowAnonymousJobApi`) these two calls need no token. */
   @Post()
   @HttpCode(200)
   @RequireAuth('job', { anonymous: 'job-api' })
-  async create(@Body() body: CreateJobDto, @CurrentActor() actor: Actor) {
+  async create(@Body() body: CreateJobDto, @CurrentActor() actor: Actor, @Res({ passthrough: true }) res: Response) {
     // Dragonfly's limiter runs before the type is looked at: every creation naming a cluster counts.
     await this.rateLimit.take(body.scheduler_cluster_ids);
     if (!JOB_TYPES.includes(body.type)) throw new UnprocessableEntityException({ errors: 'Unknow type' });
     // Auth mode NONE opens preheats (what Harbor sends) to anonymous callers, nothing else.
     if (body.type !== 'preheat' && actor.kind === 'anonymous') throw new UnauthorizedException('Unauthorized');
     if (body.type === 'gc') return this.createGc(body, actor);
+    if (body.type === 'get_image_distribution') {
+      const a = validateAs(ImageDistributionArgsDto, body.args ?? {}, 'args');
+      return this.distribution.distribution({ ...a, schedulerClusterIds: body.scheduler_cluster_ids });
+    }
+    if (body.type === 'sync_peers') {
+      // Synchronous and recorded nowhere but in the peers table, as Dragonfly's; answers the JSON string "OK".
+      await this.peers.sync(body.scheduler_cluster_ids ?? []);
+      res.type('application/json');
+      return JSON.stringify('OK');
+    }
     if (body.type === 'get_task' || body.type === 'delete_task') {
       const a = validateAs(TaskCacheArgsDto, body.args ?? {}, 'args');
       // Dragonfly's handler: one of the three names the task, else 422.

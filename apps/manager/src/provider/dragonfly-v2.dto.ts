@@ -87,6 +87,24 @@ export class TaskCacheArgsDto {
   @IsOptional() @IsInt() @Min(0) @Max(MAX_TIMEOUT_NS) timeout?: number;
 }
 
+/** `args` of get_image_distribution (types.GetImageDistributionArgs). */
+export class ImageDistributionArgsDto {
+  @IsString() @IsNotEmpty() @MaxLength(4096) url: string;
+  @IsOptional() @ValidateIf((_, v) => v !== null) @IsInt() @Min(4_194_304) @Max(67_108_864) piece_length?:
+    number | null;
+  @IsOptional() @IsString() @MaxLength(1024) tag?: string;
+  @IsOptional() @IsString() @MaxLength(1024) application?: string;
+  @IsOptional() @IsString() @MaxLength(4096) filtered_query_params?: string;
+  @IsOptional() @IsHeaderMap() headers?: Record<string, string>;
+  /** Accepted and ignored, as for preheats: the gateway's registry credentials apply. */
+  @IsOptional() @IsString() @MaxLength(1024) username?: string;
+  @IsOptional() @IsString() @MaxLength(4096) password?: string;
+  @IsOptional() @IsString() @MaxLength(256) platform?: string;
+  @IsOptional() @ValidateIf((_, v) => v !== 0) @IsInt() @Min(1) @Max(100) concurrent_layer_count?: number;
+  @IsOptional() @ValidateIf((_, v) => v !== 0) @IsInt() @Min(1) @Max(1000) concurrent_peer_count?: number;
+  @IsOptional() @IsInt() @Min(0) @Max(MAX_TIMEOUT_NS) timeout?: number;
+}
+
 /** `args` of a gc job (types.GCArgs): which rows to remove past their TTL. */
 export class GcArgsDto {
   @IsIn(['job', 'audit']) type: 'job' | 'audit';

@@ -5,6 +5,7 @@ export * from './cluster.entity';
 export * from './job.entity';
 export * from './conversion.entity';
 export * from './console.entity';
+export * from './peer.entity';
 
 import { RevokedSessionEntity, UserEntity } from './user.entity';
 import { PersonalAccessTokenEntity } from './personal-access-token.entity';
@@ -12,6 +13,7 @@ import { SchedulerClusterEntity, SchedulerEntity, SeedPeerEntity } from './clust
 import { JobEntity } from './job.entity';
 import { ConversionTaskEntity, ConvertedLayerEntity } from './conversion.entity';
 import { AuditEntity, RegistryEntity } from './console.entity';
+import { PeerEntity } from './peer.entity';
 
 export const ENTITIES = [
   UserEntity,
@@ -25,4 +27,5 @@ export const ENTITIES = [
   ConvertedLayerEntity,
   AuditEntity,
   RegistryEntity,
+  PeerEntity,
 ];
