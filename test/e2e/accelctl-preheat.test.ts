@@ -89,4 +89,41 @@ describe('accelctl: login, preheat --watch, jobs (non-TTY)', () => {
       assert.match(help.stdout, /^Usage: accelctl/m);
     }
   });
+
+  it("cache get / image distribution / cache delete / peers: Dragonfly's task jobs from the command line", async () => {
+    const ref = `${w.registries.open.host}/library/app:v1`;
+    const done = await run('preheat', 'create', ref, '--plain-http', '--scope', 'all_seed_peers', '--watch');
+    assert.match(done.stdout, /SUCCESS/);
+    const layer = w.images.single.blobs[1].digest;
+    const blobUrl = `http://${w.registries.open.host}/v2/library/app/blobs/${layer}`;
+    const held = await run('cache', 'get', blobUrl);
+    assert.match(held.stdout, /^HOSTNAME\s+IP\s+HOST_TYPE\s+FINISHED\s+CLUSTER/m);
+    assert.match(held.stdout, /^seed-1\s+127\.0\.0\.1\s+super\s+true\s+1\s/m);
+    assert.match(held.stdout, /^seed-2\s+127\.0\.0\.1\s+super\s+true\s+1\s/m);
+    const json = JSON.parse((await run('-o', 'json', 'cache', 'get', blobUrl)).stdout) as { type: string };
+    assert.equal(json.type, 'get_task');
+    // Seed peers are not in a distribution (Dragonfly lists normal peers only).
+    const dist = JSON.parse((await run('-o', 'json', 'image', 'distribution', ref, '--plain-http')).stdout) as {
+      image: { layers: unknown[] };
+      peers: unknown[];
+    };
+    assert.equal(dist.image.layers.length, w.images.single.pulled.length);
+    assert.deepEqual(dist.peers, []);
+    const evicted = await run('cache', 'delete', ref, '--plain-http');
+    assert.match(evicted.stdout, /^HOSTNAME\s+IP\s+HOST_TYPE\s+RESULT\s+URL/m);
+    assert.equal((evicted.stdout.match(/\sdeleted\s/g) ?? []).length, 2 * w.images.single.pulled.length);
+    assert.doesNotMatch((await run('cache', 'get', blobUrl)).stdout, /seed-1/);
+    await run('peers', 'sync');
+    const peers = await run('peers', 'list', '--type', 'normal');
+    assert.deepEqual([...peers.stdout.matchAll(/^\d+\s+(peer-\d)\s/gm)].map((m) => m[1]).sort(), [
+      'peer-1',
+      'peer-2',
+      'peer-3',
+    ]);
+    await assert.rejects(run('cache', 'get', 'not a url at all'), (e: { code: number; stderr: string }) => {
+      assert.equal(e.code, 1);
+      assert.match(e.stderr, /accelctl: /);
+      return true;
+    });
+  });
 });

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { hostname } from 'node:os';
+import { cacheCommands } from './cache';
 import { call, Connection } from './client';
 import { OutputFormat, print } from './output';
 import { readSettings, settingsPath, writeSettings } from './settings';
@@ -396,6 +397,8 @@ task
     }));
     print('table', view, ['id', 'created', 'status', 'source', 'reason']);
   });
+
+cacheCommands(program, g, toManifestUrl);
 
 // ---- shell completion ----
 program
