@@ -11,6 +11,10 @@ const config = buildConfig({
 
 /** The service over a mocked repository holding one user. */
 async function serviceWith(password: string): Promise<UsersService> {
+  return (await world(password)).users;
+}
+
+async function world(password: string) {
   const user = Object.assign(new UserEntity(), {
     id: 7,
     name: 'harbor',
@@ -22,7 +26,7 @@ async function serviceWith(password: string): Promise<UsersService> {
   const repo = {
     findOneBy: async ({ name }: { name: string }) => (name === user.name ? user : null),
   } as unknown as Repository<UserEntity>;
-  return new UsersService(config, new LoginLimiter(config), repo);
+  return { users: new UsersService(config, new LoginLimiter(config), repo), user };
 }
 
 const time = async (fn: () => Promise<unknown>) => {
@@ -50,5 +54,19 @@ describe('UsersService credential checks', () => {
       wrong.every((u) => u === null),
       'a shared check still refuses a wrong password',
     );
+  });
+
+  it('a verified pair costs no KDF again minutes later (no periodic cliff), and a changed password revokes it', async (t) => {
+    const { users, user } = await world('s3cret');
+    const first = await time(async () => assert.ok(await users.authenticate('harbor', 's3cret', '10.0.0.1')));
+    const now = Date.now();
+    // Ten minutes on: the old 60 s cache would run scrypt again here.
+    t.mock.method(Date, 'now', () => now + 10 * 60_000);
+    const later = await time(async () => assert.ok(await users.authenticate('harbor', 's3cret', '10.0.0.1')));
+    assert.ok(later < first / 4, `a cached check took ${later.toFixed(1)} ms, the first ${first.toFixed(1)} ms`);
+    // Another replica sets a new password: the stored hash differs, so the old pair is checked again and refused.
+    user.encryptedPassword = await hashPassword('n3w');
+    assert.equal(await users.authenticate('harbor', 's3cret', '10.0.0.1'), null);
+    assert.ok(await users.authenticate('harbor', 'n3w', '10.0.0.1'));
   });
 });

@@ -7,15 +7,20 @@ import { Repository } from 'typeorm';
 import { LoginLimiter } from './login-limiter';
 import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from './password-hasher';
 
-/** How long a verified user/password pair skips the KDF (Harbor's BASIC mode sends it on every 10 s poll). */
-const VERIFIED_TTL_MS = 60_000;
+/**
+ * A verified user/password pair skips the KDF (Harbor's BASIC mode sends it on every 10 s
+ * poll) for as long as the user's stored hash is the one it was checked against: a password
+ * changed anywhere — on another replica too — revokes it on the next request, and there is no
+ * periodic full-cost re-check. A day bounds how long a pair lives unused in memory.
+ */
+const VERIFIED_TTL_MS = 24 * 3_600_000;
 const VERIFIED_MAX = 1000;
 
 @Injectable()
 export class UsersService {
   private readonly log = new Logger(UsersService.name);
-  /** sha256(name, password) → when the pair was last verified; memory only. */
-  private readonly verified = new Map<string, { userId: number; at: number }>();
+  /** sha256(name, password) → the user and stored hash it matched, and when; memory only, least recent first. */
+  private readonly verified = new Map<string, { userId: number; hash: string; at: number }>();
   private readonly verifying = new Map<string, Promise<boolean>>();
 
   constructor(
@@ -59,20 +64,24 @@ export class UsersService {
     this.limiter.check(name, source);
     const key = createHash('sha256').update(name).update('\0').update(password).digest('hex');
     const user = await this.users.findOneBy({ name, isDel: 0 });
-    const hit = this.verified.get(key);
-    const ok =
-      (hit !== undefined && user !== null && hit.userId === user.id && Date.now() - hit.at < VERIFIED_TTL_MS) ||
-      (await this.verifyOnce(key, password, user));
+    const cached = this.verified.get(key);
+    const hit =
+      cached !== undefined &&
+      user !== null &&
+      cached.userId === user.id &&
+      cached.hash === user.encryptedPassword &&
+      Date.now() - cached.at < VERIFIED_TTL_MS;
+    const ok = hit || (await this.verifyOnce(key, password, user));
     if (!ok || !user || user.state !== 'enable') {
       this.verified.delete(key);
       this.limiter.failed(name, source);
       return null;
     }
     this.limiter.succeeded(name, source);
-    if (!hit) {
-      if (this.verified.size >= VERIFIED_MAX) this.verified.delete(this.verified.keys().next().value as string);
-      this.verified.set(key, { userId: user.id, at: Date.now() });
-    }
+    // Re-inserted on every use: the least recently used pair is the one evicted.
+    this.verified.delete(key);
+    if (this.verified.size >= VERIFIED_MAX) this.verified.delete(this.verified.keys().next().value as string);
+    this.verified.set(key, { userId: user.id, hash: user.encryptedPassword, at: Date.now() });
     return user;
   }
 
