@@ -1,6 +1,13 @@
 import { buildConfig } from '@accel/config';
 import { JobEntity, JobStateEntry } from '@accel/db';
-import { ClusterInventory, ClusterView, DragonflyClients, HashRing, HostDirectory, NodeAddress } from '@accel/dragonfly';
+import {
+  ClusterInventory,
+  ClusterView,
+  DragonflyClients,
+  HashRing,
+  HostDirectory,
+  NodeAddress,
+} from '@accel/dragonfly';
 import {
   ClusterCannotServe,
   PreheatArgs,
