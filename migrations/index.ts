@@ -9,6 +9,7 @@ import { ConversionProgress1764700000000 } from './1764700000000-ConversionProgr
 import { JobRateLimit1764800000000 } from './1764800000000-JobRateLimit';
 import { PinnedDigest1764900000000 } from './1764900000000-PinnedDigest';
 import { Peers1765000000000 } from './1765000000000-Peers';
+import { JobListIndexes1765100000000 } from './1765100000000-JobListIndexes';
 
 /** Every migration, oldest first. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   JobRateLimit1764800000000,
   PinnedDigest1764900000000,
   Peers1765000000000,
+  JobListIndexes1765100000000,
 ];

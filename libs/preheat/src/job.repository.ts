@@ -22,9 +22,15 @@ export class DuplicateLiveJob extends Error {
   }
 }
 
+/** Counts above this are reused for COUNT_TTL_MS (below it, counting is cheap and stays exact). */
+const LARGE_COUNT = 10_000;
+const COUNT_TTL_MS = 5_000;
+
 /** The `job` table. */
 @Injectable()
 export class JobRepository {
+  private readonly counts = new Map<string, { total?: number; at: number; pending?: Promise<number> }>();
+
   constructor(@InjectRepository(JobEntity) private readonly rows: Repository<JobEntity>) {}
 
   /** Inserts a job; one that takes a live key another job holds is refused with that job. */
@@ -76,20 +82,60 @@ export class JobRepository {
     return rows.map((r) => r.id);
   }
 
-  page(q: JobQuery): Promise<[JobEntity[], number]> {
-    const qb = this.rows.createQueryBuilder('j').where('j.is_del = 0');
-    if (q.type) qb.andWhere('j.type = :type', { type: q.type });
-    if (q.state) qb.andWhere('j.state = :state', { state: q.state });
-    if (q.userId !== undefined) qb.andWhere('j.user_id = :userId', { userId: q.userId });
-    if (q.image) qb.andWhere('j.args LIKE :image', { image: `%${q.image.replace(/[%_\\]/g, '\\$&')}%` });
-    if (q.createdAfter) qb.andWhere('j.created_at >= :after', { after: q.createdAfter });
-    if (q.createdBefore) qb.andWhere('j.created_at < :before', { before: q.createdBefore });
-    return qb
-      .orderBy('j.created_at', 'DESC')
-      .addOrderBy('j.id', 'DESC')
-      .skip((q.page - 1) * q.perPage)
-      .take(q.perPage)
-      .getManyAndCount();
+  /**
+   * One page, newest first, and the filter's count. The page's ids come from the list indexes
+   * alone (a deep offset walks index entries, not rows), then only those rows are read.
+   */
+  async page(q: JobQuery): Promise<[JobEntity[], number]> {
+    const filtered = () => {
+      const qb = this.rows.createQueryBuilder('j').where('j.is_del = 0');
+      if (q.type) qb.andWhere('j.type = :type', { type: q.type });
+      if (q.state) qb.andWhere('j.state = :state', { state: q.state });
+      if (q.userId !== undefined) qb.andWhere('j.user_id = :userId', { userId: q.userId });
+      if (q.image) qb.andWhere('j.args LIKE :image', { image: `%${q.image.replace(/[%_\\]/g, '\\$&')}%` });
+      if (q.createdAfter) qb.andWhere('j.created_at >= :after', { after: q.createdAfter });
+      if (q.createdBefore) qb.andWhere('j.created_at < :before', { before: q.createdBefore });
+      return qb;
+    };
+    const [ids, total] = await Promise.all([
+      filtered()
+        .select('j.id', 'id')
+        .orderBy('j.created_at', 'DESC')
+        .addOrderBy('j.id', 'DESC')
+        .offset((q.page - 1) * q.perPage)
+        .limit(q.perPage)
+        .getRawMany<{ id: string | number }>(),
+      this.count(q, () => filtered().getCount()),
+    ]);
+    if (ids.length === 0) return [[], total];
+    const order = ids.map((r) => Number(r.id));
+    const rows = await this.rows.findBy({ id: In(order) });
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return [order.map((id) => byId.get(id)).filter((r): r is JobEntity => r !== undefined), total];
+  }
+
+  /**
+   * A filter's count: exact while small; once it passes LARGE_COUNT, the count of the last
+   * COUNT_TTL_MS is reused (concurrent lists share one), so a busy console does not count a
+   * hundred thousand index entries per request. The Link header's last page may lag that long.
+   */
+  private async count(q: JobQuery, fresh: () => Promise<number>): Promise<number> {
+    const key = JSON.stringify([q.type, q.state, q.userId, q.image, q.createdAfter, q.createdBefore]);
+    const c = this.counts.get(key);
+    if (c?.total !== undefined && Date.now() - c.at < COUNT_TTL_MS) return c.total;
+    if (c?.pending) return c.pending;
+    const pending = fresh();
+    if (this.counts.size > 1000) this.counts.clear();
+    this.counts.set(key, { ...c, at: c?.at ?? 0, pending });
+    try {
+      const total = await pending;
+      if (total >= LARGE_COUNT) this.counts.set(key, { total, at: Date.now() });
+      else this.counts.delete(key);
+      return total;
+    } catch (e) {
+      this.counts.delete(key);
+      throw e;
+    }
   }
 
   /** Finished jobs that ended before `before` (retention); PENDING jobs are never touched. */
