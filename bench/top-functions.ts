@@ -1,6 +1,7 @@
 /**
  * Summarises V8 CPU profiles (`node --cpu-prof`): self time per function, heaviest first, so
- * the next bottleneck shows without a browser. Usage: node dist/bench/top-functions.js DIR|FILE... [--top N]
+ * the next bottleneck shows without a browser; `--by-package` adds it up per npm package, gateway
+ * library and Node internals. Usage: node dist/bench/top-functions.js DIR|FILE... [--top N] [--by-package]
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -16,7 +17,8 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
-const args = process.argv.slice(2);
+const byPackage = process.argv.includes('--by-package');
+const args = process.argv.slice(2).filter((a) => a !== '--by-package');
 const topAt = args.indexOf('--top');
 const top = topAt >= 0 ? Number(args[topAt + 1]) : 25;
 const inputs = args.filter((_, i) => i !== topAt && i !== topAt + 1);
@@ -32,6 +34,17 @@ if (files.length === 0) {
   process.exit(2);
 }
 
+/** node_modules/<package>, dist/<apps|libs>/<name>, node:<internal>, or V8's own entries. */
+function packageOf(url: string, fn: string): string {
+  if (!url) return fn.startsWith('(') ? fn : '(native)';
+  const mod = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (mod) return mod[1];
+  const own = /dist\/((?:apps|libs|bench|test)\/[^/]+)/.exec(url);
+  if (own) return own[1];
+  if (url.startsWith('node:')) return url.split('/').slice(0, 2).join('/');
+  return url;
+}
+
 const self = new Map<string, number>();
 let total = 0;
 for (const file of files) {
@@ -40,7 +53,7 @@ for (const file of files) {
   profile.samples.forEach((id, i) => {
     const f = byId.get(id)!.callFrame;
     const where = f.url ? `${relative(process.cwd(), f.url.replace(/^file:\/\//, ''))}:${f.lineNumber + 1}` : '';
-    const key = `${f.functionName || '(anonymous)'} ${where}`.trim();
+    const key = byPackage ? packageOf(f.url, f.functionName) : `${f.functionName || '(anonymous)'} ${where}`.trim();
     const us = profile.timeDeltas[i] ?? 0;
     self.set(key, (self.get(key) ?? 0) + us);
     total += us;

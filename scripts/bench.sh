@@ -7,5 +7,5 @@ cd "$(dirname "$0")/.."
 ensure_test_services
 need_cmd /usr/bin/time time
 npm run --silent build:test
-benches=("$@"); [ ${#benches[@]} -gt 0 ] || benches=(preheat api-metrics api-lists convert-estargz convert-nydus)
+benches=("$@"); [ ${#benches[@]} -gt 0 ] || benches=(preheat api-create api-metrics api-lists convert-estargz convert-nydus)
 for b in "${benches[@]}"; do node "dist/bench/$b.js"; done

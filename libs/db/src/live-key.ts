@@ -9,7 +9,8 @@ export async function insertHoldingLiveKey<T extends ObjectLiteral & { activeKey
   fields: Partial<T>,
 ): Promise<{ row: T } | { live: T }> {
   try {
-    return { row: await rows.save(rows.create(fields as DeepPartial<T>)) };
+    // One INSERT is atomic on its own: no BEGIN/COMMIT round trips around it.
+    return { row: await rows.save(rows.create(fields as DeepPartial<T>), { transaction: false }) };
   } catch (e) {
     const key = fields.activeKey;
     if ((e as { code?: string }).code !== 'ER_DUP_ENTRY' || !key) throw e;

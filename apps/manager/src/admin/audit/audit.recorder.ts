@@ -40,7 +40,9 @@ export class AuditRecorder {
       statusCode: res.statusCode,
       remoteIp: (req.socket.remoteAddress ?? '').slice(0, 64),
     });
-    this.audits.save(row).catch((e: Error) => this.log.warn(`audit write failed: ${e.message}`));
+    this.audits
+      .save(row, { transaction: false, reload: false })
+      .catch((e: Error) => this.log.warn(`audit write failed: ${e.message}`));
   }
 
   /** One page, newest first, and the total. */
