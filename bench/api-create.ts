@@ -3,9 +3,12 @@
  * image each time, workers running in the same process), BENCH_CONCURRENCY (20) clients for
  * BENCH_SECONDS (5). The reference, in the same run: a bare Express JSON POST route answering
  * the same body. Prints requests/s and p50/p99 of both, and the ratio (target ≥ 40 %, p99 ≤ 50 ms).
+ * The clients run in a process of their own, so a CPU profile of this one is the server's alone.
  */
 import express from 'express';
+import { execFile } from 'node:child_process';
 import { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
 import { Pool } from 'undici';
 import { TestGateway } from '../test/support/gateway';
 
@@ -59,6 +62,16 @@ async function drive(base: string, headers: Record<string, string>): Promise<Fig
   return { rate: times.length / SECONDS, p50: percentile(times, 50), p99: percentile(times, 99) };
 }
 
+/** The load, from a child process (this script with `--client URL [AUTHORIZATION]`). */
+async function load(base: string, authorization?: string): Promise<Figures> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [__filename, '--client', base, ...(authorization ? [authorization] : [])],
+    { env: { ...process.env, NODE_OPTIONS: '' } },
+  );
+  return JSON.parse(stdout) as Figures;
+}
+
 async function bareExpress(): Promise<Figures> {
   const app = express();
   app.use(express.json({ limit: '1mb' }));
@@ -68,7 +81,7 @@ async function bareExpress(): Promise<Figures> {
   const server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   try {
-    return await drive(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, {});
+    return await load(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
   } finally {
     server.close();
   }
@@ -80,7 +93,7 @@ async function main(): Promise<void> {
   let gateway: Figures;
   try {
     const token = await g.token(['job']);
-    gateway = await drive(g.url, { authorization: `Bearer ${token}` });
+    gateway = await load(g.url, `Bearer ${token}`);
   } finally {
     await g.stop();
   }
@@ -95,7 +108,17 @@ async function main(): Promise<void> {
   );
 }
 
-void main().then(
+const client = process.argv.indexOf('--client');
+const run =
+  client > 0
+    ? () =>
+        drive(
+          process.argv[client + 1],
+          process.argv[client + 2] ? { authorization: process.argv[client + 2] } : {},
+        ).then((f) => void process.stdout.write(JSON.stringify(f)))
+    : main;
+
+void run().then(
   () => process.exit(0),
   (e: Error) => {
     console.error(e);
