@@ -35,24 +35,14 @@ describe('conversion progress: recorded while a task runs, followed by accelctl'
   });
   after(async () => w?.stop());
 
-  const cli = (args: string[]) =>
-    promisify(execFile)(
-      process.execPath,
-      [
-        CLI,
-        '-s',
-        w.gateway.url,
-        '-u',
-        'root',
-        '-p',
-        'root-password-for-tests',
-        'task',
-        '--addr',
-        new URL(w.gateway.conversionUrl).host,
-        ...args,
-      ],
-      { env: { ...process.env, ACCEL_TOKEN: '', ACCEL_USER: '', ACCEL_SERVER: '' } },
-    );
+  /** accelctl as root against this world's gateway: `task …` with these arguments. */
+  const taskArgs = (args: string[]) => [
+    CLI,
+    ...['-s', w.gateway.url, '-u', 'root', '-p', 'root-password-for-tests'],
+    ...['task', '--addr', new URL(w.gateway.conversionUrl).host, ...args],
+  ];
+  const cleanEnv = { ...process.env, ACCEL_TOKEN: '', ACCEL_USER: '', ACCEL_SERVER: '' };
+  const cli = (args: string[]) => promisify(execFile)(process.execPath, taskArgs(args), { env: cleanEnv });
 
   const taskOf = async (id: string) =>
     (await w.gateway.http<Task>('GET', `/api/v1/conversion-tasks/${id}`, { headers: { authorization: ROOT_BASIC } }))
@@ -117,25 +107,9 @@ describe('conversion progress: recorded while a task runs, followed by accelctl'
       headers: { authorization: ROOT_BASIC },
     });
     const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-    const command = [
-      process.execPath,
-      CLI,
-      '-s',
-      w.gateway.url,
-      '-u',
-      'root',
-      '-p',
-      'root-password-for-tests',
-      'task',
-      'watch',
-      r.json[0].id,
-    ]
-      .map(quote)
-      .join(' ');
+    const command = [process.execPath, ...taskArgs(['watch', r.json[0].id])].map(quote).join(' ');
     // util-linux script(1) gives the command a pseudo-terminal, as an operator's shell would.
-    const out = await promisify(execFile)('script', ['-qec', command, '/dev/null'], {
-      env: { ...process.env, ACCEL_TOKEN: '', ACCEL_USER: '', ACCEL_SERVER: '' },
-    });
+    const out = await promisify(execFile)('script', ['-qec', command, '/dev/null'], { env: cleanEnv });
     assert.match(out.stdout, /conversion [=█-]+ done \| layers 2\/2 \| (\d+\.\d)\/\1 MB/);
     assert.doesNotMatch(out.stdout, /^task .* COMPLETED done:/m, 'no log lines on a terminal');
   });
