@@ -81,7 +81,14 @@ describe('Prometheus metrics', () => {
     const job = await preheat('library/app');
     assert.equal(job.state, 'SUCCESS');
     await w.gateway.http('GET', '/readyz');
-    const after = await scrape();
+    // The worker counts the job just after its row says SUCCESS: a poll can see the row first.
+    const after = await eventually(async () => {
+      const s = await scrape();
+      const moved =
+        value(s, 'accel_preheat_jobs_total', { dialect: 'dragonfly-v2', state: 'SUCCESS' }) >
+        value(before, 'accel_preheat_jobs_total', { dialect: 'dragonfly-v2', state: 'SUCCESS' });
+      return moved ? s : undefined;
+    }, 5_000);
     const delta = (name: string, where: Record<string, string> = {}) =>
       value(after, name, where) - value(before, name, where);
     const blobs = w.images.single.pulled.length;
