@@ -5,6 +5,7 @@
  * the same body. Prints requests/s and p50/p99 of both, and the ratio (target ≥ 40 %, p99 ≤ 50 ms).
  * The clients run in a process of their own, so a CPU profile of this one is the server's alone.
  */
+import { summary } from './support';
 import express from 'express';
 import { execFile } from 'node:child_process';
 import { AddressInfo } from 'node:net';
@@ -103,6 +104,14 @@ async function main(): Promise<void> {
   console.log(line('bare Express JSON POST', reference));
   console.log(line('gateway job create', gateway));
   const ratio = gateway.rate / reference.rate;
+  summary({
+    target: 'job create, 20 clients, workers running',
+    figure: `${gateway.rate.toFixed(0)} req/s, p99 ${gateway.p99.toFixed(0)} ms`,
+    reference: `${reference.rate.toFixed(0)} req/s bare Express`,
+    ratio: `${(100 * ratio).toFixed(1)} %`,
+    goal: '≥ 40 %, p99 ≤ 50 ms',
+    meets: ratio >= 0.4 && gateway.p99 <= 50,
+  });
   console.log(
     `  ratio ${(100 * ratio).toFixed(1)} % of bare Express; ${ratio >= 0.4 && gateway.p99 <= 50 ? 'meets target' : 'below target'} (≥ 40 %, p99 ≤ 50 ms)`,
   );

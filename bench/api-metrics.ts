@@ -5,6 +5,7 @@
  * Prints requests/s of each and the ratio (target ≥ 0.95×).
  *   BENCH_SECONDS (per round, default 5), BENCH_ROUNDS (default 3), BENCH_CONCURRENCY (default 32)
  */
+import { summary } from './support';
 import { Pool } from 'undici';
 import { TestGateway } from '../test/support/gateway';
 
@@ -63,6 +64,14 @@ async function main(): Promise<void> {
   console.log(`  metrics off   ${mean(rates.off).toFixed(0).padStart(6)} req/s   (${list(rates.off)})`);
   console.log(`  metrics on    ${mean(rates.on).toFixed(0).padStart(6)} req/s   (${list(rates.on)})`);
   console.log(`  ratio on/off: ${(mean(rates.on) / mean(rates.off)).toFixed(3)}×`);
+  summary({
+    target: 'provider polls with metrics on',
+    figure: `${mean(rates.on).toFixed(0)} req/s`,
+    reference: `${mean(rates.off).toFixed(0)} req/s off`,
+    ratio: `${(mean(rates.on) / mean(rates.off)).toFixed(3)}×`,
+    goal: '≥ 0.95×',
+    meets: mean(rates.on) / mean(rates.off) >= 0.95,
+  });
 }
 
 main().catch((e) => {

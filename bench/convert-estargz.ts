@@ -6,7 +6,7 @@
  *   BENCH_LAYER_MB (default 400), BENCH_LEVEL (default 9)
  */
 import { execFileSync } from 'node:child_process';
-import { pickUsrFiles, timed } from './support';
+import { pickUsrFiles, timed, summary } from './support';
 import { createHash } from 'node:crypto';
 import { createReadStream, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -121,6 +121,14 @@ async function main(): Promise<void> {
   row('gunzip (floor)', gz);
   row('accel-gateway', ours);
   row('ctr-remote', theirs);
+  summary({
+    target: 'eStargz vs ctr-remote, same level and chunk size',
+    figure: `${mbps(ours.seconds)} MB/s, ${ours.maxRssMiB.toFixed(0)} MiB RSS`,
+    reference: `${mbps(theirs.seconds)} MB/s ctr-remote`,
+    ratio: `${(theirs.seconds / ours.seconds).toFixed(2)}×`,
+    goal: '≥ 3×, RSS ≤ 128 MiB',
+    meets: theirs.seconds / ours.seconds >= 3 && ours.maxRssMiB <= 128,
+  });
   console.log(
     `  ratio ours/ctr-remote throughput: ${(theirs.seconds / ours.seconds).toFixed(2)}×   (output ${(oursResult.size / 1e6).toFixed(0)} MB; ctr-remote's CPU excludes the containerd daemon's share)`,
   );

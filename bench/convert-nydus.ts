@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { RegistryProcess } from '../test/support/registry';
-import { pickUsrFiles, timed } from './support';
+import { pickUsrFiles, timed, summary } from './support';
 import { mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,6 +64,14 @@ async function main(): Promise<void> {
     console.log(
       `  ratio to gunzip: ${(gz.seconds / ours.seconds).toFixed(2)}× (to a file), ${(gz.seconds / uploaded.seconds).toFixed(2)}× (streamed to docker-registry)`,
     );
+    summary({
+      target: 'Nydus streamed to a registry vs gunzip',
+      figure: `${mbps(uploaded.seconds)} MB/s, ${uploaded.maxRssMiB.toFixed(0)} MiB RSS`,
+      reference: `${mbps(gz.seconds)} MB/s gunzip`,
+      ratio: `${(gz.seconds / uploaded.seconds).toFixed(2)}×`,
+      goal: '≥ 0.9×, RSS ≤ 256 MiB',
+      meets: gz.seconds / uploaded.seconds >= 0.9 && uploaded.maxRssMiB <= 256,
+    });
     console.log(
       `     blob ${(r.size / 1e6).toFixed(0)} MB, ${r.chunks} chunks, bootstrap ${(r.bootstrapBytes / 1e6).toFixed(1)} MB`,
     );

@@ -4,6 +4,7 @@
  * in one process, against real MariaDB, Redis, docker-registry and the reference seed peers.
  * Prints per-image latency percentiles, throughput and the gateway/direct ratio.
  */
+import { summary } from './support';
 import { DEFAULT_FILTERED_QUERY_PARAMS, DragonflyClients } from '@accel/dragonfly';
 import { mapLimit } from '@accel/common';
 import { PreheatWorld } from '../test/support/fixture';
@@ -92,6 +93,14 @@ async function main(): Promise<void> {
     console.log(
       `  peak RSS of this process (gateway + registry clients + seed peers): ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
     );
+    summary({
+      target: 'preheat: durable path vs direct DownloadTask',
+      figure: `${gatewayTotal} ms`,
+      reference: `${directTotal} ms direct`,
+      ratio: `${(gatewayTotal / directTotal).toFixed(2)}×`,
+      goal: '≤ 1.2×',
+      meets: gatewayTotal / directTotal <= 1.2,
+    });
   } finally {
     await w.stop();
   }

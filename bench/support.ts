@@ -59,3 +59,18 @@ export function printOwnUsage(startedNs: bigint, extra: Record<string, unknown>)
     }),
   );
 }
+
+/** One row of `scripts/bench.sh`'s closing table: what a target measured, against what, and whether it meets it. */
+export interface SummaryRow {
+  target: string;
+  figure: string;
+  reference: string;
+  ratio: string;
+  goal: string;
+  meets: boolean;
+}
+
+/** Printed as one `SUMMARY {json}` line; bench.sh gathers them into the table. */
+export function summary(row: SummaryRow): void {
+  console.log(`SUMMARY ${JSON.stringify(row)}`);
+}
