@@ -90,7 +90,12 @@ async function bareExpress(): Promise<Figures> {
 
 async function main(): Promise<void> {
   const reference = await bareExpress();
-  const g = await TestGateway.start({ logLevel: 'error', registry: { allowed: ['127.0.0.1:*'] } });
+  const g = await TestGateway.start({
+    logLevel: 'error',
+    registry: { allowed: ['127.0.0.1:*'] },
+    server: { runWorkers: process.env.BENCH_WORKERS !== '0' },
+    database: { poolSize: Number(process.env.BENCH_DB_POOL ?? 10) },
+  });
   let gateway: Figures;
   try {
     const token = await g.token(['job']);

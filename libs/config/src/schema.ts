@@ -37,6 +37,8 @@ export class DatabaseConfig {
   @IsString() @Matches(/^[A-Za-z0-9_]+$/) database = 'accel_gateway';
   /** Run pending migrations when a process starts. */
   @IsBoolean() migrate = true;
+  /** Connections per process: API calls and workers share them (MySQL's default max_connections is 151). */
+  @IsInt() @Min(1) @Max(1000) poolSize = 10;
 }
 
 export class RedisConfig {

@@ -20,7 +20,7 @@ export function dataSourceOptions(db: DatabaseConfig): MysqlConnectionOptions {
     charset: 'utf8mb4_bin',
     supportBigNumbers: true,
     bigNumberStrings: false,
-    extra: { connectionLimit: 10 },
+    extra: { connectionLimit: db.poolSize ?? 10 },
   };
 }
 
