@@ -92,10 +92,7 @@ export class DragonflyV2Controller {
       });
       return jobView(job);
     }
-    if (body.type !== 'preheat')
-      throw new UnprocessableEntityException({
-        errors: `job type ${body.type} is not supported by this gateway yet`,
-      });
+    // What is left is a preheat: every other type of JOB_TYPES was answered above.
     const a = validateAs(PreheatArgsDto, body.args ?? {}, 'args');
     const req = requestFromDragonflyArgs(a, { schedulerClusterIds: body.scheduler_cluster_ids, bio: body.bio });
     return jobView(await this.preheat.create(req, 'dragonfly-v2', actor.userId));
