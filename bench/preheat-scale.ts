@@ -1,0 +1,137 @@
+/**
+ * Preheat fan-out at scale: BENCH_HOSTS (200) reference peers in this process, listed by the
+ * reference scheduler; an image of BENCH_BLOBS (100) small blobs preheated to `all_peers`
+ * through the gateway, against the reference: the same (blob, host) DownloadTask calls made
+ * directly, BENCH_CONCURRENCY (32, the gateway's preheat.downloadConcurrency) at a time, on a
+ * second image of the same shape. Prints wall times and their ratio (target ≤ 1.2×), origin
+ * reads per (blob, host), the worst event-loop stall and peak RSS.
+ */
+import { mapLimit } from '@accel/common';
+import { DEFAULT_FILTERED_QUERY_PARAMS, DragonflyClients } from '@accel/dragonfly';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { ReferenceScheduler, ReferenceSeedPeer } from '../test/support/dragonfly';
+import { TestGateway } from '../test/support/gateway';
+import { BuiltImage, image, push } from '../test/support/images';
+import { RegistryFarm } from '../test/support/registry';
+import { summary } from './support';
+
+const HOSTS = Number(process.env.BENCH_HOSTS ?? 200);
+const BLOBS = Number(process.env.BENCH_BLOBS ?? 100);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+
+async function main(): Promise<void> {
+  const registries = new RegistryFarm();
+  const peers = Array.from({ length: HOSTS }, (_, i) => new ReferenceSeedPeer(`peer-${i}`));
+  const scheduler = new ReferenceScheduler();
+  let g: TestGateway | undefined;
+  try {
+    await registries.start();
+    await mapLimit(peers, 20, (p) => p.start());
+    await scheduler.start();
+    scheduler.hosts = peers.map((p) => ({ hostname: p.hostname, ip: p.ip, port: p.port, type: 0 as const }));
+    // One config blob plus BLOBS - 1 layers of 4 KiB: the cost is the fan-out, not the bytes.
+    const images: BuiltImage[] = [
+      await image({ layers: BLOBS - 1, layerBytes: 4096 }),
+      await image({ layers: BLOBS - 1, layerBytes: 4096 }),
+    ];
+    await push(registries.open.host, 'bench/direct', 'v1', images[0]);
+    await push(registries.open.host, 'bench/gateway', 'v1', images[1]);
+    g = await TestGateway.start({
+      logLevel: 'error',
+      registry: { allowed: ['127.0.0.1:*'] },
+      preheat: {
+        clusters: [
+          {
+            id: 1,
+            name: 'scale',
+            seedPeers: [],
+            schedulers: [{ hostname: 'scheduler-1', ip: '127.0.0.1', port: scheduler.port }],
+          },
+        ],
+      },
+    });
+    const stalls = monitorEventLoopDelay({ resolution: 10 });
+
+    const clients = new DragonflyClients();
+    const pairs = images[0].pulled.flatMap((d) => peers.map((p) => ({ d, p })));
+    const t0 = Date.now();
+    await mapLimit(pairs, CONCURRENCY, ({ d, p }) =>
+      clients.downloadTask(
+        { hostname: p.hostname, ip: p.ip, port: p.port },
+        {
+          url: `http://${registries.open.host}/v2/bench/direct/blobs/${d}`,
+          type: 'STANDARD',
+          priority: 'LEVEL0',
+          filtered_query_params: DEFAULT_FILTERED_QUERY_PARAMS,
+          request_header: {},
+        },
+        { deadlineMs: 600_000, connectMs: 10_000, idleMs: 60_000 },
+      ),
+    );
+    const direct = Date.now() - t0;
+    clients.onApplicationShutdown();
+
+    const fetchesBefore = peers.reduce((n, p) => n + p.fetches.filter((f) => !f.cached).length, 0);
+    stalls.enable();
+    const t1 = Date.now();
+    const token = await g.token(['job']);
+    const created = await g.http<{ id: number }>('POST', '/oapi/v1/jobs', {
+      body: {
+        type: 'preheat',
+        args: {
+          type: 'image',
+          url: `http://${registries.open.host}/v2/bench/gateway/manifests/v1`,
+          scope: 'all_peers',
+        },
+      },
+      headers: { authorization: `Bearer ${token}` },
+    });
+    if (created.status !== 200) throw new Error(`create: ${created.status} ${created.text}`);
+    for (;;) {
+      const r = await g.http<{ state: string; result: unknown }>('GET', `/oapi/v1/jobs/${created.json.id}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      if (r.json.state === 'SUCCESS') break;
+      if (r.json.state === 'FAILURE') throw new Error(`job failed: ${JSON.stringify(r.json.result).slice(0, 500)}`);
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    const viaGateway = Date.now() - t1;
+    stalls.disable();
+    const fetches = peers.reduce((n, p) => n + p.fetches.filter((f) => !f.cached).length, 0) - fetchesBefore;
+    const expected = images[1].pulled.length * HOSTS;
+    const ratio = viaGateway / direct;
+    console.log(
+      `preheat-scale bench: ${images[1].pulled.length} blobs × ${HOSTS} hosts (all_peers), ${CONCURRENCY} downloads at a time`,
+    );
+    console.log(`  direct DownloadTask fan-out  ${direct} ms`);
+    console.log(`  through the gateway          ${viaGateway} ms   ratio ${ratio.toFixed(2)}× (target ≤ 1.2×)`);
+    console.log(`  origin reads                 ${fetches} for ${expected} (blob, host) pairs`);
+    console.log(
+      `  event loop (gateway run)     max stall ${(stalls.max / 1e6).toFixed(0)} ms, p99 ${(stalls.percentile(99) / 1e6).toFixed(0)} ms (target < 100 ms)`,
+    );
+    console.log(
+      `  peak RSS of this process     ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB (gateway, peers, registry clients)`,
+    );
+    summary({
+      target: `preheat fan-out, ${images[1].pulled.length} blobs × ${HOSTS} hosts`,
+      figure: `${viaGateway} ms, stall ≤ ${(stalls.max / 1e6).toFixed(0)} ms`,
+      reference: `${direct} ms direct`,
+      ratio: `${ratio.toFixed(2)}×`,
+      goal: '≤ 1.2×, 1 read per (blob, host), stall < 100 ms',
+      meets: ratio <= 1.2 && fetches === expected && stalls.max / 1e6 < 100,
+    });
+  } finally {
+    await g?.stop();
+    await Promise.all(peers.map((p) => p.stop()));
+    await scheduler.stop();
+    await registries.stop();
+  }
+}
+
+void main().then(
+  () => process.exit(0),
+  (e: Error) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
