@@ -1,12 +1,11 @@
-import { NestFactory } from '@nestjs/core';
 import { INestApplicationContext } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { WorkerModule } from '../../apps/worker/src/worker.module';
 import { eventually } from '../support/env';
 import { ROOT_BASIC } from '../support/gateway';
 import { PreheatWorld } from '../support/fixture';
+import { startWorker } from '../support/worker';
 
 describe('durability: MySQL is the source of truth, Redis only carries work', () => {
   let w: PreheatWorld;
@@ -40,8 +39,7 @@ describe('durability: MySQL is the source of truth, Redis only carries work', ()
     });
     assert.equal(waiting.json.state, 'PENDING');
 
-    worker = await NestFactory.createApplicationContext(WorkerModule.forRoot(w.gateway.config), { logger: ['error'] });
-    await worker.init();
+    worker = await startWorker(w.gateway.config);
     const done = await eventually(
       async () => {
         const r = await w.gateway.http<{ state: string }>('GET', `/oapi/v1/jobs/${created.json.id}`, {
@@ -89,8 +87,7 @@ describe('durability: conversion tasks survive a lost queue', () => {
         })
       ).json[0];
     assert.equal((await status()).status, 'PROCESSING');
-    worker = await NestFactory.createApplicationContext(WorkerModule.forRoot(w.gateway.config), { logger: ['error'] });
-    await worker.init();
+    worker = await startWorker(w.gateway.config);
     const done = await eventually(
       async () => {
         const t = await status();

@@ -1,13 +1,12 @@
 import { INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { WorkerModule } from '../../apps/worker/src/worker.module';
 import { eventually } from '../support/env';
 import { PreheatWorld } from '../support/fixture';
 import { ROOT_BASIC } from '../support/gateway';
 import { BuiltImage, MT, image, push, sha256 } from '../support/images';
+import { startWorker } from '../support/worker';
 
 interface Job {
   id: number;
@@ -73,11 +72,8 @@ describe('preheat: what Harbor sends as `type: image`, and tags that move', () =
         .json;
       return j.state === 'PENDING' ? undefined : j;
     }, 30_000);
-  const startWorker = async () => {
-    worker ??= await NestFactory.createApplicationContext(WorkerModule.forRoot(w.gateway.config), {
-      logger: ['error'],
-    });
-    await worker.init();
+  const ensureWorker = async () => {
+    worker ??= await startWorker(w.gateway.config);
   };
 
   it('a job pins the digest its tag named at creation; when the tag moves first, it preheats that one and says so', async () => {
@@ -89,7 +85,7 @@ describe('preheat: what Harbor sends as `type: image`, and tags that move', () =
     const steady = await create(w.url('open', 'library/steady'));
     assert.equal(moving.manifest_digest, first.digest, 'recorded at creation');
     await push(w.registries.open.host, 'library/moving', 'v1', second);
-    await startWorker();
+    await ensureWorker();
     const done = await finished(moving.id);
     assert.equal(done.state, 'SUCCESS', JSON.stringify(done.result));
     assert.equal(done.result!.manifest_digest, first.digest);
@@ -106,7 +102,7 @@ describe('preheat: what Harbor sends as `type: image`, and tags that move', () =
   });
 
   it('CNAI model artifacts and OCI 1.1 artifacts preheat every blob, as Dragonfly does', async () => {
-    await startWorker();
+    await ensureWorker();
     const model = artifact('application/vnd.cnai.model.config.v1+json', 'application/vnd.cnai.model.manifest.v1+json', [
       'application/vnd.cnai.model.weight.v1.tar',
       'application/vnd.cnai.model.doc.v1.tar',
@@ -128,7 +124,7 @@ describe('preheat: what Harbor sends as `type: image`, and tags that move', () =
   });
 
   it('a non-distributable layer the registry holds is fetched; a manifest that is not there fails naming it', async () => {
-    await startWorker();
+    await ensureWorker();
     const foreign = artifact(MT.ociConfig, undefined, ['application/vnd.oci.image.layer.nondistributable.v1.tar+gzip']);
     await push(w.registries.open.host, 'library/foreign', 'v1', foreign);
     const job = await finished((await create(w.url('open', 'library/foreign'))).id);

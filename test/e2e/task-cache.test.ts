@@ -1,3 +1,4 @@
+import { TaskHolder } from '@accel/db';
 import { computeTaskId, DEFAULT_FILTERED_QUERY_PARAMS } from '@accel/dragonfly';
 import * as grpc from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
@@ -15,16 +16,6 @@ interface Job {
     state: string;
     job_states: { task_name: string; state: string; error: string; results: Record<string, unknown>[] }[];
   } | null;
-}
-
-interface Holder {
-  id: string;
-  hostname: string;
-  ip: string;
-  host_type: string;
-  created_at: string;
-  updated_at: string;
-  IsFinished: boolean;
 }
 
 describe("Dragonfly's get_task, delete_task, get_image_distribution and sync_peers against the reference hosts", () => {
@@ -61,7 +52,7 @@ describe("Dragonfly's get_task, delete_task, get_image_distribution and sync_pee
     assert.equal(done.state, 'SUCCESS', JSON.stringify(done.result));
   }
 
-  const holders = (job: Job) => job.result!.job_states[0].results[0].peers as Holder[];
+  const holders = (job: Job) => job.result!.job_states[0].results[0].peers as TaskHolder[];
 
   it('get_task after a preheat lists exactly the hosts that downloaded, in Dragonfly’s shape', async () => {
     await preheatSeeds();
