@@ -1,5 +1,5 @@
 import { buildConfig } from '@accel/config';
-import { JobEntity, JobStateEntry } from '@accel/db';
+import { JobEntity, JobStateEntry, TaskCacheJobEntity } from '@accel/db';
 import {
   ClusterInventory,
   ClusterView,
@@ -12,6 +12,9 @@ import {
   ClusterCannotServe,
   PreheatArgs,
   TargetPlanner,
+  TaskCacheEngine,
+  JobRepository,
+  SeedDownloadDispatcher,
   countedClusters,
   filterHosts,
   groupState,
@@ -149,5 +152,31 @@ describe('preheat logic (services with mocked dependencies)', () => {
     assert.ok(slots.tryTake('harbor.example:443'), 'a released slot is free again');
     assert.equal(slots.tryTake('harbor.example:443'), undefined, 'a double release frees one slot only');
     b();
+  });
+
+  it('a get_task with no cluster to ask ends FAILURE saying so (never an empty SUCCESS or a job left PENDING)', async () => {
+    const finished: { state: string; result: { job_states: { error: string }[] } }[] = [];
+    const engine = new TaskCacheEngine(
+      config,
+      { clusters: async () => [] } as unknown as ClusterInventory,
+      {} as HostDirectory,
+      {} as DragonflyClients,
+      {
+        finish: async (_: number, state: string, result: never) => void finished.push({ state, result }),
+      } as unknown as JobRepository,
+      {} as SeedDownloadDispatcher,
+    );
+    const job = Object.assign(new JobEntity(), {
+      id: 1,
+      type: 'get_task',
+      taskId: 'group_x',
+      createdAt: new Date(),
+      schedulerClusterIds: [],
+      args: { task_id: 'abc', url: '', timeout: 60e9, concurrent_peer_count: 10 },
+    }) as TaskCacheJobEntity;
+    await engine.run(job);
+    assert.equal(finished.length, 1);
+    assert.equal(finished[0].state, 'FAILURE');
+    assert.match(finished[0].result.job_states[0].error, /no scheduler cluster is configured/);
   });
 });

@@ -1,9 +1,10 @@
-import { describeError, mapLimit } from '@accel/common';
+import { UserFacingError, describeError, mapLimit } from '@accel/common';
 import { GatewayConfig } from '@accel/config';
 import {
   DeleteTaskClusterResult,
   GetTaskClusterResult,
   GetTaskJobArgs,
+  JobResult,
   JobStateEntry,
   TaskCacheJobEntity,
   UnaskedHost,
@@ -46,26 +47,20 @@ export class TaskCacheEngine {
     const taskId = taskIdOf(job.args);
     const deadline = job.createdAt.getTime() + job.args.timeout / 1e6;
     const limit = (job.args as Partial<GetTaskJobArgs>).concurrent_peer_count ?? 500;
-    const clusters = await this.inventory.clusters(job.schedulerClusterIds).catch((e: unknown) => e as Error);
-    const failed = clusters instanceof Error ? [stateEntry(job, 'FAILURE', describeError(clusters), [])] : undefined;
-    const result =
-      job.type === 'get_task'
-        ? groupState(
-            job,
-            failed ??
-              (await Promise.all(
-                (clusters as ClusterView[]).map((c, i) => this.getTask(job, c, taskId, limit, deadline, i)),
-              )),
-            true,
-          )
-        : groupState(
-            job,
-            failed ??
-              (await Promise.all(
-                (clusters as ClusterView[]).map((c, i) => this.deleteTask(job, c, taskId, deadline, i)),
-              )),
-            true,
-          );
+    let result: JobResult & { state: string };
+    try {
+      const clusters = await this.inventory.clusters(job.schedulerClusterIds);
+      if (clusters.length === 0)
+        throw new UserFacingError('no scheduler cluster is configured (preheat.clusters or the admin API)');
+      const each = <R>(run: (c: ClusterView, i: number) => Promise<JobStateEntry<R>>) =>
+        Promise.all(clusters.map(run)).then((entries) => groupState(job, entries, true));
+      result =
+        job.type === 'get_task'
+          ? await each((c, i) => this.getTask(job, c, taskId, limit, deadline, i))
+          : await each((c, i) => this.deleteTask(job, c, taskId, deadline, i));
+    } catch (e) {
+      result = groupState(job, [stateEntry(job, 'FAILURE', describeError(e), [])], true);
+    }
     await this.jobs.finish(job.id, result.state as 'SUCCESS' | 'FAILURE', result);
     this.log.log(`job ${job.id} (${job.type} ${taskId}) ${result.state}`);
   }
