@@ -47,6 +47,13 @@ describe('Prometheus metrics', () => {
     assert.equal(r.status, 200, r.text);
     return parse(r.text);
   };
+  /** A scrape once the job counter moved: the worker counts a job just after its row shows the end. */
+  const scrapeCounted = (before: Sample[], state: string) =>
+    eventually(async () => {
+      const s = await scrape();
+      const counted = (x: Sample[]) => value(x, 'accel_preheat_jobs_total', { dialect: 'dragonfly-v2', state });
+      return counted(s) > counted(before) ? s : undefined;
+    }, 5_000);
 
   async function preheat(repository: string): Promise<{ state: string }> {
     const created = await w.gateway.http<{ id: number }>('POST', '/oapi/v1/jobs', {
@@ -81,14 +88,7 @@ describe('Prometheus metrics', () => {
     const job = await preheat('library/app');
     assert.equal(job.state, 'SUCCESS');
     await w.gateway.http('GET', '/readyz');
-    // The worker counts the job just after its row says SUCCESS: a poll can see the row first.
-    const after = await eventually(async () => {
-      const s = await scrape();
-      const moved =
-        value(s, 'accel_preheat_jobs_total', { dialect: 'dragonfly-v2', state: 'SUCCESS' }) >
-        value(before, 'accel_preheat_jobs_total', { dialect: 'dragonfly-v2', state: 'SUCCESS' });
-      return moved ? s : undefined;
-    }, 5_000);
+    const after = await scrapeCounted(before, 'SUCCESS');
     const delta = (name: string, where: Record<string, string> = {}) =>
       value(after, name, where) - value(before, name, where);
     const blobs = w.images.single.pulled.length;
@@ -140,7 +140,7 @@ describe('Prometheus metrics', () => {
       const job = await preheat('library/legacy');
       assert.equal(job.state, 'FAILURE');
       await w.gateway.http('GET', '/readyz');
-      const after = await scrape();
+      const after = await scrapeCounted(before, 'FAILURE');
       const delta = (name: string, where: Record<string, string>) =>
         value(after, name, where) - value(before, name, where);
       assert.equal(
