@@ -246,6 +246,11 @@ export class ConverterConfig {
   @IsInt() @Min(1) @Max(64) worker = 5;
   /** Comma-separated platforms to convert (empty: all). */
   @IsString() platforms = '';
+  /**
+   * What compresses eStargz members: `auto` (libdeflate when its addon is built, else zlib),
+   * `libdeflate` (refuse to start without it) or `zlib`. The output is valid gzip either way.
+   */
+  @IsIn(['auto', 'libdeflate', 'zlib']) deflate: 'auto' | 'libdeflate' | 'zlib' = 'auto';
   @ValidateNested() @Type(() => ConverterDriverConfig) driver = new ConverterDriverConfig();
   @IsArray() @ValidateNested({ each: true }) @Type(() => ConverterRuleConfig) rules: ConverterRuleConfig[] = [
     Object.assign(new ConverterRuleConfig(), { tag_suffix: '-esgz' }),

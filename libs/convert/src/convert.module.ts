@@ -5,6 +5,7 @@ import { QueueName } from '@accel/queue';
 import { RegistryModule } from '@accel/registry';
 import { BullModule } from '@nestjs/bullmq';
 import { Logger, Module } from '@nestjs/common';
+import { pickDeflate } from './codecs/deflate/deflate-engine';
 import { ImageDriver, parseDriver } from './drivers';
 import { ConvertedLayerRepository } from './drivers/per-layer/converted-layer.repository';
 import { ImageConverter } from './image/image-converter';
@@ -28,7 +29,11 @@ const imageDriver = {
       new Logger('ImageDriver').warn(
         `converter.driver.config: ${parsed.unread.join(', ')} ${parsed.unread.length === 1 ? 'is' : 'are'} not used by the ${parsed.type} driver`,
       );
-    return parsed.create({ store, convertedLayers, parallelLayers: config.converter.worker });
+    const { engine, fallbackReason } = pickDeflate(config.converter.deflate);
+    const logger = new Logger('ImageDriver');
+    if (fallbackReason) logger.warn(`gzip members compress with ${engine.name}: ${fallbackReason}`);
+    else logger.log(`gzip members compress with ${engine.name}`);
+    return parsed.create({ store, convertedLayers, parallelLayers: config.converter.worker, deflate: engine });
   },
 };
 

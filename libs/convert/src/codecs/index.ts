@@ -2,6 +2,7 @@
 export * from './tar/tar-header';
 export * from './tar/tar-reader';
 export * from './tar/layer-stream';
+export * from './deflate/deflate-engine';
 export * from './estargz/toc';
 export * from './estargz/gzip-member';
 export * from './estargz/estargz-writer';

@@ -1,4 +1,5 @@
 import { ImageManifest } from '@accel/registry';
+import { DeflateEngine } from '../codecs/deflate/deflate-engine';
 import { ImageStore } from '../image/image-store';
 import { ImageDriver, ImageOptions } from './driver';
 import { DriverOptionReader } from './driver-options';
@@ -10,6 +11,8 @@ export interface DriverDeps {
   convertedLayers: ConvertedLayerRepository;
   /** Layers converted at once per image. */
   parallelLayers: number;
+  /** What compresses gzip members. */
+  deflate: DeflateEngine;
 }
 
 /** A driver's settings, parsed and checked; `create` builds the driver on them. */

@@ -2,13 +2,15 @@ import { createHash, Hash } from 'node:crypto';
 import { once } from 'node:events';
 import { Readable, Writable } from 'node:stream';
 import { END_OF_ARCHIVE, TarEntryHeader, encodeTarHeader, paddingFor } from '../tar/tar-header';
-import { estargzFooter, gzipMember } from './gzip-member';
+import { DeflateEngine, pickDeflate } from '../deflate/deflate-engine';
+import { estargzFooter } from './gzip-member';
 import { TocEntry, formatModtime, marshalToc } from './toc';
 
 export const TOC_TAR_NAME = 'stargz.index.json';
 export const NO_PREFETCH_LANDMARK = '.no.prefetch.landmark';
 export const PREFETCH_LANDMARK = '.prefetch.landmark';
 const LANDMARK_CONTENT = Buffer.from([0x0f]);
+const EMPTY_SHA256 = `sha256:${createHash('sha256').digest('hex')}`;
 
 export interface EstargzOptions {
   /** Files to place first, before `.prefetch.landmark` (none: `.no.prefetch.landmark` first). */
@@ -21,6 +23,8 @@ export interface EstargzOptions {
   level: number;
   /** Members compressing at once (memory ≈ this × chunk size × 2). */
   parallelMembers?: number;
+  /** What compresses the members (default: libdeflate when its addon loads, else zlib). */
+  deflate?: DeflateEngine;
 }
 
 export interface EstargzResult {
@@ -33,6 +37,8 @@ export interface EstargzResult {
   /** sha256 of the TOC JSON: the `containerd.io/snapshot/stargz/toc.digest` annotation. */
   tocDigest: string;
   entries: number;
+  /** The DEFLATE engine that wrote the members. */
+  deflate: string;
 }
 
 const TOC_TYPE: Record<TarEntryHeader['type'], TocEntry['type']> = {
@@ -63,7 +69,6 @@ const utf8Name = (latin1: string) => Buffer.from(latin1, 'latin1').toString('utf
 export class EstargzWriter {
   private readonly toc: (TocEntry & { member?: number })[] = [];
   private parts: Buffer[] = [];
-  private partsLength = 0;
   private open = -1;
   private nextMember = 0;
   private readonly pending: Promise<Buffer>[] = [];
@@ -73,11 +78,14 @@ export class EstargzWriter {
   private readonly diffHash: Hash = createHash('sha256');
   private readonly blobHash: Hash = createHash('sha256');
   private readonly lastNames = { uid: new Map<number, string>(), gid: new Map<number, string>() };
+  private readonly deflate: DeflateEngine;
 
   constructor(
     private readonly out: Writable,
     private readonly opts: EstargzOptions,
-  ) {}
+  ) {
+    this.deflate = opts.deflate ?? pickDeflate('auto').engine;
+  }
 
   /** The first entry of every blob without a prefetch list. */
   writeNoPrefetchLandmark(): Promise<void> {
@@ -122,9 +130,11 @@ export class EstargzWriter {
       return;
     }
     entry.size = h.size;
-    const fileHash = createHash('sha256');
+    // A file of one chunk has one digest for both: hashed once.
+    const fileHash = h.size > this.opts.chunkSize ? createHash('sha256') : undefined;
     if (h.size === 0) {
       this.toc.push(entry);
+      entry.digest = EMPTY_SHA256;
     } else {
       const reader = new ExactReader(body!);
       let done = 0;
@@ -139,18 +149,19 @@ export class EstargzWriter {
         ent.chunkOffset = done;
         const chunkHash = createHash('sha256');
         for await (const buf of reader.take(chunk, h.name)) {
-          fileHash.update(buf);
+          fileHash?.update(buf);
           chunkHash.update(buf);
           this.append(buf);
         }
         ent.chunkDigest = `sha256:${chunkHash.digest('hex')}`;
+        if (!fileHash) entry.digest = ent.chunkDigest;
         this.toc.push(ent);
         done += chunk;
         ent = { name: entry.name, type: 'chunk' };
       }
       await reader.end(h.name);
     }
-    entry.digest = `sha256:${fileHash.digest('hex')}`;
+    if (fileHash) entry.digest = `sha256:${fileHash.digest('hex')}`;
     this.append(Buffer.alloc(paddingFor(h.size)));
   }
 
@@ -175,7 +186,7 @@ export class EstargzWriter {
     this.diffHash.update(tocTar);
     this.uncompressed += tocTar.length;
     const tocOffset = this.written;
-    await this.emit(await gzipMember(tocTar, this.opts.level));
+    await this.emit(await this.deflate.gzipMember([tocTar], this.opts.level));
     await this.emit(estargzFooter(tocOffset));
     return {
       digest: `sha256:${this.blobHash.digest('hex')}`,
@@ -184,6 +195,7 @@ export class EstargzWriter {
       uncompressedSize: this.uncompressed,
       tocDigest: `sha256:${createHash('sha256').update(json).digest('hex')}`,
       entries: entries.length,
+      deflate: this.deflate.name,
     };
   }
 
@@ -200,18 +212,15 @@ export class EstargzWriter {
   private append(buf: Buffer): void {
     if (buf.length === 0) return;
     this.parts.push(buf);
-    this.partsLength += buf.length;
     this.diffHash.update(buf);
     this.uncompressed += buf.length;
   }
 
   private async closeMember(): Promise<void> {
     if (this.open === -1) return;
-    const data = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.partsLength);
+    const compressed = this.deflate.gzipMember(this.parts, this.opts.level);
     this.parts = [];
-    this.partsLength = 0;
     this.open = -1;
-    const compressed = gzipMember(data, this.opts.level);
     compressed.catch(() => undefined); // surfaced in order by flush()
     this.pending.push(compressed);
     await this.flush(this.opts.parallelMembers ?? 4);

@@ -1,23 +1,3 @@
-import { crc32, deflateRaw } from 'node:zlib';
-
-/**
- * One gzip member as Go's compress/gzip writes it with no name and no mtime: 10-byte header
- * (XFL 2 at level 9, 4 at level 1, OS 255), raw deflate, CRC32 and ISIZE. Deflate runs on
- * libuv's thread pool, so several members of a layer compress on several cores at once.
- */
-export function gzipMember(data: Buffer, level: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    deflateRaw(data, { level }, (err, body) => {
-      if (err) return reject(err);
-      const header = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, level === 9 ? 2 : level === 1 ? 4 : 0, 0xff]);
-      const trailer = Buffer.alloc(8);
-      trailer.writeUInt32LE(crc32(data) >>> 0, 0);
-      trailer.writeUInt32LE(data.length % 2 ** 32, 4);
-      resolve(Buffer.concat([header, body, trailer]));
-    });
-  });
-}
-
 export const ESTARGZ_FOOTER_SIZE = 51;
 
 /** The 51-byte eStargz footer: an empty gzip member whose extra field names the TOC member's offset. */

@@ -1,9 +1,12 @@
 import { Readable, Writable } from 'node:stream';
-import { withLayerTar } from '../tar/layer-stream';
+import { GunzipBuffering, withLayerTar } from '../tar/layer-stream';
 import { readTar } from '../tar/tar-reader';
 import { tmpdir } from 'node:os';
 import { EstargzOptions, EstargzResult, EstargzWriter, isReservedName } from './estargz-writer';
 import { writePrioritized } from './prioritized';
+
+/** eStargz waits on compression, not on gunzip: a short read-ahead serves as well and holds less. */
+const SHORT_READ_AHEAD: GunzipBuffering = { chunkSize: 256 << 10, readAhead: 1 << 20 };
 
 /**
  * Converts one layer (gzip or plain tar) to eStargz, streaming: decompress → parse → rewrite.
@@ -32,6 +35,7 @@ export async function convertLayerToEstargz(
       }
     },
     diffId,
+    SHORT_READ_AHEAD,
   );
   return writer.finish();
 }

@@ -39,17 +39,31 @@ async function sniff(source: Readable): Promise<{ head: Buffer; stream: Readable
   return { head, stream: Readable.from(rest(), { objectMode: false }) };
 }
 
+/** How far gunzip may run ahead of the reader, on the thread pool. */
+export interface GunzipBuffering {
+  /** Bytes per decompressed chunk. */
+  chunkSize: number;
+  /** Decompressed bytes buffered ahead of the reader. */
+  readAhead: number;
+}
+
+/** Large chunks and a deep buffer: for readers as fast as gunzip itself (Nydus). */
+const DEEP_READ_AHEAD: GunzipBuffering = { chunkSize: 1 << 20, readAhead: 4 << 20 };
+
 /**
  * The tar stream inside a layer blob (gzip or plain; zstd layers are refused). `tap` sees every
  * uncompressed byte in order (for the diff_id), without another stream in the way.
  */
-export async function tarStreamOf(source: Readable, tap?: (chunk: Buffer) => void): Promise<Readable> {
+export async function tarStreamOf(
+  source: Readable,
+  tap?: (chunk: Buffer) => void,
+  buffering: GunzipBuffering = DEEP_READ_AHEAD,
+): Promise<Readable> {
   const { head, stream } = await sniff(source);
   let tar: Readable;
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
-    // Large output chunks and a deep buffer let gunzip run ahead of the converter on the thread pool.
-    const gunzip = createGunzip({ chunkSize: 1 << 20 });
-    const ahead = new PassThrough({ highWaterMark: 4 << 20 });
+    const gunzip = createGunzip({ chunkSize: buffering.chunkSize });
+    const ahead = new PassThrough({ highWaterMark: buffering.readAhead });
     let settle!: () => void;
     const progress: GzipProgress = { compressed: 0, decompressed: 0, ended: new Promise<void>((r) => (settle = r)) };
     stream.on('data', (c: Buffer) => (progress.compressed += c.length));
@@ -130,11 +144,12 @@ export async function withLayerTar<T>(
   source: Readable,
   use: (tar: Readable) => Promise<T>,
   diffId?: string,
+  buffering?: GunzipBuffering,
 ): Promise<T> {
   // On the main thread: SHA-256 runs at GB/s with CPU support, and a worker's isolate would cost
   // more memory than the converter itself holds.
   const hash = diffId ? createHash('sha256') : undefined;
-  const tar = await tarStreamOf(source, hash && ((c) => hash.update(c)));
+  const tar = await tarStreamOf(source, hash && ((c) => hash.update(c)), buffering);
   let result: T;
   try {
     result = await use(tar);

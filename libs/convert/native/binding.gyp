@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "accel_deflate",
+      "sources": ["gzip_member.c"],
+      "libraries": ["-ldeflate"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Werror"]
+    }
+  ]
+}
