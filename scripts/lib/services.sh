@@ -91,6 +91,10 @@ ensure_test_services() {
   need_cmd containerd containerd
   need_cmd ctr-remote stargz-snapshotter
   need_cmd fsck.erofs erofs-utils
+  # Upstream's Go eStargz reader, built offline against Debian's copy of its sources.
+  need_cmd go golang-go
+  [ -d /usr/share/gocode/src/github.com/containerd/stargz-snapshotter/estargz ] ||
+    apt_install golang-github-containerd-stargz-snapshotter-dev
   ensure_node_deps
   local state_dir=${ACCEL_TEST_STATE:-${TMPDIR:-/tmp}/accel-gateway-test}
   mkdir -p "$state_dir"

@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { PassThrough, Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { crc32 } from 'node:zlib';
+import { verifyWithUpstreamReader } from '../support/estargz-upstream';
 import { gzipLayerOf, richLayerFiles } from '../support/layers';
 
 const libdeflate = pickDeflate('libdeflate').engine;
@@ -20,7 +21,7 @@ const engines: DeflateEngine[] = [libdeflate, zlibDeflate];
 const binary = readFileSync(process.execPath).subarray(0, 3 << 20);
 const inputs = [Buffer.alloc(0), Buffer.from('a'), Buffer.alloc(1 << 20, 0x5a), binary];
 
-async function esgz(engine: DeflateEngine, layer: Buffer) {
+async function esgz(engine: DeflateEngine, layer: Buffer, prioritizedFiles?: string[]) {
   const out = new PassThrough();
   const parts: Buffer[] = [];
   out.on('data', (c: Buffer) => parts.push(c));
@@ -28,6 +29,7 @@ async function esgz(engine: DeflateEngine, layer: Buffer) {
     chunkSize: 64 << 10,
     level: 9,
     deflate: engine,
+    prioritizedFiles,
   });
   out.end();
   return { result, blob: Buffer.concat(parts) };
@@ -73,6 +75,36 @@ describe('gzip members (libdeflate addon and zlib)', () => {
     const entries = async (blob: Buffer) =>
       (await openEstargz(bufferRangeReader(blob), blob.length)).toc.entries.map(({ offset: _o, ...e }) => e);
     assert.deepEqual(await entries(a.blob), await entries(b.blob));
+  });
+
+  for (const engine of engines) {
+    it(`${engine.name}: upstream's Go eStargz reader verifies the TOC, every chunk and every file of the blob`, async () => {
+      const files = richLayerFiles(64 << 10);
+      const { data } = await gzipLayerOf(files);
+      const regular = files.filter((f) => f.type === 'file' && f.content!.length > 0).length;
+      for (const prioritized of [undefined, ['/usr/bin/tool-link', 'etc/app.conf']]) {
+        const { result, blob } = await esgz(engine, data, prioritized);
+        const checked = await verifyWithUpstreamReader(blob, result.tocDigest);
+        // Every regular file with data, plus the landmark; the 2-chunk-and-a-bit file has three chunks.
+        assert.equal(checked.files, regular + 1);
+        assert.ok(checked.chunks >= checked.files + 2, `${checked.chunks} chunks for ${checked.files} files`);
+      }
+    });
+  }
+
+  it('the upstream reader refuses a blob whose chunk bytes were changed', async () => {
+    const { data } = await gzipLayerOf(richLayerFiles(64 << 10));
+    const { result, blob } = await esgz(libdeflate, data);
+    await assert.rejects(verifyWithUpstreamReader(blob, `sha256:${'0'.repeat(64)}`), /invalid TOC JSON/);
+    // One byte of usr/bin/tool's first member flipped: whatever the reader makes of it, that file fails.
+    const { toc } = await openEstargz(bufferRangeReader(blob), blob.length);
+    const tool = toc.entries.find((e) => e.name === 'usr/bin/tool' && e.type === 'reg')!;
+    const tampered = Buffer.from(blob);
+    tampered[tool.offset! + 200] ^= 0x55;
+    await assert.rejects(
+      verifyWithUpstreamReader(tampered, result.tocDigest),
+      /refused the blob: usr\/bin\/tool: chunk at 0 does not match its digest/,
+    );
   });
 
   it('refuses what is not a buffer or a level, without ending the process', async () => {
