@@ -13,10 +13,12 @@ if [ -z "$gyp" ]; then
   npm_dir=$(dirname "$(readlink -f "$(command -v npm)")")
   gyp="node $npm_dir/../node_modules/node-gyp/bin/node-gyp.js"
 fi
-# Node's own headers where the machine has them (Debian's nodejs-dev, or npm's nodedir setting):
+# Node's own headers where the machine has them (npm's nodedir setting, or beside the node binary:
+# Debian's /usr, the official images' /usr/local):
 # node-gyp would otherwise download them.
 nodedir=${npm_config_nodedir:-$(npm config get nodedir 2>/dev/null || true)}
-if { [ -z "$nodedir" ] || [ "$nodedir" = undefined ]; } && [ -f /usr/include/node/node_api.h ]; then nodedir=/usr; fi
+prefix=$(node -p 'require("path").resolve(process.execPath, "../..")')
+if { [ -z "$nodedir" ] || [ "$nodedir" = undefined ]; } && [ -f "$prefix/include/node/node_api.h" ]; then nodedir=$prefix; fi
 args=(rebuild --loglevel=error)
 if [ -n "$nodedir" ] && [ "$nodedir" != undefined ]; then args+=("--nodedir=$nodedir"); fi
 if ! log=$($gyp "${args[@]}" 2>&1); then
