@@ -103,7 +103,7 @@ describe('gzip members (libdeflate addon and zlib)', () => {
     tampered[tool.offset! + 200] ^= 0x55;
     await assert.rejects(
       verifyWithUpstreamReader(tampered, result.tocDigest),
-      /refused the blob: usr\/bin\/tool: chunk at 0 does not match its digest/,
+      /refused the blob: usr\/bin\/tool(-link)?: chunk at 0 does not match its digest/,
     );
   });
 

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 
 	"github.com/containerd/stargz-snapshotter/estargz"
 	digest "github.com/opencontainers/go-digest"
@@ -56,16 +57,24 @@ func verify(path string, tocDigest digest.Digest) error {
 				return fmt.Errorf("%s: %w", name, err)
 			}
 		}
-		var childErr error
-		e.ForeachChild(func(base string, child *estargz.TOCEntry) bool {
+		// Children in name order: the same walk, and the same first failure, every run.
+		var names []string
+		e.ForeachChild(func(base string, _ *estargz.TOCEntry) bool {
+			names = append(names, base)
+			return true
+		})
+		sort.Strings(names)
+		for _, base := range names {
+			child, _ := e.LookupChild(base)
 			childName := base
 			if name != "" {
 				childName = name + "/" + base
 			}
-			childErr = walk(childName, child)
-			return childErr == nil
-		})
-		return childErr
+			if err := walk(childName, child); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	root, ok := r.Lookup("")
 	if !ok {
