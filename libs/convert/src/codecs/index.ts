@@ -4,7 +4,7 @@ export * from './tar/tar-reader';
 export * from './tar/layer-stream';
 export * from './deflate/deflate-engine';
 export * from './estargz/toc';
-export * from './estargz/gzip-member';
+export * from './estargz/footer';
 export * from './estargz/estargz-writer';
 export * from './estargz/estargz-reader';
 export * from './estargz/layer-converter';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
-import { ESTARGZ_FOOTER_SIZE, parseEstargzFooter } from './gzip-member';
+import { ESTARGZ_FOOTER_SIZE, parseEstargzFooter } from './footer';
 import { Toc, TocEntry } from './toc';
 
 /** Reads `length` bytes at `offset` of a blob (a file, a Buffer, a registry Range GET). */

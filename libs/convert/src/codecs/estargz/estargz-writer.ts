@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { Readable, Writable } from 'node:stream';
 import { END_OF_ARCHIVE, TarEntryHeader, encodeTarHeader, paddingFor } from '../tar/tar-header';
 import { DeflateEngine, pickDeflate } from '../deflate/deflate-engine';
-import { estargzFooter } from './gzip-member';
+import { estargzFooter } from './footer';
 import { TocEntry, formatModtime, marshalToc } from './toc';
 
 export const TOC_TAR_NAME = 'stargz.index.json';
