@@ -50,7 +50,8 @@ describe('conversion progress: recorded while a task runs, followed by accelctl'
 
   it('a running task shows its phase, layers and source bytes read; its end records the whole', async () => {
     const repo = 'library/progress';
-    const img = await image({ layers: 2, layerBytes: 20 << 20 });
+    // Long enough that the once-a-second progress save lands part-way through, at libdeflate's speed too.
+    const img = await image({ layers: 2, layerBytes: 64 << 20 });
     await w.push(repo, 'v1', img);
     assert.equal((await w.webhook(w.defaultPayload(repo, 'v1', img.digest))).status, 200);
     const [first] = await eventually(async () => {
