@@ -4,10 +4,11 @@
  * The blob goes to a file, or, with a registry host, up to that registry as the gateway
  * uploads it (streamed while written).
  * With a diff_id the uncompressed stream is checked against it, as the gateway does.
- *   node dist/bench/convert-nydus-layer.js <layer.tar.gz> <out.blob | registry-host> [chunkSize] [diffId]
+ *   node dist/bench/convert-nydus-layer.js <layer.tar.gz> <out.blob | registry-host> [chunkSize] [diffId] [auto|isal|zlib]
  */
 // Imported module by module: the figures are the converter's, not the whole gateway's.
-import { withLayerTar } from '../libs/convert/src/codecs/tar/layer-stream';
+import { NYDUS_READ_AHEAD, withLayerTar } from '../libs/convert/src/codecs/tar/layer-stream';
+import { pickGunzip } from '../libs/convert/src/codecs/deflate/gunzip-engine';
 import { BlobSink, fileSink, writeLayerBlob } from '../libs/convert/src/codecs/nydus/blob-writer';
 import { FsTree } from '../libs/convert/src/codecs/nydus/fs-tree';
 import { writeRafsV6 } from '../libs/convert/src/codecs/nydus/rafs-v6';
@@ -36,7 +37,8 @@ async function sinkFor(target: string): Promise<{ sink: BlobSink; close(id: stri
 }
 
 async function main(): Promise<void> {
-  const [input, target, chunk = String(1 << 20), diffId] = process.argv.slice(2);
+  const [input, target, chunk = String(1 << 20), diffId, gunzip = 'auto'] = process.argv.slice(2);
+  const engine = pickGunzip(gunzip as 'auto' | 'isal' | 'zlib').engine;
   const opts = { chunkSize: Number(chunk), compressor: 'zstd' as const, digester: 'blake3' as const };
   const started = process.hrtime.bigint();
   const out = await sinkFor(target);
@@ -44,11 +46,17 @@ async function main(): Promise<void> {
   const blob = await withLayerTar(
     createReadStream(input, { highWaterMark: 1 << 20 }),
     (tar) => writeLayerBlob(tar, tree, 0, out.sink, opts),
-    diffId,
+    diffId || undefined,
+    { ...NYDUS_READ_AHEAD, engine },
   );
   await out.close(blob.id);
   const boot = writeRafsV6(tree, [blob], opts);
-  printOwnUsage(started, { size: blob.size, chunks: blob.chunks.length, bootstrapBytes: boot.length });
+  printOwnUsage(started, {
+    size: blob.size,
+    chunks: blob.chunks.length,
+    bootstrapBytes: boot.length,
+    gunzip: engine.name,
+  });
 }
 
 main().catch((e) => {

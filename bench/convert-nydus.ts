@@ -52,7 +52,8 @@ async function main(): Promise<void> {
       String(1 << 20),
       diffId,
     ]).finally(() => registry.stop());
-    const r = JSON.parse(ours.stdout) as { size: number; chunks: number; bootstrapBytes: number };
+    const r = JSON.parse(ours.stdout) as { size: number; chunks: number; bootstrapBytes: number; gunzip: string };
+    console.log(`  layers decompress with ${r.gunzip}`);
     const mbps = (s: number) => (uncompressed / 1e6 / s).toFixed(1);
     const row = (name: string, t: { seconds: number; cpuSeconds: number; maxRssMiB: number }) =>
       console.log(

@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
-# Builds the libdeflate addon eStargz compresses with (npm runs this after install). It needs
-# Debian's libdeflate-dev; without it the build is skipped and eStargz falls back to zlib, which
-# the worker says at start.
+# Builds the converters' addons (npm runs this after install): accel_deflate (eStargz members,
+# against Debian's libdeflate-dev) and accel_gunzip (source layers, against libisal-dev). One
+# whose library is missing is skipped and zlib does its work instead, which the worker says at
+# start.
 set -uo pipefail
 cd "$(dirname "$0")/../libs/convert/native"
+missing=0
 if [ ! -f /usr/include/libdeflate.h ]; then
   echo "[accel] libdeflate-dev is not installed: eStargz will compress with zlib (apt-get install libdeflate-dev, then npm run build:native)" >&2
-  exit 0
+  missing=$((missing + 1))
 fi
+if [ ! -f /usr/include/isa-l/igzip_lib.h ]; then
+  echo "[accel] libisal-dev is not installed: layers will decompress with zlib (apt-get install libisal-dev, then npm run build:native)" >&2
+  missing=$((missing + 1))
+fi
+[ "$missing" -lt 2 ] || exit 0
 gyp=$(command -v node-gyp || true)
 if [ -z "$gyp" ]; then
   npm_dir=$(dirname "$(readlink -f "$(command -v npm)")")
@@ -23,6 +30,6 @@ args=(rebuild --loglevel=error)
 if [ -n "$nodedir" ] && [ "$nodedir" != undefined ]; then args+=("--nodedir=$nodedir"); fi
 if ! log=$($gyp "${args[@]}" 2>&1); then
   printf '%s\n' "$log" | tail -20 >&2
-  echo "[accel] the libdeflate addon did not build: eStargz will compress with zlib" >&2
+  echo "[accel] the native addons did not build: the converters will use zlib" >&2
 fi
 exit 0

@@ -27,8 +27,10 @@ wait_port() {
 }
 
 ensure_node_deps() {
-  # eStargz compresses with libdeflate through an addon npm builds at install (zlib without it).
+  # Addons npm builds at install: libdeflate compresses eStargz members, ISA-L decompresses
+  # source layers (zlib does either without them).
   [ -f /usr/include/libdeflate.h ] || apt_install libdeflate-dev
+  [ -f /usr/include/isa-l/igzip_lib.h ] || apt_install libisal-dev
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     log "installing npm packages"
     # npm ci refuses a lock file that lacks optional platform packages the registry does not
@@ -36,7 +38,8 @@ ensure_node_deps() {
     npm ci --no-audit --no-fund --loglevel=error 2>/dev/null ||
       npm install --no-audit --no-fund --loglevel=error
   fi
-  [ -f libs/convert/native/build/Release/accel_deflate.node ] || bash scripts/build-native.sh
+  [ -f libs/convert/native/build/Release/accel_deflate.node ] && [ -f libs/convert/native/build/Release/accel_gunzip.node ] ||
+    bash scripts/build-native.sh
 }
 
 # ensure_mysql DATA_DIR: sets DB_HOST DB_PORT DB_USER DB_PASSWORD.

@@ -251,6 +251,11 @@ export class ConverterConfig {
    * `libdeflate` (refuse to start without it) or `zlib`. The output is valid gzip either way.
    */
   @IsIn(['auto', 'libdeflate', 'zlib']) deflate: 'auto' | 'libdeflate' | 'zlib' = 'auto';
+  /**
+   * What decompresses source layers: `auto` (ISA-L when its addon is built, else zlib), `isal`
+   * (refuse to start without it) or `zlib`. Both check every member's CRC32 and size.
+   */
+  @IsIn(['auto', 'isal', 'zlib']) gunzip: 'auto' | 'isal' | 'zlib' = 'auto';
   @ValidateNested() @Type(() => ConverterDriverConfig) driver = new ConverterDriverConfig();
   @IsArray() @ValidateNested({ each: true }) @Type(() => ConverterRuleConfig) rules: ConverterRuleConfig[] = [
     Object.assign(new ConverterRuleConfig(), { tag_suffix: '-esgz' }),

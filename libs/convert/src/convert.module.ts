@@ -6,6 +6,7 @@ import { RegistryModule } from '@accel/registry';
 import { BullModule } from '@nestjs/bullmq';
 import { Logger, Module } from '@nestjs/common';
 import { pickDeflate } from './codecs/deflate/deflate-engine';
+import { pickGunzip } from './codecs/deflate/gunzip-engine';
 import { ImageDriver, parseDriver } from './drivers';
 import { ConvertedLayerRepository } from './drivers/per-layer/converted-layer.repository';
 import { ImageConverter } from './image/image-converter';
@@ -29,11 +30,23 @@ const imageDriver = {
       new Logger('ImageDriver').warn(
         `converter.driver.config: ${parsed.unread.join(', ')} ${parsed.unread.length === 1 ? 'is' : 'are'} not used by the ${parsed.type} driver`,
       );
-    const { engine, fallbackReason } = pickDeflate(config.converter.deflate);
     const logger = new Logger('ImageDriver');
-    if (fallbackReason) logger.warn(`gzip members compress with ${engine.name}: ${fallbackReason}`);
-    else logger.log(`gzip members compress with ${engine.name}`);
-    return parsed.create({ store, convertedLayers, parallelLayers: config.converter.worker, deflate: engine });
+    const deflate = pickDeflate(config.converter.deflate);
+    const gunzip = pickGunzip(config.converter.gunzip);
+    for (const [what, { engine, fallbackReason }] of [
+      ['gzip members compress', deflate],
+      ['source layers decompress', gunzip],
+    ] as const) {
+      if (fallbackReason) logger.warn(`${what} with ${engine.name}: ${fallbackReason}`);
+      else logger.log(`${what} with ${engine.name}`);
+    }
+    return parsed.create({
+      store,
+      convertedLayers,
+      parallelLayers: config.converter.worker,
+      deflate: deflate.engine,
+      gunzip: gunzip.engine,
+    });
   },
 };
 

@@ -1,5 +1,6 @@
 import { ImageManifest } from '@accel/registry';
 import { DeflateEngine } from '../codecs/deflate/deflate-engine';
+import { GunzipEngine } from '../codecs/deflate/gunzip-engine';
 import { ImageStore } from '../image/image-store';
 import { ImageDriver, ImageOptions } from './driver';
 import { DriverOptionReader } from './driver-options';
@@ -13,6 +14,8 @@ export interface DriverDeps {
   parallelLayers: number;
   /** What compresses gzip members. */
   deflate: DeflateEngine;
+  /** What decompresses source layers. */
+  gunzip: GunzipEngine;
 }
 
 /** A driver's settings, parsed and checked; `create` builds the driver on them. */

@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { crc32, deflateRaw } from 'node:zlib';
+import { loadAddon } from './native-addon';
 
 /** Whole-buffer gzip compression: one member per call, off the event loop. */
 export interface DeflateEngine {
@@ -44,37 +43,20 @@ interface LibdeflateAddon {
   libdeflateVersion: string;
 }
 
-const ADDON = join('libs', 'convert', 'native', 'build', 'Release', 'accel_deflate.node');
-
-/** The addon `scripts/build-native.sh` builds at install, found from source or from dist/. */
-function findAddon(): string | undefined {
-  for (let dir = __dirname; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, ADDON))) return join(dir, ADDON);
-    if (dirname(dir) === dir) return undefined;
-  }
-}
-
 let loaded: { engine?: DeflateEngine; reason?: string } | undefined;
 
 /** libdeflate through the native addon, or why it is not available. */
 export function loadLibdeflate(): { engine?: DeflateEngine; reason?: string } {
   if (loaded) return loaded;
-  const path = findAddon();
-  if (!path) {
-    loaded = { reason: 'the libdeflate addon is not built (install libdeflate-dev, then npm run build:native)' };
-    return loaded;
-  }
-  try {
-    const addon = require(path) as LibdeflateAddon;
-    loaded = {
-      engine: {
-        name: `libdeflate ${addon.libdeflateVersion}`,
-        gzipMember: (parts, level) => addon.gzipMember(parts, level, xflFor(level)),
-      },
-    };
-  } catch (e) {
-    loaded = { reason: `the libdeflate addon does not load: ${(e as Error).message}` };
-  }
+  const { addon, reason } = loadAddon<LibdeflateAddon>('accel_deflate', 'libdeflate-dev');
+  loaded = addon
+    ? {
+        engine: {
+          name: `libdeflate ${addon.libdeflateVersion}`,
+          gzipMember: (parts, level) => addon.gzipMember(parts, level, xflFor(level)),
+        },
+      }
+    : { reason };
   return loaded;
 }
 

@@ -1,1 +1,2 @@
 export * from './deflate-engine';
+export * from './gunzip-engine';

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { Readable, Writable } from 'node:stream';
 import { END_OF_ARCHIVE, TarEntryHeader, encodeTarHeader, paddingFor } from '../tar/tar-header';
 import { DeflateEngine, pickDeflate } from '../deflate/deflate-engine';
+import { GunzipEngine } from '../deflate/gunzip-engine';
 import { estargzFooter } from './footer';
 import { TocEntry, formatModtime, marshalToc } from './toc';
 
@@ -25,6 +26,8 @@ export interface EstargzOptions {
   parallelMembers?: number;
   /** What compresses the members (default: libdeflate when its addon loads, else zlib). */
   deflate?: DeflateEngine;
+  /** What decompresses the source layer (default: ISA-L when its addon loads, else zlib). */
+  gunzip?: GunzipEngine;
 }
 
 export interface EstargzResult {

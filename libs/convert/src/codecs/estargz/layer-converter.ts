@@ -35,7 +35,7 @@ export async function convertLayerToEstargz(
       }
     },
     diffId,
-    SHORT_READ_AHEAD,
+    { ...SHORT_READ_AHEAD, engine: opts.gunzip },
   );
   return writer.finish();
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
+import { GunzipEngine, GzipDataError, pickGunzip } from '../deflate/gunzip-engine';
 import { TarFormatError } from './tar-reader';
 
 /** The source layer cannot be read as a layer: what is wrong and where. */
@@ -39,16 +39,18 @@ async function sniff(source: Readable): Promise<{ head: Buffer; stream: Readable
   return { head, stream: Readable.from(rest(), { objectMode: false }) };
 }
 
-/** How far gunzip may run ahead of the reader, on the thread pool. */
+/** How far gunzip may run ahead of the reader, on the thread pool, and which one runs. */
 export interface GunzipBuffering {
   /** Bytes per decompressed chunk. */
   chunkSize: number;
   /** Decompressed bytes buffered ahead of the reader. */
   readAhead: number;
+  /** Default: ISA-L when its addon loads, else zlib. */
+  engine?: GunzipEngine;
 }
 
 /** Large chunks and a deep buffer: for readers as fast as gunzip itself (Nydus). */
-const DEEP_READ_AHEAD: GunzipBuffering = { chunkSize: 1 << 20, readAhead: 4 << 20 };
+export const NYDUS_READ_AHEAD: GunzipBuffering = { chunkSize: 1 << 20, readAhead: 4 << 20 };
 
 /**
  * The tar stream inside a layer blob (gzip or plain; zstd layers are refused). `tap` sees every
@@ -57,12 +59,12 @@ const DEEP_READ_AHEAD: GunzipBuffering = { chunkSize: 1 << 20, readAhead: 4 << 2
 export async function tarStreamOf(
   source: Readable,
   tap?: (chunk: Buffer) => void,
-  buffering: GunzipBuffering = DEEP_READ_AHEAD,
+  buffering: GunzipBuffering = NYDUS_READ_AHEAD,
 ): Promise<Readable> {
   const { head, stream } = await sniff(source);
   let tar: Readable;
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
-    const gunzip = createGunzip({ chunkSize: buffering.chunkSize });
+    const gunzip = (buffering.engine ?? pickGunzip('auto').engine).createGunzip(buffering.chunkSize);
     const ahead = new PassThrough({ highWaterMark: buffering.readAhead });
     let settle!: () => void;
     const progress: GzipProgress = { compressed: 0, decompressed: 0, ended: new Promise<void>((r) => (settle = r)) };
@@ -87,7 +89,8 @@ export async function tarStreamOf(
   return tar;
 }
 
-const isZlibError = (e: unknown): boolean => String((e as { code?: string })?.code ?? '').startsWith('Z_');
+const isZlibError = (e: unknown): boolean =>
+  e instanceof GzipDataError || String((e as { code?: string })?.code ?? '').startsWith('Z_');
 
 /** Readable classification of what went wrong while reading a layer (without positions). */
 export function asLayerError(e: unknown): unknown {

@@ -20,7 +20,7 @@ export const estargzDriver: DriverDefinition = {
       settings,
       create: (deps) =>
         new PerLayerImageDriver(
-          new EstargzDriver({ ...settings, deflate: deps.deflate }, image),
+          new EstargzDriver({ ...settings, deflate: deps.deflate, gunzip: deps.gunzip }, image),
           deps.store,
           deps.convertedLayers,
           deps.parallelLayers,

@@ -13,6 +13,11 @@ export const nydusDriver: DriverDefinition = {
   alreadyConverted: 'the image is already Nydus',
   parse(options, image) {
     const settings = nydusSettings(options);
-    return { type: 'nydus', options: image, settings, create: (deps) => new NydusDriver(settings, image, deps.store) };
+    return {
+      type: 'nydus',
+      options: image,
+      settings,
+      create: (deps) => new NydusDriver(settings, image, deps.store, deps.gunzip),
+    };
   },
 };

@@ -5,7 +5,8 @@ import { bootstrapLayer } from '../../codecs/nydus/bootstrap-layer';
 import { FsTree } from '../../codecs/nydus/fs-tree';
 import { writeRafsV6 } from '../../codecs/nydus/rafs-v6';
 import { NydusBlob } from '../../codecs/nydus/types';
-import { withLayerTar } from '../../codecs/tar/layer-stream';
+import { GunzipEngine } from '../../codecs/deflate/gunzip-engine';
+import { NYDUS_READ_AHEAD, withLayerTar } from '../../codecs/tar/layer-stream';
 import { ImageStore } from '../../image/image-store';
 import { ConvertedLayers, ImageDriver, ImageOptions, MergedIndex, SourceManifest } from '../driver';
 import { NydusSettings } from './nydus.settings';
@@ -37,6 +38,7 @@ export class NydusDriver extends ImageDriver {
     private readonly settings: NydusSettings,
     readonly options: ImageOptions,
     private readonly store: ImageStore,
+    private readonly gunzip?: GunzipEngine,
   ) {
     super();
     if (settings.mergeManifest)
@@ -59,7 +61,10 @@ export class NydusDriver extends ImageDriver {
           loc,
           layer,
           (blobSource, upload) =>
-            withLayerTar(blobSource, (tar) => writeLayerBlob(tar, tree, index, upload, this.settings), diffIds[index]),
+            withLayerTar(blobSource, (tar) => writeLayerBlob(tar, tree, index, upload, this.settings), diffIds[index], {
+              ...NYDUS_READ_AHEAD,
+              engine: this.gunzip,
+            }),
           (b) => `sha256:${b.id}`,
           undefined,
           source.progress,

@@ -1,0 +1,113 @@
+import { Transform, TransformCallback } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { loadAddon } from './native-addon';
+
+/** Streaming gzip decompression of a layer: every member in turn, each one's CRC32 and size checked. */
+export interface GunzipEngine {
+  /** What ran, for logs and benchmarks: `isa-l 2.30.0` or `zlib 1.3`. */
+  readonly name: string;
+  /** A stream of the decompressed bytes, in chunks of `chunkSize` (the last may be shorter). */
+  createGunzip(chunkSize: number): Transform;
+}
+
+export type GunzipChoice = 'auto' | 'isal' | 'zlib';
+
+/** A gzip stream that cannot be decompressed: damaged, truncated, or not gzip after all. */
+export class GzipDataError extends Error {
+  readonly code = 'ERR_GZIP_DATA';
+}
+
+/** Node's zlib on libuv's thread pool: always there, the fallback. */
+export const zlibGunzip: GunzipEngine = {
+  name: `zlib ${process.versions.zlib}`,
+  createGunzip: (chunkSize) => createGunzip({ chunkSize }),
+};
+
+interface IsalAddon {
+  gunzipCreate(): object;
+  /** Resolves with where the input and output stand, and whether the stream stopped inside a member. */
+  gunzipRun(
+    state: object,
+    input: Buffer,
+    inAt: number,
+    output: Buffer,
+    outAt: number,
+  ): Promise<[number, number, boolean]>;
+  isalVersion: string;
+}
+
+/**
+ * ISA-L's inflate (about three times zlib's speed) driven from a Transform: one call on the
+ * thread pool per input chunk or filled output chunk, outputs handed on only when full.
+ */
+class IsalGunzip extends Transform {
+  private readonly state: object;
+  private out: Buffer;
+  private outAt = 0;
+  private inMember = false;
+
+  constructor(
+    private readonly addon: IsalAddon,
+    private readonly chunkSize: number,
+  ) {
+    super();
+    this.state = addon.gunzipCreate();
+    this.out = Buffer.allocUnsafeSlow(chunkSize);
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.inflate(chunk).then(
+      () => done(),
+      (e: Error) => done(new GzipDataError(e.message)),
+    );
+  }
+
+  override _flush(done: TransformCallback): void {
+    // A member cut short may still hold output: drain it, then call the stream what it is.
+    this.inflate(Buffer.alloc(0)).then(
+      () => {
+        if (this.inMember) return done(new GzipDataError('unexpected end of file'));
+        if (this.outAt > 0) this.push(this.out.subarray(0, this.outAt));
+        done();
+      },
+      (e: Error) => done(new GzipDataError(e.message)),
+    );
+  }
+
+  private async inflate(input: Buffer): Promise<void> {
+    let inAt = 0;
+    for (;;) {
+      const before = [inAt, this.outAt];
+      [inAt, this.outAt, this.inMember] = await this.addon.gunzipRun(this.state, input, inAt, this.out, this.outAt);
+      if (this.outAt === this.out.length) {
+        this.push(this.out);
+        this.out = Buffer.allocUnsafeSlow(this.chunkSize);
+        this.outAt = 0;
+        continue; // a full output may have left more waiting inside the state
+      }
+      if (inAt === input.length) return;
+      if (inAt === before[0] && this.outAt === before[1]) throw new Error('gunzip made no progress');
+    }
+  }
+}
+
+let isal: { engine?: GunzipEngine; reason?: string } | undefined;
+
+/** ISA-L through the native addon, or why it is not available. */
+export function loadIsal(): { engine?: GunzipEngine; reason?: string } {
+  if (isal) return isal;
+  const { addon, reason } = loadAddon<IsalAddon>('accel_gunzip', 'libisal-dev');
+  isal = addon
+    ? { engine: { name: `isa-l ${addon.isalVersion}`, createGunzip: (size) => new IsalGunzip(addon, size) } }
+    : { reason };
+  return isal;
+}
+
+/** The engine a process decompresses layers with: `auto` takes ISA-L when its addon loads, `isal` insists. */
+export function pickGunzip(choice: GunzipChoice): { engine: GunzipEngine; fallbackReason?: string } {
+  if (choice === 'zlib') return { engine: zlibGunzip };
+  const { engine, reason } = loadIsal();
+  if (engine) return { engine };
+  if (choice === 'isal') throw new Error(`converter.gunzip is isal, but ${reason}`);
+  return { engine: zlibGunzip, fallbackReason: reason };
+}
