@@ -219,6 +219,38 @@ describe('Nydus RAFS v6 (native, verified with erofs-utils)', () => {
     }
   });
 
+  it("the bootstrap's chunk table names each chunk by the BLAKE3 of its data, in every blob", async () => {
+    const tree = new FsTree();
+    const layers = [await blobOf(lower, tree, 0), await blobOf(upper, tree, 1)];
+    const boot = writeRafsV6(
+      tree,
+      layers.map((l) => l.meta),
+      opts,
+    );
+    // RafsV6SuperBlockExt at 1152: chunk_table_offset u64 at +24, chunk_table_size u64 at +32;
+    // RafsV5ChunkInfo records of 80 bytes: block_id[32], blob_index u32, ..., index u32 at +72.
+    const tableAt = Number(boot.readBigUInt64LE(1152 + 24));
+    const count = Number(boot.readBigUInt64LE(1152 + 32)) / 80;
+    assert.equal(
+      count,
+      layers.reduce((n, l) => n + parseBlob(l.blob).chunks.length, 0),
+    );
+    const { createBLAKE3 } = await import('hash-wasm');
+    const h = await createBLAKE3();
+    for (let n = 0; n < count; n++) {
+      const at = tableAt + n * 80;
+      const blob = layers[boot.readUInt32LE(at + 32)].blob;
+      const chunk = parseBlob(blob).chunks[boot.readUInt32LE(at + 72)];
+      h.init();
+      h.update(readChunk(blob, chunk));
+      assert.equal(
+        boot.subarray(at, at + 32).toString('hex'),
+        Buffer.from(h.digest('binary')).toString('hex'),
+        `chunk ${n}`,
+      );
+    }
+  });
+
   it('stores repeated content once and every chunk verifies against its digest', async () => {
     const tree = new FsTree();
     const { blob, meta } = await blobOf(upper, tree, 0);

@@ -115,7 +115,8 @@ export async function writeLayerBlob(
     if (buf.length > 0) await append(buf);
   };
   const chunks: ChunkInfo[] = [];
-  const chunkDigests: Buffer[] = [];
+  // Digests back to back in one growing buffer: not an object per chunk for the collector to keep.
+  let chunkDigests = Buffer.alloc(32 << 10);
   let uncompressedEnd = 0;
   // A batch's new chunks are stored in order; repeated ones point at the copy already stored.
   // The stored bytes of the new chunks between two repeated ones go out as one write.
@@ -128,24 +129,31 @@ export async function writeLayerBlob(
     };
     batch.forEach(({ owner, length }, i) => {
       const storedSize = done.stored[i];
-      const d = Buffer.from(done.digests.buffer, done.digests.byteOffset + i * 32, 32);
-      const key = d.toString('hex');
+      const d = done.digests.subarray(i * 32, i * 32 + 32);
+      const key = Buffer.from(d.buffer, d.byteOffset, 32).toString('latin1');
       const known = dict.get(key);
       if (known) {
         owner.node.chunks[owner.slot] = known;
         flushRun();
         runStart = at + storedSize;
       } else {
-        const info: ChunkInfo = {
-          compressedOffset: written + (at - runStart),
-          compressedSize: storedSize,
+        // One object per chunk: its entry in this blob's chunk-info array and what files point at.
+        const ref: ChunkRef = {
+          blobIndex: index,
+          ciIndex: chunks.length,
           uncompressedOffset: alignUp(uncompressedEnd, CHUNK_ALIGN),
           uncompressedSize: length,
+          compressedOffset: written + (at - runStart),
+          compressedSize: storedSize,
         };
-        uncompressedEnd = info.uncompressedOffset + length;
-        const ref: ChunkRef = { blobIndex: index, ciIndex: chunks.length, digest: d, ...info };
-        chunks.push(info);
-        chunkDigests.push(d);
+        uncompressedEnd = ref.uncompressedOffset + length;
+        chunks.push(ref);
+        if (chunkDigests.length < (ref.ciIndex + 1) * 32) {
+          const grown = Buffer.alloc(chunkDigests.length * 2);
+          chunkDigests.copy(grown);
+          chunkDigests = grown;
+        }
+        chunkDigests.set(d, ref.ciIndex * 32);
         dict.set(key, ref);
         owner.node.chunks[owner.slot] = ref;
       }
@@ -160,7 +168,7 @@ export async function writeLayerBlob(
   for await (const { header, body } of readTar(tar)) {
     const xattrs = xattrsFromPax(header.pax);
     const node = tree.apply(header, xattrs);
-    const raw = layerTree.apply(header, new Map(xattrs));
+    const raw = layerTree.apply(header, xattrs);
     if (!node) {
       body.resume();
       continue;
@@ -171,6 +179,7 @@ export async function writeLayerBlob(
     await copyChunks(body, header.size, opts.chunkSize, batcher, node);
   }
   await batcher.flush();
+  chunkDigests = Buffer.from(chunkDigests.subarray(0, chunks.length * 32));
   const compressedDataSize = written;
   const uncompressedSize = alignUp(uncompressedEnd, CHUNK_ALIGN);
   const sha = (b: Buffer) => createHash('sha256').update(b).digest();
@@ -230,7 +239,7 @@ export async function writeLayerBlob(
       compressedSize: CCT_HEADER_SIZE,
       uncompressedSize: CCT_HEADER_SIZE,
     });
-    const digests = Buffer.concat(chunkDigests);
+    const digests = chunkDigests;
     const digestsAt = written;
     await emit(digests);
     await header('blob.digest', digests.length);

@@ -9,7 +9,6 @@ export interface ChunkRef {
   uncompressedSize: number;
   compressedOffset: number;
   compressedSize: number;
-  digest: Buffer;
 }
 
 export type NodeKind = 'file' | 'dir' | 'symlink' | 'chardev' | 'blockdev' | 'fifo';
@@ -24,14 +23,38 @@ export interface FsInode {
   /** Sub-second part of the mtime (the extended inode's i_mtime_nsec). */
   mtimeNsec?: number;
   size: number;
-  rdev: { major: number; minor: number };
+  /** Character and block devices only. */
+  rdev?: { major: number; minor: number };
   symlink?: Buffer;
-  /** Raw xattr name → raw value bytes. */
-  xattrs: Map<string, Buffer>;
+  /** Raw xattr name → raw value bytes; inodes without any share NO_XATTRS, so never set into it. */
+  xattrs: ReadonlyMap<string, Buffer>;
   chunks: ChunkRef[];
   /** Directories: children by raw name (latin1 string of the bytes). */
   children?: Map<string, FsInode>;
 }
+
+/**
+ * The xattrs of every inode that has none. An image holds an inode per file, twice while a
+ * layer converts (the merged tree and the layer's own): one empty Map each was a third of the
+ * converter's heap on a layer of 70,000 files.
+ */
+export const NO_XATTRS: ReadonlyMap<string, Buffer> = new Map();
+
+/** Every field in one order from the start: inodes share one shape and keep their fields inline. */
+const inode = (kind: NodeKind, children?: Map<string, FsInode>): FsInode => ({
+  kind,
+  mode: 0,
+  uid: 0,
+  gid: 0,
+  mtime: 0,
+  mtimeNsec: undefined,
+  size: 0,
+  rdev: undefined,
+  symlink: undefined,
+  xattrs: NO_XATTRS,
+  chunks: [],
+  children,
+});
 
 export const S_IFMT = 0o170000;
 const S_IF: Record<NodeKind, number> = {
@@ -43,18 +66,11 @@ const S_IF: Record<NodeKind, number> = {
   fifo: 0o010000,
 };
 
-export const newDir = (mode = 0o755): FsInode => ({
-  kind: 'dir',
-  mode: S_IF.dir | (mode & 0o7777),
-  uid: 0,
-  gid: 0,
-  mtime: 0,
-  size: 0,
-  rdev: { major: 0, minor: 0 },
-  xattrs: new Map(),
-  chunks: [],
-  children: new Map(),
-});
+export const newDir = (mode = 0o755): FsInode => {
+  const dir = inode('dir', new Map());
+  dir.mode = S_IF.dir | (mode & 0o7777);
+  return dir;
+};
 
 const KIND: Record<TarEntryHeader['type'], NodeKind> = {
   file: 'file',
@@ -118,7 +134,7 @@ export class FsTree {
   }
 
   /** Applies one tar entry of the current layer; returns the inode a regular file's data goes to. */
-  apply(h: TarEntryHeader, xattrs: Map<string, Buffer>): FsInode | undefined {
+  apply(h: TarEntryHeader, xattrs: ReadonlyMap<string, Buffer>): FsInode | undefined {
     const parts = splitPath(h.name);
     if (parts.length === 0) {
       this.setAttrs(this.root, h, xattrs);
@@ -146,7 +162,7 @@ export class FsTree {
         target.gid = h.gid;
         target.mtime = h.mtime;
         target.mtimeNsec = h.mtimeNsec;
-        for (const [k, v] of xattrs) target.xattrs.set(k, v);
+        if (xattrs.size) target.xattrs = new Map([...target.xattrs, ...xattrs]);
         dir.children!.set(base, target);
         this.createdThisLayer.add(target);
       }
@@ -158,20 +174,7 @@ export class FsTree {
       this.createdThisLayer.add(existing);
       return undefined;
     }
-    const node: FsInode =
-      h.type === 'directory'
-        ? newDir()
-        : {
-            kind: KIND[h.type],
-            mode: 0,
-            uid: 0,
-            gid: 0,
-            mtime: 0,
-            size: 0,
-            rdev: { major: 0, minor: 0 },
-            xattrs: new Map(),
-            chunks: [],
-          };
+    const node: FsInode = h.type === 'directory' ? newDir() : inode(KIND[h.type]);
     this.setAttrs(node, h, xattrs);
     if (node.kind === 'symlink') node.symlink = Buffer.from(h.linkname ?? '', 'latin1');
     if (node.kind === 'chardev' || node.kind === 'blockdev')
@@ -182,20 +185,21 @@ export class FsTree {
     return node.kind === 'file' ? node : undefined;
   }
 
-  private setAttrs(node: FsInode, h: TarEntryHeader, xattrs: Map<string, Buffer>): void {
+  private setAttrs(node: FsInode, h: TarEntryHeader, xattrs: ReadonlyMap<string, Buffer>): void {
     node.mode = S_IF[node.kind] | (h.mode & 0o7777);
     node.uid = h.uid;
     node.gid = h.gid;
     node.mtime = h.mtime;
     node.mtimeNsec = h.mtimeNsec;
-    node.xattrs = xattrs;
+    node.xattrs = xattrs.size ? xattrs : NO_XATTRS;
   }
 }
 
 /** Raw xattrs from PAX `SCHILY.xattr.*` records (values are latin1 strings of raw bytes). */
-export function xattrsFromPax(pax: Record<string, string> | undefined): Map<string, Buffer> {
+export function xattrsFromPax(pax: Record<string, string> | undefined): ReadonlyMap<string, Buffer> {
+  if (!pax) return NO_XATTRS;
   const out = new Map<string, Buffer>();
-  for (const [k, v] of Object.entries(pax ?? {}))
+  for (const [k, v] of Object.entries(pax))
     if (k.startsWith('SCHILY.xattr.')) out.set(k.slice('SCHILY.xattr.'.length), Buffer.from(v, 'latin1'));
-  return out;
+  return out.size ? out : NO_XATTRS;
 }

@@ -52,8 +52,10 @@ const XATTR_PREFIXES: [number, string][] = [
   [6, 'security.'],
 ];
 
-function encodeXattrs(xattrs: Map<string, Buffer>): Buffer {
-  if (xattrs.size === 0) return Buffer.alloc(0);
+const NO_XATTR_BODY = Buffer.alloc(0);
+
+function encodeXattrs(xattrs: ReadonlyMap<string, Buffer>): Buffer {
+  if (xattrs.size === 0) return NO_XATTR_BODY;
   // The ibody header stays zero: no shared xattrs, no name filter.
   const parts: Buffer[] = [Buffer.alloc(ErofsXattrIbodyHeader.size)];
   for (const [name, value] of [...xattrs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
@@ -87,8 +89,15 @@ interface Placed {
   parent: FsInode;
 }
 
+/**
+ * Names are latin1 strings of their raw bytes: one code unit per byte, so comparing code units
+ * is comparing bytes, without a Buffer per name.
+ */
+const byNameBytes = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 interface DirEntry {
-  name: Buffer;
+  /** Raw bytes as a latin1 string. */
+  name: string;
   type: number;
   /** Where the entry's nid goes in the directory data, filled in once inodes are placed. */
   nidAt: number;
@@ -101,7 +110,7 @@ interface DirEntry {
  * placed; the nids are written into it afterwards.
  */
 function directoryData(entries: DirEntry[]): Buffer {
-  const sorted = [...entries].sort((a, b) => Buffer.compare(a.name, b.name));
+  const sorted = [...entries].sort((a, b) => byNameBytes(a.name, b.name));
   let base = 0;
   const blocks: Buffer[] = [];
   let i = 0;
@@ -119,7 +128,7 @@ function directoryData(entries: DirEntry[]): Buffer {
       const e = sorted[i + j];
       e.nidAt = base + j * DIRENT_SIZE;
       ErofsDirent.write(block, j * DIRENT_SIZE, { nameoff, fileType: e.type });
-      e.name.copy(block, nameoff);
+      block.write(e.name, nameoff, 'latin1');
       nameoff += e.name.length;
     }
     i += k;
@@ -173,10 +182,7 @@ export function writeRafsV6(tree: FsTree, layerBlobs: NydusBlob[], opts: NydusOp
   visit(tree.root, tree.root);
   while (queue.length) {
     const dir = queue.shift()!;
-    for (const name of [...dir.children!.keys()].sort((a, b) =>
-      Buffer.compare(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1')),
-    ))
-      visit(dir.children!.get(name)!, dir);
+    for (const name of [...dir.children!.keys()].sort(byNameBytes)) visit(dir.children!.get(name)!, dir);
   }
   for (const p of order)
     if (p.inode.kind === 'dir') p.nlink = 2 + [...p.inode.children!.values()].filter((c) => c.kind === 'dir').length;
@@ -189,8 +195,7 @@ export function writeRafsV6(tree: FsTree, layerBlobs: NydusBlob[], opts: NydusOp
   const patterns = opts.prefetchPatterns ?? [];
   const prefetchTableOffset = blobTableOffset + blobTableSize;
   const prefetchTableSize = blobs.length > 0 ? 4 * patterns.length : 0;
-  const allChunks = blobs.flatMap((b) => b.chunks.map((c, i) => ({ blob: b, c, i })));
-  const chunkTableSize = RafsChunkInfo.size * allChunks.length;
+  const chunkTableSize = RafsChunkInfo.size * blobs.reduce((n, b) => n + b.chunks.length, 0);
   const firstInodeBlock = alignUp(prefetchTableOffset + prefetchTableSize, BLOCK) / BLOCK;
   // One block before the first inode, so the root's nid is never 0.
   const metaBlkaddr = firstInodeBlock - 1;
@@ -200,10 +205,10 @@ export function writeRafsV6(tree: FsTree, layerBlobs: NydusBlob[], opts: NydusOp
   for (const p of order) {
     if (p.inode.kind === 'dir') {
       const entries: DirEntry[] = [
-        { name: Buffer.from('.'), type: FILE_TYPE.dir, nidAt: 0, inode: p.inode },
-        { name: Buffer.from('..'), type: FILE_TYPE.dir, nidAt: 0, inode: p.parent },
+        { name: '.', type: FILE_TYPE.dir, nidAt: 0, inode: p.inode },
+        { name: '..', type: FILE_TYPE.dir, nidAt: 0, inode: p.parent },
         ...[...p.inode.children!].map(([name, child]) => ({
-          name: Buffer.from(name, 'latin1'),
+          name,
           type: FILE_TYPE[child.kind],
           nidAt: 0,
           inode: child,
@@ -272,7 +277,7 @@ export function writeRafsV6(tree: FsTree, layerBlobs: NydusBlob[], opts: NydusOp
       iu = p.blkaddr ?? NULL_ADDR;
       if (p.inline) layout = LAYOUT_FLAT_INLINE;
     } else if (inode.kind === 'chardev' || inode.kind === 'blockdev') {
-      iu = encodeDev(inode.rdev.major, inode.rdev.minor);
+      iu = encodeDev(inode.rdev?.major ?? 0, inode.rdev?.minor ?? 0);
     }
     ErofsInodeExtended.write(image, at, {
       // Bit 0: extended inode; then the data layout.
@@ -379,17 +384,19 @@ export function writeRafsV6(tree: FsTree, layerBlobs: NydusBlob[], opts: NydusOp
       blobMetaSize: b.blobMetaSize,
     });
   });
-  allChunks.forEach(({ blob, c, i }, n) => {
-    RafsChunkInfo.write(image, chunkTableOffset + n * RafsChunkInfo.size, {
-      blockId: blob.chunkDigests[i],
-      blobIndex: slotOf(blob.index),
-      flags: c.compressedSize !== c.uncompressedSize ? 1 : 0,
-      compressedSize: c.compressedSize,
-      uncompressedSize: c.uncompressedSize,
-      compressedOffset: c.compressedOffset,
-      uncompressedOffset: c.uncompressedOffset,
-      index: i,
+  let n = 0;
+  for (const blob of blobs)
+    blob.chunks.forEach((c, i) => {
+      RafsChunkInfo.write(image, chunkTableOffset + n++ * RafsChunkInfo.size, {
+        blockId: blob.chunkDigests.subarray(i * 32, i * 32 + 32),
+        blobIndex: slotOf(blob.index),
+        flags: c.compressedSize !== c.uncompressedSize ? 1 : 0,
+        compressedSize: c.compressedSize,
+        uncompressedSize: c.uncompressedSize,
+        compressedOffset: c.compressedOffset,
+        uncompressedOffset: c.uncompressedOffset,
+        index: i,
+      });
     });
-  });
   return image;
 }

@@ -20,7 +20,8 @@ export interface NydusBlob {
   /** End of the 4 KiB-aligned uncompressed chunk space. */
   uncompressedSize: number;
   chunks: ChunkInfo[];
-  chunkDigests: Buffer[];
+  /** The chunks' digests back to back, 32 bytes each, in chunk-info order. */
+  chunkDigests: Buffer;
   /** `BlobFeatures` of the blob as written (a merged bootstrap clears INLINED_FS_META). */
   features: number;
   cctOffset: number;
