@@ -10,7 +10,7 @@ need_cmd /usr/bin/time time
 npm run --silent build:test
 benches=("$@")
 if [ ${#benches[@]} -eq 0 ] || [ "${benches[*]}" = all ]; then
-  benches=(preheat preheat-scale api-create api-metrics api-lists convert-estargz convert-nydus)
+  benches=(preheat preheat-scale preheat-queue api-create api-metrics api-lists convert-estargz convert-nydus)
 fi
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
