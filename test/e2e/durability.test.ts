@@ -19,6 +19,23 @@ describe('durability: MySQL is the source of truth, Redis only carries work', ()
     await w?.stop();
   });
 
+  it('a created job reads back exactly as its create answered (the row is not read back after the insert)', async () => {
+    const created = await w.gateway.http<{ id: number }>('POST', '/oapi/v1/jobs', {
+      body: {
+        type: 'preheat',
+        bio: 'read-back',
+        args: { type: 'image', url: w.url('open', 'library/app'), scope: 'single_seed_peer' },
+        scheduler_cluster_ids: [1],
+      },
+      headers: { authorization: ROOT_BASIC },
+    });
+    assert.equal(created.status, 200, created.text);
+    const read = await w.gateway.http('GET', `/oapi/v1/jobs/${created.json.id}`, {
+      headers: { authorization: ROOT_BASIC },
+    });
+    assert.deepEqual(read.json, created.json);
+  });
+
   it('a job whose queue entry was lost is re-queued and finished by a standalone worker', async () => {
     const created = await w.gateway.http<{ id: number; state: string }>('POST', '/oapi/v1/jobs', {
       body: { type: 'preheat', args: { type: 'image', url: w.url('open', 'library/app') } },
