@@ -26,7 +26,6 @@ function world(opts: { raceOnInsert?: boolean; clusters?: number[] } = {}) {
     return row;
   };
   const jobs = {
-    byActiveKey: async (k: string) => rows.find((r) => r.activeKey === k) ?? null,
     byId: async (id: number) => rows.find((r) => r.id === id) ?? null,
     insert: async (r: Partial<JobEntity>) => {
       if (opts.raceOnInsert) throw new DuplicateLiveJob(add({ ...r, bio: 'the winner' }));

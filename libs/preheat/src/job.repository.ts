@@ -44,10 +44,6 @@ export class JobRepository {
     return this.rows.findOneBy({ id, isDel: 0 });
   }
 
-  byActiveKey(activeKey: string): Promise<JobEntity | null> {
-    return this.rows.findOneBy({ activeKey });
-  }
-
   /** The newest job of this image key that succeeded after `since`. */
   succeededSince(imageKey: string, since: Date): Promise<JobEntity | null> {
     return this.rows.findOne({
