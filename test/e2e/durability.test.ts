@@ -2,7 +2,10 @@ import { INestApplicationContext } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { eventually } from '../support/env';
+import { ENTITIES, JobEntity, insertHoldingLiveKey } from '@accel/db';
+import { randomBytes } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { eventually, services } from '../support/env';
 import { ROOT_BASIC } from '../support/gateway';
 import { PreheatWorld } from '../support/fixture';
 import { startWorker } from '../support/worker';
@@ -34,6 +37,46 @@ describe('durability: MySQL is the source of truth, Redis only carries work', ()
       headers: { authorization: ROOT_BASIC },
     });
     assert.deepEqual(read.json, created.json);
+  });
+
+  it('a create whose identical live job ends between its INSERT and the lookup makes a new job instead of failing', async () => {
+    const ds = new DataSource({
+      type: 'mysql',
+      ...services.db,
+      database: w.gateway.config.database.database,
+      entities: ENTITIES,
+      timezone: 'Z',
+    });
+    await ds.initialize();
+    try {
+      const rows = ds.getRepository(JobEntity);
+      const key = randomBytes(32).toString('hex');
+      const fields = (taskId: string): Partial<JobEntity> => ({
+        taskId,
+        type: 'preheat',
+        state: 'PENDING',
+        args: {} as JobEntity['args'],
+        result: null,
+        dialect: 'dragonfly-v2',
+        imageKey: key,
+        activeKey: key,
+        schedulerClusterIds: [],
+      });
+      const first = await insertHoldingLiveKey(rows, fields('group_first'));
+      assert.ok('row' in first);
+      // The live job finishes (its key is released) right after the second INSERT was refused.
+      const racing = Object.create(rows) as typeof rows;
+      racing.findOneBy = async (where) => {
+        await rows.update({ id: first.row.id }, { state: 'SUCCESS', activeKey: null });
+        return rows.findOneBy(where);
+      };
+      const second = await insertHoldingLiveKey(racing, fields('group_second'));
+      assert.ok('row' in second, 'a new job, not an error');
+      assert.equal(second.row.taskId, 'group_second');
+      assert.equal((await rows.findOneBy({ id: second.row.id }))?.activeKey, key);
+    } finally {
+      await ds.destroy();
+    }
   });
 
   it('a job whose queue entry was lost is re-queued and finished by a standalone worker', async () => {

@@ -28,19 +28,23 @@ export async function insertRow<T extends ObjectLiteral>(rows: Repository<T>, fi
 
 /**
  * Inserts a row that holds a live key (unique while its work runs). When another live row took
- * the key first — the same request arriving twice at once — that row is returned as `live`.
+ * the key first — the same request arriving twice at once — that row is returned as `live`;
+ * when that row ends before it is found, the insert is tried again.
  */
 export async function insertHoldingLiveKey<T extends ObjectLiteral & { activeKey: string | null }>(
   rows: Repository<T>,
   fields: Partial<T>,
 ): Promise<{ row: T } | { live: T }> {
-  try {
-    return { row: await insertRow(rows, fields) };
-  } catch (e) {
-    const key = fields.activeKey;
-    if ((e as { code?: string }).code !== 'ER_DUP_ENTRY' || !key) throw e;
-    const live = await rows.findOneBy({ activeKey: key } as never);
-    if (!live) throw e;
-    return { live };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return { row: await insertRow(rows, fields) };
+    } catch (e) {
+      const key = fields.activeKey;
+      if ((e as { code?: string }).code !== 'ER_DUP_ENTRY' || !key) throw e;
+      const live = await rows.findOneBy({ activeKey: key } as never);
+      if (live) return { live };
+      // The row that held the key ended between the INSERT and the lookup: the key is free again.
+      if (attempt === 3) throw e;
+    }
   }
 }
