@@ -8,7 +8,7 @@
  * ≥ 1.7×), origin reads per (blob, host) and each worker's peak RSS.
  */
 import { mapLimit } from '@accel/common';
-import { DEFAULT_FILTERED_QUERY_PARAMS, DragonflyClients } from '@accel/dragonfly';
+import { DragonflyClients } from '@accel/dragonfly';
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +18,7 @@ import { ReferenceScheduler, ReferenceSeedPeer } from '../test/support/dragonfly
 import { TestGateway } from '../test/support/gateway';
 import { BuiltImage, image, push } from '../test/support/images';
 import { RegistryFarm } from '../test/support/registry';
-import { summary } from './support';
+import { downloadDirect, summary } from './support';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
@@ -115,17 +115,7 @@ async function main(): Promise<void> {
     const pairs = images.flatMap(({ img, repo }) => img.pulled.map((d) => ({ d, repo })));
     const t0 = Date.now();
     await mapLimit(pairs, CONCURRENCY, ({ d, repo }) =>
-      clients.downloadTask(
-        node(seeds[0]),
-        {
-          url: `http://${registries.open.host}/v2/${repo}/blobs/${d}`,
-          type: 'STANDARD',
-          priority: 'LEVEL0',
-          filtered_query_params: DEFAULT_FILTERED_QUERY_PARAMS,
-          request_header: {},
-        },
-        { deadlineMs: 120_000, connectMs: 10_000, idleMs: 60_000 },
-      ),
+      downloadDirect(clients, seeds[0], `http://${registries.open.host}/v2/${repo}/blobs/${d}`, 120_000),
     );
     const direct = Date.now() - t0;
     clients.onApplicationShutdown();

@@ -7,13 +7,13 @@
  * reads per (blob, host), the worst event-loop stall and peak RSS.
  */
 import { mapLimit } from '@accel/common';
-import { DEFAULT_FILTERED_QUERY_PARAMS, DragonflyClients } from '@accel/dragonfly';
+import { DragonflyClients } from '@accel/dragonfly';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { ReferenceScheduler, ReferenceSeedPeer } from '../test/support/dragonfly';
 import { TestGateway } from '../test/support/gateway';
 import { BuiltImage, image, push } from '../test/support/images';
 import { RegistryFarm } from '../test/support/registry';
-import { summary } from './support';
+import { downloadDirect, summary } from './support';
 
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 200);
 const BLOBS = Number(process.env.BENCH_BLOBS ?? 100);
@@ -56,17 +56,7 @@ async function main(): Promise<void> {
     const pairs = images[0].pulled.flatMap((d) => peers.map((p) => ({ d, p })));
     const t0 = Date.now();
     await mapLimit(pairs, CONCURRENCY, ({ d, p }) =>
-      clients.downloadTask(
-        { hostname: p.hostname, ip: p.ip, port: p.port },
-        {
-          url: `http://${registries.open.host}/v2/bench/direct/blobs/${d}`,
-          type: 'STANDARD',
-          priority: 'LEVEL0',
-          filtered_query_params: DEFAULT_FILTERED_QUERY_PARAMS,
-          request_header: {},
-        },
-        { deadlineMs: 600_000, connectMs: 10_000, idleMs: 60_000 },
-      ),
+      downloadDirect(clients, p, `http://${registries.open.host}/v2/bench/direct/blobs/${d}`),
     );
     const direct = Date.now() - t0;
     clients.onApplicationShutdown();

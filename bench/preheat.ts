@@ -4,8 +4,8 @@
  * in one process, against real MariaDB, Redis, docker-registry and the reference seed peers.
  * Prints per-image latency percentiles, throughput and the gateway/direct ratio.
  */
-import { summary } from './support';
-import { DEFAULT_FILTERED_QUERY_PARAMS, DragonflyClients } from '@accel/dragonfly';
+import { downloadDirect, summary } from './support';
+import { DragonflyClients } from '@accel/dragonfly';
 import { mapLimit } from '@accel/common';
 import { PreheatWorld } from '../test/support/fixture';
 import { BuiltImage, image, push } from '../test/support/images';
@@ -40,17 +40,7 @@ async function main(): Promise<void> {
       await Promise.all(
         img.pulled.flatMap((d) =>
           w.seeds.map((s) =>
-            clients.downloadTask(
-              { hostname: s.hostname, ip: s.ip, port: s.port },
-              {
-                url: `http://${w.registries.open.host}/v2/${repo}/blobs/${d}`,
-                type: 'STANDARD',
-                priority: 'LEVEL0',
-                filtered_query_params: DEFAULT_FILTERED_QUERY_PARAMS,
-                request_header: {},
-              },
-              { deadlineMs: 60_000, connectMs: 10_000, idleMs: 60_000 },
-            ),
+            downloadDirect(clients, s, `http://${w.registries.open.host}/v2/${repo}/blobs/${d}`, 60_000),
           ),
         ),
       );

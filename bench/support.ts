@@ -1,3 +1,4 @@
+import { DEFAULT_FILTERED_QUERY_PARAMS, DragonflyClients } from '@accel/dragonfly';
 import { execFile } from 'node:child_process';
 import { lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -73,4 +74,24 @@ export interface SummaryRow {
 /** Printed as one `SUMMARY {json}` line; bench.sh gathers them into the table. */
 export function summary(row: SummaryRow): void {
   console.log(`SUMMARY ${JSON.stringify(row)}`);
+}
+
+/** The reference the preheat benchmarks measure against: one DownloadTask call straight to a peer. */
+export function downloadDirect(
+  clients: DragonflyClients,
+  peer: { hostname: string; ip: string; port: number },
+  url: string,
+  deadlineMs = 600_000,
+): Promise<unknown> {
+  return clients.downloadTask(
+    { hostname: peer.hostname, ip: peer.ip, port: peer.port },
+    {
+      url,
+      type: 'STANDARD',
+      priority: 'LEVEL0',
+      filtered_query_params: DEFAULT_FILTERED_QUERY_PARAMS,
+      request_header: {},
+    },
+    { deadlineMs, connectMs: 10_000, idleMs: 60_000 },
+  );
 }
