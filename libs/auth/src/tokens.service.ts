@@ -38,7 +38,8 @@ export class TokensService {
   /** The actor behind a token; false when unknown (401), TokenRefused when inactive, expired or its owner is disabled (403). */
   async authenticate(token: string): Promise<Actor | false> {
     // Every API call comes through here: the token and its owner in one statement, only the
-    // columns the decision needs.
+    // columns the decision needs. Looked up by hash: the database compares fixed-length
+    // digests, so the token itself is never compared.
     const row = await this.tokens
       .createQueryBuilder('t')
       .leftJoin(UserEntity, 'u', 'u.id = t.user_id AND u.is_del = 0')
@@ -87,11 +88,6 @@ export class TokensService {
       tokenHash: hashToken(token),
     });
     return { entity: await this.tokens.save(entity), token };
-  }
-
-  /** Lookup by hash: the database compares fixed-length digests, so the token itself is never compared. */
-  findByToken(token: string): Promise<PersonalAccessTokenEntity | null> {
-    return this.tokens.findOneBy({ tokenHash: hashToken(token), isDel: 0 });
   }
 
   list(): Promise<PersonalAccessTokenEntity[]> {

@@ -17,6 +17,7 @@
 #include <isa-l/igzip_lib.h>
 #include <stdio.h>
 #include <node_api.h>
+#include "napi_work.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,12 +117,8 @@ static void run_done(napi_env env, napi_status status, void *data) {
   run_job *job = data;
   napi_value result;
   if (status != napi_ok || job->status < 0) {
-    napi_value msg, code, err;
     const char *text = status != napi_ok ? "gunzip was cancelled" : message_for(job->status);
-    napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &msg);
-    napi_create_string_utf8(env, "ERR_GZIP_DATA", NAPI_AUTO_LENGTH, &code);
-    napi_create_error(env, code, msg, &err);
-    settle(env, job, err, 0);
+    settle(env, job, error_with(env, "ERR_GZIP_DATA", text), 0);
     return;
   }
   napi_value in_at, out_at, in_member;
@@ -212,25 +209,15 @@ static napi_value gunzip_run(napi_env env, napi_callback_info info) {
   napi_create_reference(env, argv[1], 1, &job->refs[1]);
   napi_create_reference(env, argv[3], 1, &job->refs[2]);
   gz->busy = 1;
-  napi_value promise, name;
-  napi_create_promise(env, &job->deferred, &promise);
-  napi_create_string_utf8(env, "accel:gunzipRun", NAPI_AUTO_LENGTH, &name);
-  napi_create_async_work(env, NULL, name, run_inflate, run_done, job, &job->work);
-  napi_queue_async_work(env, job->work);
-  return promise;
+  return queue_promised_work(env, "accel:gunzipRun", run_inflate, run_done, job, &job->work, &job->deferred);
 }
 
 static napi_value init(napi_env env, napi_value exports) {
-  napi_value fn;
-  napi_create_function(env, "gunzipCreate", NAPI_AUTO_LENGTH, gunzip_create, NULL, &fn);
-  napi_set_named_property(env, exports, "gunzipCreate", fn);
-  napi_create_function(env, "gunzipRun", NAPI_AUTO_LENGTH, gunzip_run, NULL, &fn);
-  napi_set_named_property(env, exports, "gunzipRun", fn);
+  export_function(env, exports, "gunzipCreate", gunzip_create);
+  export_function(env, exports, "gunzipRun", gunzip_run);
   char version[32];
   snprintf(version, sizeof(version), "%d.%d.%d", ISAL_MAJOR_VERSION, ISAL_MINOR_VERSION, ISAL_PATCH_VERSION);
-  napi_value v;
-  napi_create_string_utf8(env, version, NAPI_AUTO_LENGTH, &v);
-  napi_set_named_property(env, exports, "isalVersion", v);
+  export_string(env, exports, "isalVersion", version);
   return exports;
 }
 

@@ -11,6 +11,7 @@
  */
 #include <libdeflate.h>
 #include <node_api.h>
+#include "napi_work.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,13 +70,6 @@ static void compress_member(napi_env env, void *data) {
   job->out_len = GZIP_HEADER_SIZE + body + GZIP_TRAILER_SIZE;
 }
 
-static void reject_with(napi_env env, napi_deferred deferred, const char *message) {
-  napi_value msg, err;
-  napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &msg);
-  napi_create_error(env, NULL, msg, &err);
-  napi_reject_deferred(env, deferred, err);
-}
-
 static void member_done(napi_env env, napi_status status, void *data) {
   member_job *job = data;
   if (status != napi_ok && !job->error) job->error = "gzip member compression was cancelled";
@@ -83,7 +77,7 @@ static void member_done(napi_env env, napi_status status, void *data) {
   if (!job->error && napi_create_buffer_copy(env, job->out_len, job->out, NULL, &buf) != napi_ok)
     job->error = "could not hand the gzip member to JavaScript";
   if (job->error)
-    reject_with(env, job->deferred, job->error);
+    napi_reject_deferred(env, job->deferred, error_with(env, NULL, job->error));
   else
     napi_resolve_deferred(env, job->deferred, buf);
   free(job->in);
@@ -140,20 +134,12 @@ static napi_value gzip_member(napi_env env, napi_callback_info info) {
   }
   job->level = level;
   job->xfl = (unsigned char)xfl;
-  napi_value promise, name;
-  napi_create_promise(env, &job->deferred, &promise);
-  napi_create_string_utf8(env, "accel:gzipMember", NAPI_AUTO_LENGTH, &name);
-  napi_create_async_work(env, NULL, name, compress_member, member_done, job, &job->work);
-  napi_queue_async_work(env, job->work);
-  return promise;
+  return queue_promised_work(env, "accel:gzipMember", compress_member, member_done, job, &job->work, &job->deferred);
 }
 
 static napi_value init(napi_env env, napi_value exports) {
-  napi_value fn, version;
-  napi_create_function(env, "gzipMember", NAPI_AUTO_LENGTH, gzip_member, NULL, &fn);
-  napi_set_named_property(env, exports, "gzipMember", fn);
-  napi_create_string_utf8(env, LIBDEFLATE_VERSION_STRING, NAPI_AUTO_LENGTH, &version);
-  napi_set_named_property(env, exports, "libdeflateVersion", version);
+  export_function(env, exports, "gzipMember", gzip_member);
+  export_string(env, exports, "libdeflateVersion", LIBDEFLATE_VERSION_STRING);
   return exports;
 }
 

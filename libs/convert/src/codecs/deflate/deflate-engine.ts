@@ -1,5 +1,5 @@
 import { crc32, deflateRaw } from 'node:zlib';
-import { loadAddon } from './native-addon';
+import { nativeEngine, pickEngine } from './native-addon';
 
 /** Whole-buffer gzip compression: one member per call, off the event loop. */
 export interface DeflateEngine {
@@ -43,31 +43,24 @@ interface LibdeflateAddon {
   libdeflateVersion: string;
 }
 
-let loaded: { engine?: DeflateEngine; reason?: string } | undefined;
-
 /** libdeflate through the native addon, or why it is not available. */
-export function loadLibdeflate(): { engine?: DeflateEngine; reason?: string } {
-  if (loaded) return loaded;
-  const { addon, reason } = loadAddon<LibdeflateAddon>('accel_deflate', 'libdeflate-dev');
-  loaded = addon
-    ? {
-        engine: {
-          name: `libdeflate ${addon.libdeflateVersion}`,
-          gzipMember: (parts, level) => addon.gzipMember(parts, level, xflFor(level)),
-        },
-      }
-    : { reason };
-  return loaded;
-}
+export const loadLibdeflate = nativeEngine<LibdeflateAddon, DeflateEngine>(
+  'accel_deflate',
+  'libdeflate-dev',
+  (addon) => ({
+    name: `libdeflate ${addon.libdeflateVersion}`,
+    gzipMember: (parts, level) => addon.gzipMember(parts, level, xflFor(level)),
+  }),
+);
 
 /**
  * The engine a process compresses with. `auto` takes libdeflate (about twice zlib's speed at
  * level 9, a smaller output) when its addon loads and zlib otherwise; `libdeflate` insists.
  */
-export function pickDeflate(choice: DeflateChoice): { engine: DeflateEngine; fallbackReason?: string } {
-  if (choice === 'zlib') return { engine: zlibDeflate };
-  const { engine, reason } = loadLibdeflate();
-  if (engine) return { engine };
-  if (choice === 'libdeflate') throw new Error(`converter.deflate is libdeflate, but ${reason}`);
-  return { engine: zlibDeflate, fallbackReason: reason };
-}
+export const pickDeflate = (choice: DeflateChoice) =>
+  pickEngine(
+    'converter.deflate',
+    choice,
+    { choice: 'libdeflate', load: loadLibdeflate },
+    { choice: 'zlib', engine: zlibDeflate },
+  );

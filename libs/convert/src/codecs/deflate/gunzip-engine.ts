@@ -1,6 +1,6 @@
 import { Transform, TransformCallback } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { loadAddon } from './native-addon';
+import { nativeEngine, pickEngine } from './native-addon';
 
 /** Streaming gzip decompression of a layer: every member in turn, each one's CRC32 and size checked. */
 export interface GunzipEngine {
@@ -91,23 +91,12 @@ class IsalGunzip extends Transform {
   }
 }
 
-let isal: { engine?: GunzipEngine; reason?: string } | undefined;
-
 /** ISA-L through the native addon, or why it is not available. */
-export function loadIsal(): { engine?: GunzipEngine; reason?: string } {
-  if (isal) return isal;
-  const { addon, reason } = loadAddon<IsalAddon>('accel_gunzip', 'libisal-dev');
-  isal = addon
-    ? { engine: { name: `isa-l ${addon.isalVersion}`, createGunzip: (size) => new IsalGunzip(addon, size) } }
-    : { reason };
-  return isal;
-}
+export const loadIsal = nativeEngine<IsalAddon, GunzipEngine>('accel_gunzip', 'libisal-dev', (addon) => ({
+  name: `isa-l ${addon.isalVersion}`,
+  createGunzip: (size) => new IsalGunzip(addon, size),
+}));
 
 /** The engine a process decompresses layers with: `auto` takes ISA-L when its addon loads, `isal` insists. */
-export function pickGunzip(choice: GunzipChoice): { engine: GunzipEngine; fallbackReason?: string } {
-  if (choice === 'zlib') return { engine: zlibGunzip };
-  const { engine, reason } = loadIsal();
-  if (engine) return { engine };
-  if (choice === 'isal') throw new Error(`converter.gunzip is isal, but ${reason}`);
-  return { engine: zlibGunzip, fallbackReason: reason };
-}
+export const pickGunzip = (choice: GunzipChoice) =>
+  pickEngine('converter.gunzip', choice, { choice: 'isal', load: loadIsal }, { choice: 'zlib', engine: zlibGunzip });
