@@ -13,6 +13,17 @@ const portOpen = (port: number) =>
     s.connect(port, '127.0.0.1');
   });
 
+/** What the service says first on a new connection (after `send`, if given), or '' if nothing in 1 s. */
+const greeting = (port: number, send?: string) =>
+  new Promise<string>((resolve) => {
+    const s = new Socket();
+    const done = (text: string) => (s.destroy(), resolve(text));
+    s.setTimeout(1000, () => done(''));
+    s.once('error', () => done(''));
+    s.once('data', (d) => done(d.toString('latin1')));
+    s.connect(port, '127.0.0.1', () => send && s.write(send));
+  });
+
 async function waitPort(port: number, open: boolean, what: string, timeoutMs = 30_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while ((await portOpen(port)) !== open) {
@@ -29,16 +40,40 @@ abstract class PrivateService {
   protected abstract spawnArgs(): [string, string[]];
   protected prepare(): void {}
 
-  /** Starts the service (again, on the same port and data); a no-op while it runs. */
+  /** Says `expect` once it serves, so a port another process took in the meantime is told apart. */
+  protected abstract readonly probe: { send?: string; expect: string };
+
+  /**
+   * Starts the service (again, on the same port and data); a no-op while it runs. A port picked
+   * free can be taken by another test file before the service binds it; then a new one is picked.
+   */
   async start(): Promise<void> {
     if (this.proc && this.proc.exitCode === null) return;
-    if (!this.port) {
-      this.port = await freePort();
-      this.prepare();
+    const fresh = !this.port;
+    for (let attempt = 1; ; attempt++) {
+      if (fresh) {
+        this.port = await freePort();
+        if (attempt === 1) this.prepare();
+      }
+      const why = await this.startOnce();
+      if (why === undefined) return;
+      if (!fresh || attempt === 5) throw new Error(`${this.spawnArgs()[0]} on port ${this.port}: ${why}`);
     }
+  }
+
+  private async startOnce(): Promise<string | undefined> {
     const [cmd, args] = this.spawnArgs();
-    this.proc = spawn(cmd, args, { stdio: 'ignore' });
-    await waitPort(this.port, true, cmd);
+    const proc = spawn(cmd, args, { stdio: 'ignore' });
+    this.proc = proc;
+    const end = Date.now() + 30_000;
+    while (Date.now() < end) {
+      if (proc.exitCode !== null || proc.signalCode !== null) return `exited with ${proc.exitCode ?? proc.signalCode}`;
+      const said = await greeting(this.port, this.probe.send);
+      if (said.includes(this.probe.expect)) return undefined;
+      await sleep(50);
+    }
+    proc.kill('SIGKILL');
+    return 'did not answer in 30 s';
   }
 
   /** SIGTERM and wait for the port to close: the dependency is gone. */
@@ -61,6 +96,7 @@ abstract class PrivateService {
 
 /** redis-server without persistence: a restart loses every queue entry, as an outage can. */
 export class PrivateRedis extends PrivateService {
+  protected readonly probe = { send: 'PING\r\n', expect: '+PONG' };
   protected spawnArgs(): [string, string[]] {
     return [
       'redis-server',
@@ -71,6 +107,7 @@ export class PrivateRedis extends PrivateService {
 
 /** A MariaDB server on its own data directory (root without password over TCP). */
 export class PrivateMariaDb extends PrivateService {
+  protected readonly probe = { expect: 'MariaDB' };
   protected override prepare(): void {
     execFileSync(
       'mariadb-install-db',

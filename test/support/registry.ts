@@ -25,8 +25,54 @@ export class RegistryProcess {
     return `127.0.0.1:${this.port}`;
   }
 
+  /**
+   * Starts docker-registry on a free port. The port is free when picked but another test file may
+   * bind it first; then docker-registry exits and whatever holds the port answers instead, so only
+   * a reply carrying the registry's API header counts, and a lost port is picked again.
+   */
   async start(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const exit = await this.startOnce();
+      if (exit === undefined) return;
+      if (attempt === 5 || !this.log.some((l) => l.includes('address already in use'))) {
+        throw new Error(`docker-registry did not start on ${this.host} (${exit}): ${this.log.slice(-5).join('\n')}`);
+      }
+    }
+  }
+
+  /** One try: undefined once this process answers, else why it did not. */
+  private async startOnce(): Promise<string | undefined> {
     this.port = await freePort();
+    const config = this.writeConfig();
+    const proc = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc = proc;
+    const collect = (chunk: Buffer) => {
+      const text = this.partial + chunk.toString('utf8');
+      const lines = text.split('\n');
+      this.partial = lines.pop() ?? '';
+      this.log.push(...lines);
+    };
+    proc.stdout!.on('data', collect);
+    proc.stderr!.on('data', collect);
+    for (let i = 0; i < 100; i++) {
+      if (proc.exitCode !== null || proc.signalCode !== null) {
+        await new Promise((r) => setImmediate(r));
+        return `exited with ${proc.exitCode ?? proc.signalCode}`;
+      }
+      try {
+        const res = await fetch(`http://${this.host}/v2/`);
+        await res.arrayBuffer();
+        if (res.headers.get('docker-distribution-api-version') === 'registry/2.0') return undefined;
+      } catch {
+        // not listening yet
+      }
+      await sleep(100);
+    }
+    proc.kill('SIGKILL');
+    return 'no answer in 10 s';
+  }
+
+  private writeConfig(): string {
     const dir = mkdtempSync(join(tmpdir(), 'accel-registry-'));
     let auth = '';
     if (this.auth.kind === 'basic') {
@@ -47,25 +93,7 @@ export class RegistryProcess {
       config,
       `version: 0.1\nlog:\n  level: warn\n  formatter: text\nstorage:\n  filesystem:\n    rootdirectory: ${this.storage}\n  delete:\n    enabled: true\n  maintenance:\n    uploadpurging:\n      enabled: false\nhttp:\n  addr: 127.0.0.1:${this.port}\n  secret: accel-test-secret\n${auth}`,
     );
-    this.proc = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const collect = (chunk: Buffer) => {
-      const text = this.partial + chunk.toString('utf8');
-      const lines = text.split('\n');
-      this.partial = lines.pop() ?? '';
-      this.log.push(...lines);
-    };
-    this.proc.stdout!.on('data', collect);
-    this.proc.stderr!.on('data', collect);
-    for (let i = 0; i < 100; i++) {
-      try {
-        const res = await fetch(`http://${this.host}/v2/`);
-        await res.arrayBuffer();
-        return;
-      } catch {
-        await sleep(100);
-      }
-    }
-    throw new Error(`docker-registry did not start on ${this.host}: ${this.log.slice(-5).join('\n')}`);
+    return config;
   }
 
   /** GETs of a blob this registry answered with 200 or 307 (access log lines). */
