@@ -8,7 +8,7 @@
  *   BENCH_LAYER_MB (default 1000), BENCH_LEVEL (default 9)
  */
 import { execFileSync } from 'node:child_process';
-import { pickUsrFiles, timed, summary } from './support';
+import { pickUsrFiles, timed, summary, workerNodeFlags } from './support';
 import { createHash } from 'node:crypto';
 import { createReadStream, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,6 +48,7 @@ async function main(): Promise<void> {
 
   const convert = (deflate: string) =>
     timed(process.execPath, [
+      ...workerNodeFlags(),
       join(__dirname, 'convert-layer.js'),
       layer,
       join(dir, 'ours.esgz'),

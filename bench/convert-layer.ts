@@ -10,7 +10,7 @@ import { pickGunzip } from '../libs/convert/src/codecs/deflate/gunzip-engine';
 import { convertLayerToEstargz } from '../libs/convert/src/codecs/estargz/layer-converter';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
-import { printOwnUsage } from './support';
+import { printOwnUsage } from './own-usage';
 
 async function main(): Promise<void> {
   const [input, output, level = '9', chunk = String(4 << 20), deflate = 'auto'] = process.argv.slice(2);

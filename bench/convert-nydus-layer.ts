@@ -14,7 +14,7 @@ import { FsTree } from '../libs/convert/src/codecs/nydus/fs-tree';
 import { writeRafsV6 } from '../libs/convert/src/codecs/nydus/rafs-v6';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { printOwnUsage } from './support';
+import { printOwnUsage } from './own-usage';
 
 /** Where the blob goes, and how to close it once its id is known. */
 async function sinkFor(target: string): Promise<{ sink: BlobSink; close(id: string): Promise<void> }> {

@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { RegistryProcess } from '../test/support/registry';
-import { pickUsrFiles, timed, summary } from './support';
+import { pickUsrFiles, timed, summary, workerNodeFlags } from './support';
 import { mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +35,7 @@ async function main(): Promise<void> {
     );
     const gz = await timed('bash', ['-c', `gzip -dc ${layer} > /dev/null`]);
     const ours = await timed(process.execPath, [
+      ...workerNodeFlags(),
       join(__dirname, 'convert-nydus-layer.js'),
       layer,
       join(dir, 'out.blob'),
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
     const registry = new RegistryProcess(join(dir, 'registry'), { kind: 'none' });
     await registry.start();
     const uploaded = await timed(process.execPath, [
+      ...workerNodeFlags(),
       join(__dirname, 'convert-nydus-layer.js'),
       layer,
       registry.host,

@@ -39,6 +39,9 @@ export interface Timed {
   stdout: string;
 }
 
+/** Node flags a worker process runs with (scripts/lib/runtime-env.sh, via bench.sh); none when run alone. */
+export const workerNodeFlags = (): string[] => (process.env.ACCEL_WORKER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+
 /** Runs a command under GNU time: wall seconds, CPU seconds and peak RSS of that process. */
 export async function timed(cmd: string, args: string[]): Promise<Timed> {
   const { stdout, stderr } = await run('/usr/bin/time', ['-f', 'TIME %e %U %S %M', cmd, ...args], {
@@ -46,19 +49,6 @@ export async function timed(cmd: string, args: string[]): Promise<Timed> {
   });
   const m = /TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(stderr)!;
   return { seconds: Number(m[1]), cpuSeconds: Number(m[2]) + Number(m[3]), maxRssMiB: Number(m[4]) / 1024, stdout };
-}
-
-/** What a converter process prints about itself when done. */
-export function printOwnUsage(startedNs: bigint, extra: Record<string, unknown>): void {
-  const usage = process.resourceUsage();
-  console.log(
-    JSON.stringify({
-      seconds: Number(process.hrtime.bigint() - startedNs) / 1e9,
-      cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6,
-      maxRssMiB: usage.maxRSS / 1024,
-      ...extra,
-    }),
-  );
 }
 
 /** One row of `scripts/bench.sh`'s closing table: what a target measured, against what, and whether it meets it. */
