@@ -1,7 +1,7 @@
 import { GroupJobState, JobEntity, JobResult, JobState, deleteInBatches, insertHoldingLiveKey } from '@accel/db';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { In, LessThan, MoreThan, Repository } from 'typeorm';
+import { In, LessThan, MoreThan, Repository, SelectQueryBuilder } from 'typeorm';
 
 export interface JobQuery {
   type?: string;
@@ -25,11 +25,19 @@ export class DuplicateLiveJob extends Error {
 /** Counts above this are reused for COUNT_TTL_MS (below it, counting is cheap and stays exact). */
 const LARGE_COUNT = 10_000;
 const COUNT_TTL_MS = 5_000;
+/** Past this offset a page seeks from a bookmark instead of walking every index entry before it. */
+export const SEEK_FROM_OFFSET = 5_000;
+/** A bookmark every this many rows of a filter's order: a deep page walks at most this many. */
+export const BOOKMARK_EVERY = 1_000;
+
+/** The sort key (created_at as MariaDB prints it, id) of every BOOKMARK_EVERY-th row, newest first. */
+type Bookmark = { at: string; id: number };
 
 /** The `job` table. */
 @Injectable()
 export class JobRepository {
   private readonly counts = new Map<string, { total?: number; at: number; pending?: Promise<number> }>();
+  private readonly bookmarks = new Map<string, { marks?: Bookmark[]; at: number; pending?: Promise<Bookmark[]> }>();
 
   constructor(@InjectRepository(JobEntity) private readonly rows: Repository<JobEntity>) {}
 
@@ -80,7 +88,8 @@ export class JobRepository {
 
   /**
    * One page, newest first, and the filter's count. The page's ids come from the list indexes
-   * alone (a deep offset walks index entries, not rows), then only those rows are read.
+   * alone, then only those rows are read. A deep page starts from the nearest bookmark at or
+   * before it, so page 5,000 costs what page 50 does rather than a walk of 100,000 entries.
    */
   async page(q: JobQuery): Promise<[JobEntity[], number]> {
     const filtered = () => {
@@ -93,16 +102,30 @@ export class JobRepository {
       if (q.createdBefore) qb.andWhere('j.created_at < :before', { before: q.createdBefore });
       return qb;
     };
-    const [ids, total] = await Promise.all([
-      filtered()
+    const key = JSON.stringify([q.type, q.state, q.userId, q.image, q.createdAfter, q.createdBefore]);
+    const pageOf = async () => {
+      let offset = (q.page - 1) * q.perPage;
+      const qb = filtered();
+      if (offset >= SEEK_FROM_OFFSET) {
+        const marks = await this.bookmarksOf(key, filtered);
+        const i = Math.min(Math.floor(offset / BOOKMARK_EVERY), marks.length - 1);
+        if (i > 0) {
+          qb.andWhere('(j.created_at < :markAt OR (j.created_at = :markAt AND j.id <= :markId))', {
+            markAt: marks[i].at,
+            markId: marks[i].id,
+          });
+          offset -= i * BOOKMARK_EVERY;
+        }
+      }
+      return qb
         .select('j.id', 'id')
         .orderBy('j.created_at', 'DESC')
         .addOrderBy('j.id', 'DESC')
-        .offset((q.page - 1) * q.perPage)
+        .offset(offset)
         .limit(q.perPage)
-        .getRawMany<{ id: string | number }>(),
-      this.count(q, () => filtered().getCount()),
-    ]);
+        .getRawMany<{ id: string | number }>();
+    };
+    const [ids, total] = await Promise.all([pageOf(), this.count(key, () => filtered().getCount())]);
     if (ids.length === 0) return [[], total];
     const order = ids.map((r) => Number(r.id));
     const rows = await this.rows.findBy({ id: In(order) });
@@ -111,12 +134,49 @@ export class JobRepository {
   }
 
   /**
+   * A filter's bookmarks, found by one pass over its index. They are kept COUNT_TTL_MS, then
+   * served while fresh ones are found, so no request waits for that pass but the first. Deep
+   * pages may lag as long as the count does; rows created since do not move them.
+   */
+  private async bookmarksOf(key: string, filtered: () => SelectQueryBuilder<JobEntity>): Promise<Bookmark[]> {
+    const b = this.bookmarks.get(key);
+    const find = () => {
+      const pending = this.findBookmarks(filtered);
+      if (this.bookmarks.size > 100) this.bookmarks.clear();
+      this.bookmarks.set(key, { marks: b?.marks, at: b?.at ?? 0, pending });
+      pending.then(
+        (marks) => this.bookmarks.set(key, { marks, at: Date.now() }),
+        () => this.bookmarks.set(key, { marks: b?.marks, at: b?.at ?? 0 }),
+      );
+      return pending;
+    };
+    if (b?.marks && (Date.now() - b.at < COUNT_TTL_MS || b.pending)) return b.marks;
+    if (b?.marks) {
+      void find().catch(() => undefined); // the stale ones serve meanwhile
+      return b.marks;
+    }
+    return b?.pending ?? find();
+  }
+
+  private async findBookmarks(filtered: () => SelectQueryBuilder<JobEntity>): Promise<Bookmark[]> {
+    const [inner, params] = filtered()
+      .select('CAST(j.created_at AS CHAR)', 'at')
+      .addSelect('j.id', 'id')
+      .addSelect('ROW_NUMBER() OVER (ORDER BY j.created_at DESC, j.id DESC) - 1', 'pos')
+      .getQueryAndParameters();
+    const rows: { at: string; id: string | number }[] = await this.rows.query(
+      `SELECT t.at, t.id FROM (${inner}) t WHERE t.pos % ${BOOKMARK_EVERY} = 0 ORDER BY t.pos`,
+      params,
+    );
+    return rows.map((r) => ({ at: r.at, id: Number(r.id) }));
+  }
+
+  /**
    * A filter's count: exact while small; once it passes LARGE_COUNT, the count of the last
    * COUNT_TTL_MS is reused (concurrent lists share one), so a busy console does not count a
    * hundred thousand index entries per request. The Link header's last page may lag that long.
    */
-  private async count(q: JobQuery, fresh: () => Promise<number>): Promise<number> {
-    const key = JSON.stringify([q.type, q.state, q.userId, q.image, q.createdAfter, q.createdBefore]);
+  private async count(key: string, fresh: () => Promise<number>): Promise<number> {
     const c = this.counts.get(key);
     if (c?.total !== undefined && Date.now() - c.at < COUNT_TTL_MS) return c.total;
     if (c?.pending) return c.pending;
