@@ -6,8 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=lib/services.sh
 . scripts/lib/services.sh
-# shellcheck source=lib/runtime-env.sh
-. scripts/lib/runtime-env.sh
 
 need_cmd node nodejs
 ensure_node_deps
