@@ -11,3 +11,4 @@ export * from './metrics';
 export * from './metrics-server';
 export * from './logging';
 export * from './logging.module';
+export * from './shared-result-cache';

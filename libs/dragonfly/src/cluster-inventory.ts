@@ -1,4 +1,4 @@
-import { GatewayMetrics } from '@accel/common';
+import { GatewayMetrics, SharedResultCache } from '@accel/common';
 import { GatewayConfig } from '@accel/config';
 import { SchedulerEntity, SeedPeerEntity } from '@accel/db';
 import { Injectable, Logger } from '@nestjs/common';
@@ -18,7 +18,9 @@ export class UnknownClusterError extends Error {}
 @Injectable()
 export class ClusterInventory {
   private readonly log = new Logger(ClusterInventory.name);
-  private readonly health = new Map<string, { ok: boolean; at: number; pending?: Promise<boolean> }>();
+  private readonly health = new SharedResultCache<boolean>({
+    ttlMs: () => this.config.preheat.healthCacheSeconds * 1000,
+  });
 
   constructor(
     private readonly config: GatewayConfig,
@@ -55,21 +57,16 @@ export class ClusterInventory {
   }
 
   /** grpc.health.v1 answer for a node, trusted for preheat.healthCacheSeconds; concurrent asks share one check. */
-  async isHealthy(node: NodeAddress): Promise<boolean> {
+  isHealthy(node: NodeAddress): Promise<boolean> {
     const key = `${node.ip}:${node.port}`;
-    const now = Date.now();
-    const entry = this.health.get(key);
-    if (entry?.pending) return entry.pending;
-    if (entry && now - entry.at < this.config.preheat.healthCacheSeconds * 1000) return entry.ok;
-    const pending = this.clients.checkHealth(node, this.config.preheat.healthTimeoutMs).then((ok) => {
-      if (entry?.ok !== ok) this.log.log(`${node.hostname} (${key}) is ${ok ? 'healthy' : 'unhealthy'}`);
-      this.health.set(key, { ok, at: Date.now() });
+    return this.health.get(key, async () => {
+      const before = this.health.peek(key);
+      const ok = await this.clients.checkHealth(node, this.config.preheat.healthTimeoutMs);
+      if (before !== ok) this.log.log(`${node.hostname} (${key}) is ${ok ? 'healthy' : 'unhealthy'}`);
       this.metrics.nodeHealthy.set({ node: `${node.hostname} (${key})` }, ok ? 1 : 0);
       void this.recordState(node, ok);
       return ok;
     });
-    this.health.set(key, { ok: entry?.ok ?? false, at: entry?.at ?? 0, pending });
-    return pending;
   }
 
   private async recordState(node: NodeAddress, ok: boolean): Promise<void> {

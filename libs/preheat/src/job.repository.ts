@@ -1,3 +1,4 @@
+import { SharedResultCache } from '@accel/common';
 import { GroupJobState, JobEntity, JobResult, JobState, deleteInBatches, insertHoldingLiveKey } from '@accel/db';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
@@ -36,8 +37,12 @@ type Bookmark = { at: string; id: number };
 /** The `job` table. */
 @Injectable()
 export class JobRepository {
-  private readonly counts = new Map<string, { total?: number; at: number; pending?: Promise<number> }>();
-  private readonly bookmarks = new Map<string, { marks?: Bookmark[]; at: number; pending?: Promise<Bookmark[]> }>();
+  private readonly counts = new SharedResultCache<number>({ ttlMs: () => COUNT_TTL_MS });
+  private readonly bookmarks = new SharedResultCache<Bookmark[]>({
+    ttlMs: () => COUNT_TTL_MS,
+    serveStale: true,
+    maxKeys: 100,
+  });
 
   constructor(@InjectRepository(JobEntity) private readonly rows: Repository<JobEntity>) {}
 
@@ -107,7 +112,7 @@ export class JobRepository {
       let offset = (q.page - 1) * q.perPage;
       const qb = filtered();
       if (offset >= SEEK_FROM_OFFSET) {
-        const marks = await this.bookmarksOf(key, filtered);
+        const marks = await this.bookmarks.get(key, () => this.findBookmarks(filtered));
         const i = Math.min(Math.floor(offset / BOOKMARK_EVERY), marks.length - 1);
         if (i > 0) {
           qb.andWhere('(j.created_at < :markAt OR (j.created_at = :markAt AND j.id <= :markId))', {
@@ -125,12 +130,20 @@ export class JobRepository {
         .limit(q.perPage)
         .getRawMany<{ id: string | number }>();
     };
-    const [ids, total] = await Promise.all([pageOf(), this.count(key, () => filtered().getCount())]);
-    if (ids.length === 0) return [[], total];
+    // A large count is reused for a while (concurrent lists share one): a busy console does not
+    // count a hundred thousand index entries per request, and the Link header's last page may
+    // lag that long. Below LARGE_COUNT, counting is cheap and stays exact.
+    const total = this.counts.get(
+      key,
+      () => filtered().getCount(),
+      (n) => n >= LARGE_COUNT,
+    );
+    const [ids, count] = await Promise.all([pageOf(), total]);
+    if (ids.length === 0) return [[], count];
     const order = ids.map((r) => Number(r.id));
     const rows = await this.rows.findBy({ id: In(order) });
     const byId = new Map(rows.map((r) => [r.id, r]));
-    return [order.map((id) => byId.get(id)).filter((r): r is JobEntity => r !== undefined), total];
+    return [order.map((id) => byId.get(id)).filter((r): r is JobEntity => r !== undefined), count];
   }
 
   /**
@@ -138,26 +151,6 @@ export class JobRepository {
    * served while fresh ones are found, so no request waits for that pass but the first. Deep
    * pages may lag as long as the count does; rows created since do not move them.
    */
-  private async bookmarksOf(key: string, filtered: () => SelectQueryBuilder<JobEntity>): Promise<Bookmark[]> {
-    const b = this.bookmarks.get(key);
-    const find = () => {
-      const pending = this.findBookmarks(filtered);
-      if (this.bookmarks.size > 100) this.bookmarks.clear();
-      this.bookmarks.set(key, { marks: b?.marks, at: b?.at ?? 0, pending });
-      pending.then(
-        (marks) => this.bookmarks.set(key, { marks, at: Date.now() }),
-        () => this.bookmarks.set(key, { marks: b?.marks, at: b?.at ?? 0 }),
-      );
-      return pending;
-    };
-    if (b?.marks && (Date.now() - b.at < COUNT_TTL_MS || b.pending)) return b.marks;
-    if (b?.marks) {
-      void find().catch(() => undefined); // the stale ones serve meanwhile
-      return b.marks;
-    }
-    return b?.pending ?? find();
-  }
-
   private async findBookmarks(filtered: () => SelectQueryBuilder<JobEntity>): Promise<Bookmark[]> {
     const [inner, params] = filtered()
       .select('CAST(j.created_at AS CHAR)', 'at')
@@ -169,29 +162,6 @@ export class JobRepository {
       params,
     );
     return rows.map((r) => ({ at: r.at, id: Number(r.id) }));
-  }
-
-  /**
-   * A filter's count: exact while small; once it passes LARGE_COUNT, the count of the last
-   * COUNT_TTL_MS is reused (concurrent lists share one), so a busy console does not count a
-   * hundred thousand index entries per request. The Link header's last page may lag that long.
-   */
-  private async count(key: string, fresh: () => Promise<number>): Promise<number> {
-    const c = this.counts.get(key);
-    if (c?.total !== undefined && Date.now() - c.at < COUNT_TTL_MS) return c.total;
-    if (c?.pending) return c.pending;
-    const pending = fresh();
-    if (this.counts.size > 1000) this.counts.clear();
-    this.counts.set(key, { ...c, at: c?.at ?? 0, pending });
-    try {
-      const total = await pending;
-      if (total >= LARGE_COUNT) this.counts.set(key, { total, at: Date.now() });
-      else this.counts.delete(key);
-      return total;
-    } catch (e) {
-      this.counts.delete(key);
-      throw e;
-    }
   }
 
   /** Finished jobs that ended before `before` (retention); PENDING jobs are never touched. */
