@@ -10,6 +10,7 @@ import { ManifestLocation, manifestUrl } from './reference';
 import { MANIFEST_ACCEPT, ManifestDocument } from './media-types';
 import { readCapped } from './read-capped';
 import { StreamedBlobUpload } from './streamed-upload';
+import { ChunkedAgents, ChunkedRequest, chunkedAgents } from './chunked-request';
 
 const USER_AGENT = 'accel-gateway';
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -50,6 +51,7 @@ type Method = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
 export class RegistryClient {
   private readonly secure: Agent;
   private readonly insecure: Agent;
+  private readonly chunked: ChunkedAgents = chunkedAgents();
   private readonly tokens = new Map<string, CachedToken>();
 
   constructor(
@@ -166,12 +168,32 @@ export class RegistryClient {
   /** Opens an upload streamed while the blob is produced (its digest is given at the end). */
   async startBlobUpload(loc: ManifestLocation): Promise<StreamedBlobUpload> {
     const opts: RegistryRequestOptions = { access: 'pull,push' };
+    const location = await this.openUpload(loc, opts);
+    const authorization = await this.authorizationFor(loc, opts);
     return new StreamedBlobUpload(
-      await this.openUpload(loc, opts),
+      location,
+      (url) => this.openChunked(loc, url, authorization),
       (method, url, init) => this.send(loc, method, url, init, opts),
       (url) => this.cancelUpload(loc, url),
       (status, body, what) => this.statusError(status, body, what, loc, opts),
     );
+  }
+
+  /** The streamed PATCH of an upload, on node:http: its writes say when their bytes have left. */
+  private openChunked(loc: ManifestLocation, url: string, authorization: string | undefined): ChunkedRequest {
+    this.access.assertAllowed(url);
+    const target = new URL(url);
+    const headers: Record<string, string> = { 'user-agent': USER_AGENT, 'content-type': 'application/octet-stream' };
+    if (authorization) headers.authorization = authorization;
+    const insecure = this.access.credentialsFor(loc.host)?.insecure;
+    const { timeoutMs, idleTimeoutMs } = this.config.registry;
+    return new ChunkedRequest(target, {
+      method: 'PATCH',
+      headers,
+      agent: target.protocol === 'https:' ? (insecure ? this.chunked.insecure : this.chunked.https) : this.chunked.http,
+      connectTimeoutMs: Math.min(timeoutMs, 10_000),
+      idleTimeoutMs: Math.max(timeoutMs, idleTimeoutMs),
+    });
   }
 
   private async openUpload(loc: ManifestLocation, opts: RegistryRequestOptions): Promise<URL> {

@@ -1,58 +1,66 @@
-import { once } from 'node:events';
-import { PassThrough, Readable, Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { Dispatcher } from 'undici';
+import { ChunkedRequest } from './chunked-request';
 import { readCapped } from './read-capped';
 
+type Open = (url: string) => ChunkedRequest;
 type Send = (
-  method: 'PATCH' | 'PUT',
+  method: 'PUT',
   url: string,
   init: { headers?: Record<string, string>; body?: Readable },
 ) => Promise<Dispatcher.ResponseData<unknown>>;
 type Cancel = (url: string) => Promise<void>;
 type Fail = (status: number, body: Buffer, what: string) => Error;
 
-/** Bytes queued for the registry before a write waits for the connection. */
+/** Bytes a stream producer may have on their way to the registry before its writes wait. */
 const QUEUE_BYTES = 4 << 20;
 
 /**
  * A blob uploaded while it is being produced, for when its digest is known only at the end:
  * one streamed PATCH (chunked transfer, as `docker push` does) and a closing PUT ?digest=.
- * Nothing touches the disk; the registry checks the digest it was given.
+ * Nothing touches the disk and nothing is copied; the registry checks the digest it was given.
  */
 export class StreamedBlobUpload {
-  private readonly body = new PassThrough({ highWaterMark: QUEUE_BYTES });
-  private readonly patch: Promise<Dispatcher.ResponseData<unknown>>;
+  private readonly patch: ChunkedRequest;
   private failed?: Error;
   private size = 0;
 
   constructor(
     private readonly location: URL,
+    open: Open,
     private readonly send: Send,
     private readonly cancel: Cancel,
     private readonly fail: Fail,
   ) {
-    this.patch = send('PATCH', location.toString(), {
-      headers: { 'content-type': 'application/octet-stream' },
-      body: this.body,
-    });
-    // A refused or broken PATCH fails the next write instead of leaving it waiting for a drain.
-    this.patch.then(
+    this.patch = open(location.toString());
+    // A refused PATCH stops at once and fails the pending and next writes with the registry's answer.
+    this.patch.response.then(
       (res) => {
-        if (res.statusCode !== 202) this.failed ??= this.fail(res.statusCode, Buffer.alloc(0), 'blob upload');
+        if (res.statusCode === 202) return;
+        this.failed ??= this.fail(res.statusCode, Buffer.alloc(0), 'blob upload');
+        this.patch.destroy(this.failed);
       },
       (e: Error) => (this.failed ??= e),
     );
   }
 
-  /** Queues a copy of `data` (the caller may reuse its memory as soon as this settles). */
+  /** Sends `data` without a copy: settles once it has left, when the caller may reuse its memory. */
   write(data: Uint8Array): Promise<void> {
-    return this.queue(Buffer.from(data));
+    if (this.failed) return Promise.reject(this.failed);
+    this.size += data.length;
+    return this.patch.write(data).catch((e: Error) => {
+      throw this.failed ?? e;
+    });
   }
 
-  /** The upload as a Writable for stream producers (their buffers are theirs no more once written: no copy). */
+  /** The upload as a Writable for stream producers (their buffers are theirs no more once written). */
   asWritable(): Writable {
     const out = new Writable({
-      write: (chunk: Buffer, _encoding, done) => void this.queue(chunk).then(() => done(), done),
+      write: (chunk: Buffer, _encoding, done) => {
+        this.write(chunk).catch(() => undefined);
+        // Up to QUEUE_BYTES travel while the producer goes on; a failure reaches it on its next write.
+        void this.patch.whenBelow(QUEUE_BYTES).then(() => done(this.failed));
+      },
     });
     // A failed upload reaches the producer through its pending write or drain wait, and finish():
     // never as an unhandled 'error' event.
@@ -60,20 +68,13 @@ export class StreamedBlobUpload {
     return out;
   }
 
-  private async queue(data: Buffer): Promise<void> {
-    if (this.failed) throw this.failed;
-    this.size += data.length;
-    if (!this.body.write(data)) {
-      await Promise.race([once(this.body, 'drain'), this.patch.then(() => undefined)]);
-      if (this.failed) throw this.failed;
-    }
-  }
-
   /** Ends the stream and commits the blob under `digest`. */
   async finish(digest: string): Promise<number> {
-    this.body.end();
-    const res = await this.patch;
-    await res.body.dump();
+    this.patch.end();
+    const res = await this.patch.response.catch((e: Error) => {
+      throw this.failed ?? e;
+    });
+    await res.dump();
     if (this.failed) throw this.failed;
     const next = new URL(String(res.headers.location ?? this.location), this.location);
     next.searchParams.set('digest', digest);
@@ -88,9 +89,9 @@ export class StreamedBlobUpload {
    * cut: the registry then names the upload's current state, which its DELETE requires.
    */
   async abort(): Promise<void> {
-    this.body.end();
-    const res = await this.patch.catch(() => undefined);
-    await res?.body.dump().catch(() => undefined);
+    this.patch.end();
+    const res = await this.patch.response.catch(() => undefined);
+    await res?.dump();
     const current =
       res?.statusCode === 202 && res.headers.location
         ? new URL(String(res.headers.location), this.location)
