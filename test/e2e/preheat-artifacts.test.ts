@@ -81,6 +81,7 @@ describe('preheat: what Harbor sends as `type: image`, and tags that move', () =
     const second = await image();
     await push(w.registries.open.host, 'library/moving', 'v1', first);
     await push(w.registries.open.host, 'library/steady', 'v1', first);
+    const readBefore = w.registries.open.manifestRequests('library/steady');
     const moving = await create(w.url('open', 'library/moving'));
     const steady = await create(w.url('open', 'library/steady'));
     assert.equal(moving.manifest_digest, first.digest, 'recorded at creation');
@@ -99,6 +100,11 @@ describe('preheat: what Harbor sends as `type: image`, and tags that move', () =
     const unmoved = await finished(steady.id);
     assert.equal(unmoved.result!.manifest_digest, first.digest);
     assert.equal(unmoved.result!.tag_moved_to, undefined, 'a tag that stayed says nothing');
+    // One HEAD pins it at creation, one GET of the tag both reads it and shows the tag stayed.
+    await eventually(async () =>
+      w.registries.open.manifestRequests('library/steady') - readBefore >= 2 ? true : undefined,
+    );
+    assert.equal(w.registries.open.manifestRequests('library/steady') - readBefore, 2, 'two manifest requests a job');
   });
 
   it('CNAI model artifacts and OCI 1.1 artifacts preheat every blob, as Dragonfly does', async () => {

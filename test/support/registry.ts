@@ -103,6 +103,11 @@ export class RegistryProcess {
       .length;
   }
 
+  /** Manifest requests (any method, any answer) this registry logged for a repository. */
+  manifestRequests(repository: string): number {
+    return this.log.filter((l) => l.includes(` /v2/${repository}/manifests/`)).length;
+  }
+
   async stop(): Promise<void> {
     if (!this.proc || this.proc.exitCode !== null) return;
     const exited = new Promise((r) => this.proc!.once('exit', r));

@@ -60,7 +60,7 @@ describe('preheat logic (services with mocked dependencies)', () => {
 
   it("single_seed_peer: one healthy seed peer per task, the one the scheduler's hash ring picks; none healthy cannot serve", async () => {
     const seeds = [1, 2, 3].map((n) => host(n));
-    const cluster: ClusterView = { id: 1, name: 'c1', seedPeers: seeds, schedulers: [] };
+    const cluster: ClusterView = { id: 1, name: 'c1', jobRateLimit: 10, seedPeers: seeds, schedulers: [] };
     const plan = await planner((n) => n.hostname !== 'seed-2').plan(cluster, args());
     assert.deepEqual(
       plan.hosts.map((h) => h.hostname),
@@ -79,7 +79,13 @@ describe('preheat logic (services with mocked dependencies)', () => {
   });
 
   it('all_seed_peers keeps unhealthy seed peers (they must show as failures); all_peers takes the normal hosts the scheduler lists', async () => {
-    const cluster: ClusterView = { id: 1, name: 'c1', seedPeers: [host(1), host(2)], schedulers: [host(9)] };
+    const cluster: ClusterView = {
+      id: 1,
+      name: 'c1',
+      jobRateLimit: 10,
+      seedPeers: [host(1), host(2)],
+      schedulers: [host(9)],
+    };
     const all = await planner(() => false).plan(cluster, args({ scope: 'all_seed_peers' }));
     assert.deepEqual(
       all.targetsFor('t').map((h) => h.hostname),
@@ -103,12 +109,12 @@ describe('preheat logic (services with mocked dependencies)', () => {
 
   it('counts clusters: named ones all count; with none named, clusters that cannot serve are skipped unless none can', () => {
     const served = {
-      cluster: { id: 1, name: 'c1', seedPeers: [], schedulers: [] },
+      cluster: { id: 1, name: 'c1', jobRateLimit: 10, seedPeers: [], schedulers: [] },
       entry: stateEntry(job(), 'SUCCESS', '', []),
       cannotServe: false,
     };
     const empty = {
-      cluster: { id: 2, name: 'c2', seedPeers: [], schedulers: [] },
+      cluster: { id: 2, name: 'c2', jobRateLimit: 10, seedPeers: [], schedulers: [] },
       entry: stateEntry(job(), 'FAILURE', 'scheduler cluster 2 (c2) has no seed peers', []),
       cannotServe: true,
     };

@@ -23,6 +23,11 @@ export class SharedResultCache<V> {
 
   constructor(private readonly opts: SharedResultCacheOptions) {}
 
+  /** Forgets every result: the next lookup loads again (a load under way is not kept). */
+  clear(): void {
+    this.entries.clear();
+  }
+
   /** The last result kept for `key`, fresh or not. */
   peek(key: string): V | undefined {
     return this.entries.get(key)?.value;

@@ -169,6 +169,11 @@ export class PreheatConfig {
   @IsInt() @Min(0) reconcileGraceSeconds = 10;
   /** Seconds between reconciler passes. */
   @IsInt() @Min(1) reconcileIntervalSeconds = 30;
+  /**
+   * Seconds a worker or manager reuses the scheduler clusters, seed peers and schedulers it read
+   * (every job reads them); changes made through this process apply at once, others' within this.
+   */
+  @IsNumber() @Min(0) inventoryCacheSeconds = 2;
   /** Seconds a seed peer health answer is trusted. */
   @IsInt() @Min(0) healthCacheSeconds = 5;
   /** Timeout of a gRPC health check, ms. */

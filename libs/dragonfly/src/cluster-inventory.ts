@@ -8,6 +8,8 @@ import { DragonflyClients, NodeAddress } from './grpc-clients';
 export interface ClusterView {
   id: number;
   name: string;
+  /** Dragonfly's `job_rate_limit`: job creations per second naming this cluster. */
+  jobRateLimit: number;
   seedPeers: NodeAddress[];
   schedulers: NodeAddress[];
 }
@@ -21,28 +23,41 @@ export class ClusterInventory {
   private readonly health = new SharedResultCache<boolean>({
     ttlMs: () => this.config.preheat.healthCacheSeconds * 1000,
   });
+  /** Every cluster with its nodes: each job reads them, they change rarely. */
+  private readonly all = new SharedResultCache<ClusterView[]>({
+    ttlMs: () => this.config.preheat.inventoryCacheSeconds * 1000,
+    maxKeys: 1,
+  });
 
   constructor(
     private readonly config: GatewayConfig,
     private readonly clients: DragonflyClients,
     private readonly rows: ClusterRepository,
     private readonly metrics: GatewayMetrics,
-  ) {}
+  ) {
+    rows.onChange(() => this.all.clear());
+  }
 
   /** Writes the clusters named in the config file into the database (idempotent). */
   syncConfigured(): Promise<void> {
     return this.rows.upsertConfigured(this.config.preheat.clusters);
   }
 
-  /** The requested clusters (all when `ids` is empty), with their nodes. */
+  /** The requested clusters (all when `ids` is empty), with their nodes; an unknown id fails naming it. */
   async clusters(ids: number[]): Promise<ClusterView[]> {
-    const rows = await this.rows.clusters(ids);
-    const missing = ids.filter((id) => !rows.some((r) => r.id === id));
+    const all = await this.all.get('all', () => this.load());
+    if (ids.length === 0) return all;
+    const missing = ids.filter((id) => !all.some((c) => c.id === id));
     if (missing.length) throw new UnknownClusterError(`scheduler cluster ${missing.join(', ')} not found`);
-    const clusterIds = rows.map((r) => r.id);
-    const [seeds, schedulers] = clusterIds.length
-      ? await Promise.all([this.rows.seedPeers(clusterIds), this.rows.schedulers(clusterIds)])
-      : [[], []];
+    return all.filter((c) => ids.includes(c.id));
+  }
+
+  private async load(): Promise<ClusterView[]> {
+    const [rows, seeds, schedulers] = await Promise.all([
+      this.rows.clusters(),
+      this.rows.seedPeers(),
+      this.rows.schedulers(),
+    ]);
     const node = (n: SeedPeerEntity | SchedulerEntity): NodeAddress => ({
       hostname: n.hostName,
       ip: n.ip,
@@ -51,6 +66,7 @@ export class ClusterInventory {
     return rows.map((r) => ({
       id: r.id,
       name: r.name,
+      jobRateLimit: r.jobRateLimit,
       seedPeers: seeds.filter((s) => s.schedulerClusterId === r.id).map(node),
       schedulers: schedulers.filter((s) => s.schedulerClusterId === r.id).map(node),
     }));

@@ -22,11 +22,23 @@ export class ClusterInUse extends Error {}
  */
 @Injectable()
 export class ClusterRepository {
+  private readonly listeners: (() => void)[] = [];
+
   constructor(
     @InjectRepository(SchedulerClusterEntity) private readonly clusterRows: Repository<SchedulerClusterEntity>,
     @InjectRepository(SchedulerEntity) private readonly schedulerRows: Repository<SchedulerEntity>,
     @InjectRepository(SeedPeerEntity) private readonly seedPeerRows: Repository<SeedPeerEntity>,
   ) {}
+
+  /** Called after every write of clusters, seed peers or schedulers made through this process. */
+  onChange(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  private changed<T>(result: T): T {
+    for (const l of this.listeners) l();
+    return result;
+  }
 
   /** The clusters with these ids (all when empty), in id order. */
   clusters(ids: number[] = []): Promise<SchedulerClusterEntity[]> {
@@ -45,14 +57,14 @@ export class ClusterRepository {
     const { identifiers } = await this.clusterRows.insert(
       this.clusterRows.create({ id: c.id, name: c.name, bio: c.bio ?? '', jobRateLimit: c.jobRateLimit ?? 10 }),
     );
-    return this.clusterRows.findOneByOrFail({ id: Number(identifiers[0].id) });
+    return this.changed(await this.clusterRows.findOneByOrFail({ id: Number(identifiers[0].id) }));
   }
 
   async updateCluster(id: number, c: { bio?: string; jobRateLimit?: number }): Promise<SchedulerClusterEntity> {
     await this.requireCluster(id);
     const fields = Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined));
     if (Object.keys(fields).length) await this.clusterRows.update({ id }, fields);
-    return this.clusterRows.findOneByOrFail({ id });
+    return this.changed(await this.clusterRows.findOneByOrFail({ id }));
   }
 
   async requireCluster(id: number): Promise<void> {
@@ -68,6 +80,7 @@ export class ClusterRepository {
       (await this.schedulerRows.countBy({ schedulerClusterId: id }));
     if (inUse) throw new ClusterInUse(`scheduler cluster ${id} still has ${inUse} seed peer(s) or scheduler(s)`);
     await this.clusterRows.delete({ id });
+    this.changed(undefined);
   }
 
   /** Seed peers of these clusters (all when empty), in id order. */
@@ -83,33 +96,45 @@ export class ClusterRepository {
 
   async createSeedPeer(n: NewNode): Promise<SeedPeerEntity> {
     await this.requireCluster(n.schedulerClusterId);
-    return this.seedPeerRows.save(
-      this.seedPeerRows.create({ ...n, downloadPort: n.downloadPort ?? n.port, type: 'super' }),
+    return this.changed(
+      await this.seedPeerRows.save(
+        this.seedPeerRows.create({ ...n, downloadPort: n.downloadPort ?? n.port, type: 'super' }),
+      ),
     );
   }
 
   async createScheduler(n: NewNode): Promise<SchedulerEntity> {
     await this.requireCluster(n.schedulerClusterId);
-    return this.schedulerRows.save(
-      this.schedulerRows.create({
-        hostName: n.hostName,
-        ip: n.ip,
-        port: n.port,
-        schedulerClusterId: n.schedulerClusterId,
-      }),
+    return this.changed(
+      await this.schedulerRows.save(
+        this.schedulerRows.create({
+          hostName: n.hostName,
+          ip: n.ip,
+          port: n.port,
+          schedulerClusterId: n.schedulerClusterId,
+        }),
+      ),
     );
   }
 
   async removeSeedPeer(id: number): Promise<boolean> {
-    return Boolean((await this.seedPeerRows.delete({ id })).affected);
+    return this.changed(Boolean((await this.seedPeerRows.delete({ id })).affected));
   }
 
   async removeScheduler(id: number): Promise<boolean> {
-    return Boolean((await this.schedulerRows.delete({ id })).affected);
+    return this.changed(Boolean((await this.schedulerRows.delete({ id })).affected));
   }
 
   /** Writes the clusters named in the config file (idempotent: a restart changes nothing). */
   async upsertConfigured(clusters: ConfiguredClusterConfig[]): Promise<void> {
+    try {
+      await this.upsertEach(clusters);
+    } finally {
+      this.changed(undefined);
+    }
+  }
+
+  private async upsertEach(clusters: ConfiguredClusterConfig[]): Promise<void> {
     for (const c of clusters) {
       await this.clusterRows.upsert({ id: c.id, name: c.name, isDefault: c.id === 1, jobRateLimit: c.jobRateLimit }, [
         'id',

@@ -167,16 +167,14 @@ export class PreheatEngine {
     const loc = parseManifestUrl(args.url);
     const selection = platformSelection(args.platform ? [args.platform] : this.config.preheat.defaultPlatforms);
     const opts = { authorization: headerValue(headers, 'authorization') };
-    const image = await this.resolver.resolve(pinned ? { ...loc, reference: pinned } : loc, selection, opts);
-    let tagMovedTo: string | undefined;
-    if (pinned && pinned !== loc.reference) {
-      const now = await this.resolver.currentDigest(loc, opts).catch(() => undefined);
-      if (now && now !== pinned) {
-        tagMovedTo = now;
-        this.log.warn(
-          `${loc.repository}:${loc.reference} moved to ${now}; preheating ${pinned}, the digest it named at creation`,
-        );
-      }
+    const image = pinned
+      ? await this.resolver.resolvePinned(loc, pinned, selection, opts)
+      : await this.resolver.resolve(loc, selection, opts);
+    const tagMovedTo = image.tagMovedTo;
+    if (tagMovedTo) {
+      this.log.warn(
+        `${loc.repository}:${loc.reference} moved to ${tagMovedTo}; preheating ${pinned}, the digest it named at creation`,
+      );
     }
     const forPeers = Object.fromEntries(Object.entries(headers).filter(([k]) => k.toLowerCase() !== 'authorization'));
     if (image.authorization) forPeers.Authorization = image.authorization;

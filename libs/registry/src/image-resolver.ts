@@ -1,6 +1,6 @@
 import { UserFacingError } from '@accel/common';
 import { Injectable } from '@nestjs/common';
-import { RegistryClient, RegistryRequestOptions } from './registry-client';
+import { FetchedManifest, RegistryClient, RegistryRequestOptions, RegistryStatusError } from './registry-client';
 import { Descriptor, ImageIndex, ImageManifest, MediaType, isIndexType, isManifestType } from './media-types';
 import { ManifestLocation, Platform, blobUrl, formatPlatform, parsePlatform } from './reference';
 
@@ -21,6 +21,8 @@ export interface ResolvedImage {
   blobs: ResolvedBlob[];
   /** Header that reads the blobs (caller's or the one the gateway obtained), for seed peers. */
   authorization?: string;
+  /** What the tag names now, when it no longer names the digest pinned at creation. */
+  tagMovedTo?: string;
 }
 
 /** `all` selects every platform of an index. */
@@ -47,7 +49,38 @@ export class ImageResolver {
     selection: PlatformSelection,
     opts: RegistryRequestOptions = {},
   ): Promise<ResolvedImage> {
-    const top = await this.registry.getManifest(loc, loc.reference, opts);
+    return this.resolveFrom(loc, await this.registry.getManifest(loc, loc.reference, opts), selection, opts);
+  }
+
+  /**
+   * What `pinned` (the digest the tag named at creation) names. Read through the tag while the
+   * tag still names it: one GET, where a GET of the digest and a HEAD of the tag would be two.
+   */
+  async resolvePinned(
+    loc: ManifestLocation,
+    pinned: string,
+    selection: PlatformSelection,
+    opts: RegistryRequestOptions = {},
+  ): Promise<ResolvedImage> {
+    if (pinned === loc.reference) return this.resolve(loc, selection, opts);
+    let now: FetchedManifest | undefined;
+    try {
+      now = await this.registry.getManifest(loc, loc.reference, opts);
+    } catch (e) {
+      // A tag gone or refused still leaves the digest to read; a registry not answering does not.
+      if (!(e instanceof RegistryStatusError)) throw e;
+    }
+    if (now?.digest === pinned) return this.resolveFrom({ ...loc, reference: pinned }, now, selection, opts);
+    const image = await this.resolve({ ...loc, reference: pinned }, selection, opts);
+    return now ? { ...image, tagMovedTo: now.digest } : image;
+  }
+
+  private async resolveFrom(
+    loc: ManifestLocation,
+    top: FetchedManifest,
+    selection: PlatformSelection,
+    opts: RegistryRequestOptions,
+  ): Promise<ResolvedImage> {
     let manifests: { digest: string; platform?: string; manifest: ImageManifest }[];
     if (isIndexType(top.mediaType) || (!top.json.config && Array.isArray(top.json.manifests))) {
       const index = top.json as ImageIndex;

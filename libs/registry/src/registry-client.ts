@@ -42,6 +42,16 @@ interface CachedToken {
 
 type Method = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
 
+/** The registry answered, with a status that refuses the request (as opposed to not answering). */
+export class RegistryStatusError extends UserFacingError {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /**
  * OCI distribution client on undici: manifest and blob requests with the registry's token
  * challenge (anonymous or configured credentials), tokens cached per scope. Every URL it
@@ -437,7 +447,7 @@ export class RegistryClient {
     what: string,
     loc: ManifestLocation,
     opts: RegistryRequestOptions,
-  ): UserFacingError {
+  ): RegistryStatusError {
     const detail = registryErrorText(body);
     if (status === 401 || status === 403) {
       const who = opts.authorization
@@ -445,13 +455,14 @@ export class RegistryClient {
         : this.access.credentialsFor(loc.host)?.username
           ? `user ${this.access.credentialsFor(loc.host)?.username}`
           : 'anonymous access';
-      return new UserFacingError(
+      return new RegistryStatusError(
+        status,
         `registry ${loc.host} denied ${who} to ${what} in ${loc.repository}: HTTP ${status}${detail}`,
       );
     }
     if (status === 404)
-      return new UserFacingError(`${what} not found in ${loc.host}/${loc.repository}: HTTP 404${detail}`);
-    return new UserFacingError(`registry ${loc.host} answered HTTP ${status} for ${what}${detail}`);
+      return new RegistryStatusError(status, `${what} not found in ${loc.host}/${loc.repository}: HTTP 404${detail}`);
+    return new RegistryStatusError(status, `registry ${loc.host} answered HTTP ${status} for ${what}${detail}`);
   }
 }
 
