@@ -15,12 +15,18 @@ const engines: GunzipEngine[] = [isal, zlibGunzip];
 const binary = readFileSync(process.execPath).subarray(0, 4 << 20);
 const text = Buffer.from('a line of a config file, key=value\n'.repeat(60_000));
 
-async function gunzip(engine: GunzipEngine, input: Buffer, pieces = 1, chunkSize = 64 << 10): Promise<Buffer> {
+async function gunzip(
+  engine: GunzipEngine,
+  input: Buffer,
+  pieces = 1,
+  chunkSize = 64 << 10,
+  lean = false,
+): Promise<Buffer> {
   const step = Math.max(1, Math.ceil(input.length / pieces));
   const parts: Buffer[] = [];
   for (let at = 0; at < input.length; at += step) parts.push(input.subarray(at, at + step));
   const out: Buffer[] = [];
-  for await (const c of Readable.from(parts).pipe(engine.createGunzip(chunkSize))) out.push(c as Buffer);
+  for await (const c of Readable.from(parts).pipe(engine.createGunzip(chunkSize, lean))) out.push(c as Buffer);
   return Buffer.concat(out);
 }
 
@@ -88,6 +94,11 @@ describe('layer decompression (ISA-L addon and zlib)', () => {
       ]);
       for (const pieces of [1, 13, 4000])
         assert.ok((await gunzip(engine, gz, pieces)).equals(Buffer.concat(members)), `${pieces} pieces`);
+      // Lean (mapped) chunks, as eStargz reads: the same bytes, each chunk whole and its own.
+      for (const chunkSize of [256 << 10, 100_000]) {
+        const out = await gunzip(engine, gz, 13, chunkSize, true);
+        assert.ok(out.equals(Buffer.concat(members)), `lean, chunks of ${chunkSize}`);
+      }
     });
 
     it(`${engine.name}: refuses a truncated stream, a wrong CRC32 or size, garbage after a member and a bad header`, async () => {

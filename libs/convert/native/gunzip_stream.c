@@ -1,6 +1,8 @@
 /*
  * gunzipCreate(): External — one gzip stream's decompression state (ISA-L's igzip).
  * gunzipRun(state, input, inAt, output, outAt): Promise<[inAt, outAt, inMember]>
+ * gunzipOutput(size): Buffer — an output block, mapped (mapped_block.h) so that it leaves
+ *   memory as soon as it is collected.
  *
  * Inflates input[inAt..] into output[outAt..] on libuv's thread pool until the input is used up
  * or the output is full, across gzip members (RFC 1952 allows any number, and eStargz blobs
@@ -18,6 +20,7 @@
 #include <stdio.h>
 #include <node_api.h>
 #include "napi_work.h"
+#include "mapped_block.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -212,8 +215,30 @@ static napi_value gunzip_run(napi_env env, napi_callback_info info) {
   return queue_promised_work(env, "accel:gunzipRun", run_inflate, run_done, job, &job->work, &job->deferred);
 }
 
+static napi_value gunzip_output(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  double d;
+  if (argc < 1 || napi_get_value_double(env, argv[0], &d) != napi_ok || !(d >= 1) || d > (double)(1u << 30) ||
+      d != (double)(size_t)d) {
+    napi_throw_range_error(env, NULL, "gunzipOutput(size): size must be a whole number of bytes, 1 to 1 GiB");
+    return NULL;
+  }
+  size_t size = (size_t)d;
+  unsigned char *block = block_alloc(size);
+  napi_value buf;
+  if (!block || !block_to_buffer(env, block, size, size, &buf)) {
+    block_free(block, size);
+    napi_throw_error(env, NULL, "out of memory for a gunzip output");
+    return NULL;
+  }
+  return buf;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   export_function(env, exports, "gunzipCreate", gunzip_create);
+  export_function(env, exports, "gunzipOutput", gunzip_output);
   export_function(env, exports, "gunzipRun", gunzip_run);
   char version[32];
   snprintf(version, sizeof(version), "%d.%d.%d", ISAL_MAJOR_VERSION, ISAL_MINOR_VERSION, ISAL_PATCH_VERSION);

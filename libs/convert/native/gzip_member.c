@@ -9,23 +9,20 @@
  * compressed; the output block becomes the Buffer, its size told to V8 so that it is collected in
  * time (V8 otherwise lets tens of MiB of garbage pile up before it runs).
  *
- * Member-sized blocks are mapped and unmapped directly. From malloc they would come, once glibc's
- * adaptive mmap threshold has grown past them, from the thread pool's arenas and stay resident
- * there after they are freed: 20-40 MiB of a converting worker's peak. Each pool thread keeps
+ * Member-sized blocks are mapped (mapped_block.h): from the thread pool's malloc arenas they
+ * stayed resident once freed, 20-40 MiB of a converting worker's peak. Each pool thread keeps
  * one compressor, instead of allocating a level-9 one (megabytes) per member.
  */
 #include <libdeflate.h>
 #include <node_api.h>
 #include "napi_work.h"
+#include "mapped_block.h"
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
-#include <sys/mman.h>
 
 #define GZIP_HEADER_SIZE 10
 #define GZIP_TRAILER_SIZE 8
-/* Blocks from this size on are mapped; smaller ones (a small file's member) come from malloc. */
-#define MAPPED_FROM (256 << 10)
 
 typedef struct {
   napi_async_work work;
@@ -46,18 +43,6 @@ static void put_le32(unsigned char *p, uint32_t v) {
   p[1] = (v >> 8) & 0xff;
   p[2] = (v >> 16) & 0xff;
   p[3] = (v >> 24) & 0xff;
-}
-
-static unsigned char *block_alloc(size_t cap) {
-  if (cap < MAPPED_FROM) return malloc(cap);
-  void *p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  return p == MAP_FAILED ? NULL : p;
-}
-
-static void block_free(unsigned char *p, size_t cap) {
-  if (!p) return;
-  if (cap < MAPPED_FROM) free(p);
-  else munmap(p, cap);
 }
 
 static __thread struct libdeflate_compressor *thread_compressor;
@@ -105,28 +90,16 @@ static void compress_member(napi_env env, void *data) {
   job->out_len = GZIP_HEADER_SIZE + body + GZIP_TRAILER_SIZE;
 }
 
-/** Frees a member handed to JavaScript once V8 collects its Buffer (the hint is the block's size). */
-static void finalize_member(napi_env env, void *data, void *hint) {
-  size_t cap = (size_t)(uintptr_t)hint;
-  int64_t ignored;
-  napi_adjust_external_memory(env, -(int64_t)cap, &ignored);
-  block_free(data, cap);
-}
-
 static void member_done(napi_env env, napi_status status, void *data) {
   member_job *job = data;
   if (status != napi_ok && !job->error) job->error = "gzip member compression was cancelled";
   napi_value buf;
-  int64_t ignored;
-  // The block itself becomes the Buffer: no copy, and V8 is told its size so it collects it in time.
+  // The block itself becomes the Buffer: no copy.
   if (!job->error) {
-    if (napi_create_external_buffer(env, job->out_len, job->out, finalize_member, (void *)(uintptr_t)job->out_cap,
-                                    &buf) == napi_ok) {
-      napi_adjust_external_memory(env, (int64_t)job->out_cap, &ignored);
+    if (block_to_buffer(env, job->out, job->out_len, job->out_cap, &buf))
       job->out = NULL;
-    } else {
+    else
       job->error = "could not hand the gzip member to JavaScript";
-    }
   }
   if (job->error)
     napi_reject_deferred(env, job->deferred, error_with(env, NULL, job->error));

@@ -45,6 +45,8 @@ export interface GunzipBuffering {
   chunkSize: number;
   /** Decompressed bytes buffered ahead of the reader. */
   readAhead: number;
+  /** Whether chunks leave memory as soon as they are collected, at some cost in speed (see GunzipEngine). */
+  lean?: boolean;
   /** Default: ISA-L when its addon loads, else zlib. */
   engine?: GunzipEngine;
 }
@@ -64,7 +66,7 @@ export async function tarStreamOf(
   const { head, stream } = await sniff(source);
   let tar: Readable;
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
-    const gunzip = (buffering.engine ?? pickGunzip('auto').engine).createGunzip(buffering.chunkSize);
+    const gunzip = (buffering.engine ?? pickGunzip('auto').engine).createGunzip(buffering.chunkSize, buffering.lean);
     const ahead = new PassThrough({ highWaterMark: buffering.readAhead });
     let settle!: () => void;
     const progress: GzipProgress = { compressed: 0, decompressed: 0, ended: new Promise<void>((r) => (settle = r)) };
