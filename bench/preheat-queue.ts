@@ -5,7 +5,9 @@
  * fresh seed peer, so no run finds another's downloads cached). The reference makes the same
  * DownloadTask calls directly, BENCH_CONCURRENCY (32) at a time, on a third fresh seed peer.
  * Prints wall times, the ratio to direct (target ≤ 1.2×), the two-worker speed-up (target
- * ≥ 1.7×), origin reads per (blob, host) and each worker's peak RSS.
+ * ≥ 1.7×), origin reads per (blob, host) and each worker's peak RSS, and where the machine's
+ * CPU went in each run: the workers, this process (the manager's API and the reference peers),
+ * docker-registry, and the rest (MariaDB, Redis, the kernel).
  */
 import { mapLimit } from '@accel/common';
 import { DragonflyClients } from '@accel/dragonfly';
@@ -18,7 +20,8 @@ import { ReferenceScheduler, ReferenceSeedPeer } from '../test/support/dragonfly
 import { TestGateway } from '../test/support/gateway';
 import { BuiltImage, image, push } from '../test/support/images';
 import { RegistryFarm } from '../test/support/registry';
-import { downloadDirect, summary } from './support';
+import { downloadDirect, machineCpuSeconds, processCpuSeconds, summary } from './support';
+import { cpus } from 'node:os';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
@@ -27,7 +30,45 @@ const CREATORS = 20;
 interface Run {
   ms: number;
   workerRssMiB: number[];
+  cpu: CpuShares;
 }
+
+/** CPU seconds each part used during a run, and how busy the machine was (of all its cores). */
+interface CpuShares {
+  workers: number;
+  self: number;
+  registry: number;
+  rest: number;
+  busyPercent: number;
+}
+
+function cpuMeter(workerPids: number[], registryPids: number[]): () => CpuShares {
+  const sum = (pids: number[]) => pids.reduce((a, p) => a + processCpuSeconds(p), 0);
+  const self = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  };
+  const at = { workers: sum(workerPids), self: self(), registry: sum(registryPids), machine: machineCpuSeconds() };
+  return () => {
+    const machine = machineCpuSeconds();
+    const busy = machine.busy - at.machine.busy;
+    const workers = sum(workerPids) - at.workers;
+    const own = self() - at.self;
+    const registry = sum(registryPids) - at.registry;
+    return {
+      workers,
+      self: own,
+      registry,
+      rest: Math.max(0, busy - workers - own - registry),
+      busyPercent: (100 * busy) / (machine.total - at.machine.total),
+    };
+  };
+}
+
+const describeCpu = (c: CpuShares) =>
+  `machine busy ${c.busyPercent.toFixed(0)} % of ${cpus().length} cores; CPU s: workers ${c.workers.toFixed(1)}, ` +
+  `manager API + reference peers ${c.self.toFixed(1)}, docker-registry ${c.registry.toFixed(1)}, ` +
+  `rest (MariaDB, Redis, kernel) ${c.rest.toFixed(1)}`;
 
 /** Worker processes on the gateway's config, started and ready (their startup is not timed). */
 async function startWorkers(g: TestGateway, n: number, dir: string): Promise<ChildProcess[]> {
@@ -113,15 +154,24 @@ async function main(): Promise<void> {
     // Reference: the same (blob, seed peer) DownloadTask calls, straight to the peer.
     const clients = new DragonflyClients();
     const pairs = images.flatMap(({ img, repo }) => img.pulled.map((d) => ({ d, repo })));
+    const registryPids = [registries.open.pid, registries.basic.pid, registries.token.pid].filter(
+      (p): p is number => p !== undefined,
+    );
+    const directMeter = cpuMeter([], registryPids);
     const t0 = Date.now();
     await mapLimit(pairs, CONCURRENCY, ({ d, repo }) =>
       downloadDirect(clients, seeds[0], `http://${registries.open.host}/v2/${repo}/blobs/${d}`, 120_000),
     );
     const direct = Date.now() - t0;
+    const directCpu = directMeter();
     clients.onApplicationShutdown();
 
     const viaWorkers = async (n: number, clusterId: number): Promise<Run> => {
       workers = await startWorkers(g!, n, dir);
+      const meter = cpuMeter(
+        workers.map((w) => w.pid!),
+        registryPids,
+      );
       const start = Date.now();
       await mapLimit(images, CREATORS, async ({ repo }) => {
         const r = await g!.http('POST', '/oapi/v1/jobs', {
@@ -150,10 +200,11 @@ async function main(): Promise<void> {
         await new Promise((r) => setTimeout(r, 100));
       }
       const ms = Date.now() - start;
+      const cpu = meter();
       const workerRssMiB = workers.map((w) => peakRssMiB(w.pid!));
       await stopWorkers(workers);
       workers = [];
-      return { ms, workerRssMiB };
+      return { ms, workerRssMiB, cpu };
     };
     const one = await viaWorkers(1, 1);
     const two = await viaWorkers(2, 2);
@@ -172,6 +223,9 @@ async function main(): Promise<void> {
     console.log(
       `  origin reads per run (direct, one, two): ${reads.join(', ')} for ${expected} (blob, host) pairs each`,
     );
+    console.log(`  direct     : ${describeCpu(directCpu)}`);
+    console.log(`  one worker : ${describeCpu(one.cpu)}`);
+    console.log(`  two workers: ${describeCpu(two.cpu)}`);
     summary({
       target: `preheat: ${JOBS} queued jobs, one worker vs direct`,
       figure: `${one.ms} ms`,

@@ -103,6 +103,11 @@ export class RegistryProcess {
       .length;
   }
 
+  /** The registry's process id while it runs (for CPU accounting in benchmarks). */
+  get pid(): number | undefined {
+    return this.proc?.exitCode === null ? this.proc.pid : undefined;
+  }
+
   /** Manifest requests (any method, any answer) this registry logged for a repository. */
   manifestRequests(repository: string): number {
     return this.log.filter((l) => l.includes(` /v2/${repository}/manifests/`)).length;
