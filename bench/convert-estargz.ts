@@ -8,7 +8,7 @@
  *   BENCH_LAYER_MB (default 1000), BENCH_LEVEL (default 9)
  */
 import { execFileSync } from 'node:child_process';
-import { pickUsrFiles, timed, summary, workerNodeFlags } from './support';
+import { pickUsrFiles, timed, summary, workerEnv, workerNodeFlags } from './support';
 import { createHash } from 'node:crypto';
 import { createReadStream, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,15 +47,19 @@ async function main(): Promise<void> {
   const gz = await timed('bash', ['-c', `gzip -dc ${layer} > /dev/null`]);
 
   const convert = (deflate: string) =>
-    timed(process.execPath, [
-      ...workerNodeFlags(),
-      join(__dirname, 'convert-layer.js'),
-      layer,
-      join(dir, 'ours.esgz'),
-      String(LEVEL),
-      String(CHUNK),
-      deflate,
-    ]);
+    timed(
+      process.execPath,
+      [
+        ...workerNodeFlags(),
+        join(__dirname, 'convert-layer.js'),
+        layer,
+        join(dir, 'ours.esgz'),
+        String(LEVEL),
+        String(CHUNK),
+        deflate,
+      ],
+      workerEnv(),
+    );
   const ours = await convert('auto');
   const oursResult = JSON.parse(ours.stdout) as { uncompressedBytes: number; size: number; deflate: string };
   const oursZlib = await convert('zlib');

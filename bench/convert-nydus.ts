@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { RegistryProcess } from '../test/support/registry';
-import { Timed, pickUsrFiles, timed, summary, workerNodeFlags } from './support';
+import { Timed, pickUsrFiles, timed, summary, workerEnv, workerNodeFlags } from './support';
 import { mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,7 +88,7 @@ async function main(): Promise<void> {
 
 /** A converter child: its own conversion time (start-up excluded), with the CPU and RSS of the whole process. */
 async function converted(args: string[]): Promise<Timed & { startupSeconds: number }> {
-  const t = await timed(process.execPath, args);
+  const t = await timed(process.execPath, args, workerEnv());
   const own = JSON.parse(t.stdout) as { seconds: number; startupSeconds: number };
   return { ...t, seconds: own.seconds, startupSeconds: own.startupSeconds };
 }

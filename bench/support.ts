@@ -42,10 +42,22 @@ export interface Timed {
 /** Node flags a worker process runs with (scripts/lib/runtime-env.sh, via bench.sh); none when run alone. */
 export const workerNodeFlags = (): string[] => (process.env.ACCEL_WORKER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 
+/** The environment a worker process runs with (ACCEL_WORKER_ENV, `KEY=VALUE …`, via bench.sh); this one's when unset. */
+export const workerEnv = (): NodeJS.ProcessEnv => ({
+  ...process.env,
+  ...Object.fromEntries(
+    (process.env.ACCEL_WORKER_ENV ?? '')
+      .split(' ')
+      .filter((kv) => kv.includes('='))
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  ),
+});
+
 /** Runs a command under GNU time: wall seconds, CPU seconds and peak RSS of that process. */
-export async function timed(cmd: string, args: string[]): Promise<Timed> {
+export async function timed(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<Timed> {
   const { stdout, stderr } = await run('/usr/bin/time', ['-f', 'TIME %e %U %S %M', cmd, ...args], {
     maxBuffer: 64 << 20,
+    env,
   });
   const m = /TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(stderr)!;
   return { seconds: Number(m[1]), cpuSeconds: Number(m[2]) + Number(m[3]), maxRssMiB: Number(m[4]) / 1024, stdout };

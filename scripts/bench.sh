@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # shellcheck source=lib/runtime-env.sh
 . scripts/lib/runtime-env.sh
 # Converter benchmarks run their converter child as the worker runs.
-export ACCEL_WORKER_NODE_FLAGS
+export ACCEL_WORKER_NODE_FLAGS ACCEL_WORKER_ENV
 ensure_test_services
 need_cmd /usr/bin/time time
 npm run --silent build:test

@@ -5,3 +5,8 @@
 # Nydus streamed to a registry loses about 10 % (the API process keeps V8's default: it
 # allocates per request).
 ACCEL_WORKER_NODE_FLAGS="--max-semi-space-size=1"
+
+# Two malloc arenas instead of glibc's 8 per core: the thread pool's small gzip members and
+# compressors then share them rather than each thread keeping its own, and an eStargz
+# conversion's peak on a 1 GB layer drops by 4-6 MiB (123-125 MiB) at the same speed.
+ACCEL_WORKER_ENV="MALLOC_ARENA_MAX=2"

@@ -58,18 +58,18 @@ export class ClusterInventory {
       this.rows.seedPeers(),
       this.rows.schedulers(),
     ]);
-    const node = (n: SeedPeerEntity | SchedulerEntity): NodeAddress => ({
-      hostname: n.hostName,
-      ip: n.ip,
-      port: n.port,
-    });
-    return rows.map((r) => ({
-      id: r.id,
-      name: r.name,
-      jobRateLimit: r.jobRateLimit,
-      seedPeers: seeds.filter((s) => s.schedulerClusterId === r.id).map(node),
-      schedulers: schedulers.filter((s) => s.schedulerClusterId === r.id).map(node),
-    }));
+    const node = (n: SeedPeerEntity | SchedulerEntity): NodeAddress =>
+      Object.freeze({ hostname: n.hostName, ip: n.ip, port: n.port });
+    // Shared by every job until the next load: frozen, so a caller that changed one would fail loudly.
+    return rows.map((r) =>
+      Object.freeze({
+        id: r.id,
+        name: r.name,
+        jobRateLimit: r.jobRateLimit,
+        seedPeers: Object.freeze(seeds.filter((s) => s.schedulerClusterId === r.id).map(node)) as NodeAddress[],
+        schedulers: Object.freeze(schedulers.filter((s) => s.schedulerClusterId === r.id).map(node)) as NodeAddress[],
+      }),
+    );
   }
 
   /** grpc.health.v1 answer for a node, trusted for preheat.healthCacheSeconds; concurrent asks share one check. */
