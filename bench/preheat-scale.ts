@@ -1,34 +1,56 @@
 /**
- * Preheat fan-out at scale: BENCH_HOSTS (200) reference peers in this process, listed by the
- * reference scheduler; an image of BENCH_BLOBS (100) small blobs preheated to `all_peers`
+ * Preheat fan-out at scale: BENCH_HOSTS (200) reference peers in a process of their own
+ * (reference-hosts.ts: this one holds the gateway alone), listed by the reference scheduler; an image of BENCH_BLOBS (100) small blobs preheated to `all_peers`
  * through the gateway, against the reference: the same (blob, host) DownloadTask calls made
  * directly, BENCH_CONCURRENCY (32, the gateway's preheat.downloadConcurrency) at a time, on a
  * second image of the same shape. Prints wall times and their ratio (target ≤ 1.2×), origin
- * reads per (blob, host), the worst event-loop stall and peak RSS.
+ * reads per (blob, host), the gateway's worst event-loop stall and its process's peak RSS.
  */
 import { mapLimit } from '@accel/common';
 import { DragonflyClients } from '@accel/dragonfly';
+import { ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { ReferenceScheduler, ReferenceSeedPeer } from '../test/support/dragonfly';
+import { createInterface } from 'node:readline';
 import { TestGateway } from '../test/support/gateway';
 import { BuiltImage, image, push } from '../test/support/images';
 import { RegistryFarm } from '../test/support/registry';
+import type { ReferenceHostsReady } from './reference-hosts';
 import { downloadDirect, summary } from './support';
 
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 200);
 const BLOBS = Number(process.env.BENCH_BLOBS ?? 100);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 
+/** The reference hosts' process, started and listening; `reads()` asks it for its origin fetches so far. */
+async function startReferenceHosts(
+  count: number,
+): Promise<ReferenceHostsReady & { child: ChildProcess; reads(): Promise<number> }> {
+  const child = spawn(process.execPath, [join(__dirname, 'reference-hosts.js'), String(count)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const next = async () => {
+    const r = await lines.next();
+    if (r.done) throw new Error(`the reference hosts' process ended (${child.exitCode ?? child.signalCode})`);
+    return JSON.parse(r.value) as unknown;
+  };
+  const ready = (await next()) as ReferenceHostsReady;
+  const reads = async () => {
+    child.stdin!.write('reads\n');
+    return ((await next()) as { reads: number }).reads;
+  };
+  return { ...ready, child, reads };
+}
+
 async function main(): Promise<void> {
   const registries = new RegistryFarm();
-  const peers = Array.from({ length: HOSTS }, (_, i) => new ReferenceSeedPeer(`peer-${i}`));
-  const scheduler = new ReferenceScheduler();
+  let hosts: Awaited<ReturnType<typeof startReferenceHosts>> | undefined;
   let g: TestGateway | undefined;
   try {
     await registries.start();
-    await mapLimit(peers, 20, (p) => p.start());
-    await scheduler.start();
-    scheduler.hosts = peers.map((p) => ({ hostname: p.hostname, ip: p.ip, port: p.port, type: 0 as const }));
+    hosts = await startReferenceHosts(HOSTS);
+    const peers = hosts.peers;
     // One config blob plus BLOBS - 1 layers of 4 KiB: the cost is the fan-out, not the bytes.
     const images: BuiltImage[] = [
       await image({ layers: BLOBS - 1, layerBytes: 4096 }),
@@ -45,7 +67,7 @@ async function main(): Promise<void> {
             id: 1,
             name: 'scale',
             seedPeers: [],
-            schedulers: [{ hostname: 'scheduler-1', ip: '127.0.0.1', port: scheduler.port }],
+            schedulers: [{ hostname: 'scheduler-1', ip: '127.0.0.1', port: hosts.scheduler }],
           },
         ],
       },
@@ -61,7 +83,7 @@ async function main(): Promise<void> {
     const direct = Date.now() - t0;
     clients.onApplicationShutdown();
 
-    const fetchesBefore = peers.reduce((n, p) => n + p.fetches.filter((f) => !f.cached).length, 0);
+    const fetchesBefore = await hosts.reads();
     stalls.enable();
     const t1 = Date.now();
     const token = await g.token(['job']);
@@ -87,7 +109,7 @@ async function main(): Promise<void> {
     }
     const viaGateway = Date.now() - t1;
     stalls.disable();
-    const fetches = peers.reduce((n, p) => n + p.fetches.filter((f) => !f.cached).length, 0) - fetchesBefore;
+    const fetches = (await hosts.reads()) - fetchesBefore;
     const expected = images[1].pulled.length * HOSTS;
     const ratio = viaGateway / direct;
     console.log(
@@ -100,7 +122,7 @@ async function main(): Promise<void> {
       `  event loop (gateway run)     max stall ${(stalls.max / 1e6).toFixed(0)} ms, p99 ${(stalls.percentile(99) / 1e6).toFixed(0)} ms (target < 100 ms)`,
     );
     console.log(
-      `  peak RSS of this process     ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB (gateway, peers, registry clients)`,
+      `  peak RSS of this process     ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB (the gateway and the direct run's client)`,
     );
     summary({
       target: `preheat fan-out, ${images[1].pulled.length} blobs × ${HOSTS} hosts`,
@@ -112,8 +134,11 @@ async function main(): Promise<void> {
     });
   } finally {
     await g?.stop();
-    await Promise.all(peers.map((p) => p.stop()));
-    await scheduler.stop();
+    if (hosts && hosts.child.exitCode === null) {
+      const ended = new Promise((r) => hosts!.child.once('exit', r));
+      hosts.child.stdin!.end();
+      await ended;
+    }
     await registries.stop();
   }
 }
