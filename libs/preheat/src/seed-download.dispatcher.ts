@@ -1,4 +1,4 @@
-import { GatewayMetrics, Semaphore } from '@accel/common';
+import { GatewayMetrics } from '@accel/common';
 import { GatewayConfig } from '@accel/config';
 import {
   QueueName,
@@ -10,24 +10,45 @@ import {
 } from '@accel/queue';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { Queue, QueueEvents } from 'bullmq';
+import { JobsOptions, Queue, QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
 
 /** setTimeout fires at once for delays of 2^31 ms and more. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
- * Downloads being handed to the queue at once. A job asks for every (blob, host) pair at once
- * (8 blobs × 500 peers by default); ioredis resolves a whole batch of replies in one go, so
- * unbounded, each pair's queue add ran in the same turn of the event loop: 600 ms of it on a
- * 200-host fan-out. A few at a time, the adds follow Redis's replies instead.
+ * Downloads handed to the queue in one go. A job asks for every (blob, host) pair at once (8
+ * blobs × 500 peers by default): one at a time, each pair cost a lookup, an add and a check of
+ * the queue, each its own write to Redis. Gathered, a batch costs one pipelined lookup and one
+ * add of the new entries. Batches go one at a time and bounded, so that no turn of the event
+ * loop handles more than one batch's replies (all at once, 200 hosts' adds took 200-600 ms).
  */
-const ENQUEUING_AT_ONCE = 8;
+const BATCH = 64;
 
-/** Hands (task, host) downloads to the seed-download queue and waits for their outcome. */
+interface Waiter {
+  resolve(result: SeedDownloadResult): void;
+  reject(error: Error): void;
+}
+
+interface Request {
+  payload: SeedDownloadPayload;
+  options: JobsOptions & { jobId: string };
+  waiter: Waiter;
+}
+
+/**
+ * Hands (task, host) downloads to the seed-download queue and waits for their outcome. A
+ * download already queued or finished within the share window is joined, not made again.
+ */
 @Injectable()
 export class SeedDownloadDispatcher implements OnApplicationShutdown {
   private readonly events: QueueEvents;
-  private readonly enqueuing = new Semaphore(ENQUEUING_AT_ONCE);
+  /** Who waits for each queue entry: the queue's events settle them. */
+  private readonly waiting = new Map<string, Waiter[]>();
+  private batch: Request[] = [];
+  private flushing?: NodeJS.Immediate;
+  private enqueuing = false;
+  private closed = false;
 
   constructor(
     private readonly config: GatewayConfig,
@@ -39,23 +60,25 @@ export class SeedDownloadDispatcher implements OnApplicationShutdown {
       connection: redisConnection(config),
       prefix: config.redis.prefix,
     });
-    // Every waiting download adds a listener to both; hundreds at once are normal here.
-    this.events.setMaxListeners(0);
-    this.queue.setMaxListeners(0);
+    this.events.on('completed', ({ jobId, returnvalue }) =>
+      this.settle(jobId, (w) => w.resolve(returnvalue as unknown as SeedDownloadResult)),
+    );
+    this.events.on('failed', ({ jobId, failedReason }) => this.settle(jobId, (w) => w.reject(new Error(failedReason))));
   }
 
   async run(payload: SeedDownloadPayload, waitMs: number): Promise<SeedDownloadResult> {
+    // Listening before anything is added: no outcome can come before it is waited for.
     await this.events.waitUntilReady();
     const options = queueEntryOptions.seedDownload(
       payload.taskId,
       payload.target,
       this.config.preheat.downloadShareSeconds,
-    );
-    const job = await this.enqueuing.use(async () => {
-      const shared = await this.sharedDownload(options.jobId!);
-      this.metrics.originReads.inc({ kind: shared ? 'shared' : 'made' });
-      return this.queue.add('download', payload, options);
-    });
+    ) as JobsOptions & { jobId: string };
+    let waiter!: Waiter;
+    const outcome = new Promise<SeedDownloadResult>((resolve, reject) => (waiter = { resolve, reject }));
+    this.wait(options.jobId, waiter);
+    this.batch.push({ payload, options, waiter });
+    this.flushing ??= setImmediate(() => this.flushNow());
     // Our own timer, unref'd: a wait abandoned at shutdown must not keep the process alive.
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -71,26 +94,98 @@ export class SeedDownloadDispatcher implements OnApplicationShutdown {
       timer.unref();
     });
     try {
-      return (await Promise.race([job.waitUntilFinished(this.events), timeout])) as SeedDownloadResult;
+      return await Promise.race([outcome, timeout]);
     } finally {
       clearTimeout(timer);
+      this.unwait(options.jobId, waiter);
     }
   }
 
+  /** Hands the next batch to the queue; one batch at a time, so that their replies come turn by turn. */
+  private flushNow(): void {
+    if (this.flushing) clearImmediate(this.flushing);
+    this.flushing = undefined;
+    if (this.enqueuing || this.batch.length === 0) return;
+    const batch = this.batch.splice(0, BATCH);
+    this.enqueuing = true;
+    this.enqueue(batch)
+      .catch((e: Error) => {
+        for (const r of batch) this.fail(r.options.jobId, r.waiter, e);
+      })
+      .finally(() => {
+        this.enqueuing = false;
+        if (this.batch.length) this.flushing ??= setImmediate(() => this.flushNow());
+      });
+  }
+
   /**
-   * BullMQ prunes completed jobs by age only when another job completes, so after an idle spell
-   * a finished download would be shared long after the window (and after the peer lost its
-   * cache). A result older than the window is removed before it can be joined. True when the
-   * download is joined (in flight, or finished within the window).
+   * One lookup of every entry the batch names, then one add of those not there. BullMQ prunes
+   * completed entries by age only when another one completes, so after an idle spell a finished
+   * download would be shared long after the window (and after the peer lost its cache): an entry
+   * finished before the window is removed and made again.
    */
-  private async sharedDownload(jobId: string): Promise<boolean> {
-    const existing = await this.queue.getJob(jobId);
-    if (!existing) return false;
-    if (!existing.finishedOn) return true;
-    if (Date.now() - existing.finishedOn < this.config.preheat.downloadShareSeconds * 1000) return true;
-    // Another caller may remove it at the same moment; either way it is gone.
-    await existing.remove().catch(() => undefined);
-    return false;
+  private async enqueue(batch: Request[]): Promise<void> {
+    const ids = [...new Set(batch.map((r) => r.options.jobId))];
+    const client = await this.queue.client;
+    const lookup = (client as unknown as Redis).pipeline();
+    for (const id of ids) lookup.hmget(this.queue.toKey(id), 'timestamp', 'finishedOn', 'returnvalue');
+    const found = (await lookup.exec()) ?? [];
+    const fresh = new Map<string, SeedDownloadResult>();
+    const absent = new Set<string>();
+    const shareMs = this.config.preheat.downloadShareSeconds * 1000;
+    await Promise.all(
+      ids.map(async (id, i) => {
+        const [error, fields] = found[i] ?? [new Error('no reply')];
+        if (error) throw error;
+        const [added, finishedOn, returnvalue] = fields as (string | null)[];
+        if (added === null) return void absent.add(id);
+        if (finishedOn === null) return; // queued or running: its outcome will come
+        if (Date.now() - Number(finishedOn) < shareMs && returnvalue !== null) {
+          fresh.set(id, JSON.parse(returnvalue) as SeedDownloadResult);
+          return;
+        }
+        // Another caller may remove it at the same moment; either way it is gone.
+        await this.queue.remove(id).catch(() => undefined);
+        absent.add(id);
+      }),
+    );
+    const adds: Request[] = [];
+    for (const r of batch) {
+      const id = r.options.jobId;
+      const made = absent.delete(id);
+      this.metrics.originReads.inc({ kind: made ? 'made' : 'shared' });
+      if (made) adds.push(r);
+    }
+    if (adds.length)
+      await this.queue.addBulk(adds.map((r) => ({ name: 'download', data: r.payload, opts: r.options })));
+    for (const [id, result] of fresh) this.settle(id, (w) => w.resolve(result));
+  }
+
+  private wait(id: string, waiter: Waiter): void {
+    if (this.closed) return waiter.reject(new Error('the gateway is shutting down'));
+    const list = this.waiting.get(id);
+    if (list) list.push(waiter);
+    else this.waiting.set(id, [waiter]);
+  }
+
+  private unwait(id: string, waiter: Waiter): void {
+    const list = this.waiting.get(id);
+    if (!list) return;
+    const rest = list.filter((w) => w !== waiter);
+    if (rest.length) this.waiting.set(id, rest);
+    else this.waiting.delete(id);
+  }
+
+  private settle(id: string, how: (w: Waiter) => void): void {
+    const list = this.waiting.get(id);
+    if (!list) return;
+    this.waiting.delete(id);
+    for (const w of list) how(w);
+  }
+
+  private fail(id: string, waiter: Waiter, error: Error): void {
+    this.unwait(id, waiter);
+    waiter.reject(error);
   }
 
   /** A task evicted from a host: a download of it finished there is no longer shared (the next preheat fetches again). */
@@ -101,6 +196,11 @@ export class SeedDownloadDispatcher implements OnApplicationShutdown {
 
   /** After the processors have drained: a preheat job finishing in the grace period still hears its downloads. */
   async onApplicationShutdown(): Promise<void> {
+    this.closed = true;
     await this.events.close();
+    for (const [id, list] of [...this.waiting]) {
+      this.waiting.delete(id);
+      for (const w of list) w.reject(new Error('the gateway is shutting down'));
+    }
   }
 }
