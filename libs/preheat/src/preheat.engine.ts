@@ -113,12 +113,13 @@ export class PreheatEngine {
     busyRegistry: string | undefined,
     handedBack: AbortSignal | undefined,
   ): Promise<void> {
-    // A result (even empty) tells v1 pollers the job is RUNNING rather than WAITING.
-    await this.jobs.recordProgress(job.id, groupState(job, [], false));
     let entries: JobStateEntry[];
     let skipped: SkippedCluster[] = [];
     const progress: PreheatProgress = { total: 0, succeeded: 0, failed: 0, bytes: 0 };
     const report = this.progressReporter(job, progress);
+    // The first progress write (a result, even empty) tells v1 pollers the job is RUNNING rather
+    // than WAITING; a job done before it is due costs one write less.
+    report.tick();
     let manifest: { manifest_digest?: string; tag_moved_to?: string } = {};
     try {
       if (Date.now() >= deadline) {
