@@ -69,6 +69,7 @@ export class SeedDownloadDispatcher implements OnApplicationShutdown {
   async run(payload: SeedDownloadPayload, waitMs: number): Promise<SeedDownloadResult> {
     // Listening before anything is added: no outcome can come before it is waited for.
     await this.events.waitUntilReady();
+    if (this.closed) throw new Error('the gateway is shutting down');
     const options = queueEntryOptions.seedDownload(
       payload.taskId,
       payload.target,
@@ -162,7 +163,6 @@ export class SeedDownloadDispatcher implements OnApplicationShutdown {
   }
 
   private wait(id: string, waiter: Waiter): void {
-    if (this.closed) return waiter.reject(new Error('the gateway is shutting down'));
     const list = this.waiting.get(id);
     if (list) list.push(waiter);
     else this.waiting.set(id, [waiter]);
