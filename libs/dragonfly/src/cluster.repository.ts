@@ -35,9 +35,9 @@ export class ClusterRepository {
     this.listeners.push(listener);
   }
 
-  private changed<T>(result: T): T {
+  /** Right after a write, before anything that could fail reading it back. */
+  private changed(): void {
     for (const l of this.listeners) l();
-    return result;
   }
 
   /** The clusters with these ids (all when empty), in id order. */
@@ -57,14 +57,18 @@ export class ClusterRepository {
     const { identifiers } = await this.clusterRows.insert(
       this.clusterRows.create({ id: c.id, name: c.name, bio: c.bio ?? '', jobRateLimit: c.jobRateLimit ?? 10 }),
     );
-    return this.changed(await this.clusterRows.findOneByOrFail({ id: Number(identifiers[0].id) }));
+    this.changed();
+    return this.clusterRows.findOneByOrFail({ id: Number(identifiers[0].id) });
   }
 
   async updateCluster(id: number, c: { bio?: string; jobRateLimit?: number }): Promise<SchedulerClusterEntity> {
     await this.requireCluster(id);
     const fields = Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined));
-    if (Object.keys(fields).length) await this.clusterRows.update({ id }, fields);
-    return this.changed(await this.clusterRows.findOneByOrFail({ id }));
+    if (Object.keys(fields).length) {
+      await this.clusterRows.update({ id }, fields);
+      this.changed();
+    }
+    return this.clusterRows.findOneByOrFail({ id });
   }
 
   async requireCluster(id: number): Promise<void> {
@@ -80,7 +84,7 @@ export class ClusterRepository {
       (await this.schedulerRows.countBy({ schedulerClusterId: id }));
     if (inUse) throw new ClusterInUse(`scheduler cluster ${id} still has ${inUse} seed peer(s) or scheduler(s)`);
     await this.clusterRows.delete({ id });
-    this.changed(undefined);
+    this.changed();
   }
 
   /** Seed peers of these clusters (all when empty), in id order. */
@@ -96,33 +100,37 @@ export class ClusterRepository {
 
   async createSeedPeer(n: NewNode): Promise<SeedPeerEntity> {
     await this.requireCluster(n.schedulerClusterId);
-    return this.changed(
-      await this.seedPeerRows.save(
-        this.seedPeerRows.create({ ...n, downloadPort: n.downloadPort ?? n.port, type: 'super' }),
-      ),
+    const row = await this.seedPeerRows.save(
+      this.seedPeerRows.create({ ...n, downloadPort: n.downloadPort ?? n.port, type: 'super' }),
     );
+    this.changed();
+    return row;
   }
 
   async createScheduler(n: NewNode): Promise<SchedulerEntity> {
     await this.requireCluster(n.schedulerClusterId);
-    return this.changed(
-      await this.schedulerRows.save(
-        this.schedulerRows.create({
-          hostName: n.hostName,
-          ip: n.ip,
-          port: n.port,
-          schedulerClusterId: n.schedulerClusterId,
-        }),
-      ),
+    const row = await this.schedulerRows.save(
+      this.schedulerRows.create({
+        hostName: n.hostName,
+        ip: n.ip,
+        port: n.port,
+        schedulerClusterId: n.schedulerClusterId,
+      }),
     );
+    this.changed();
+    return row;
   }
 
   async removeSeedPeer(id: number): Promise<boolean> {
-    return this.changed(Boolean((await this.seedPeerRows.delete({ id })).affected));
+    const { affected } = await this.seedPeerRows.delete({ id });
+    this.changed();
+    return Boolean(affected);
   }
 
   async removeScheduler(id: number): Promise<boolean> {
-    return this.changed(Boolean((await this.schedulerRows.delete({ id })).affected));
+    const { affected } = await this.schedulerRows.delete({ id });
+    this.changed();
+    return Boolean(affected);
   }
 
   /** Writes the clusters named in the config file (idempotent: a restart changes nothing). */
@@ -130,7 +138,7 @@ export class ClusterRepository {
     try {
       await this.upsertEach(clusters);
     } finally {
-      this.changed(undefined);
+      this.changed();
     }
   }
 
