@@ -2,6 +2,7 @@ import { GatewayConfig } from '@accel/config';
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { ConnectionOptions } from 'bullmq';
+import { CoalescingConnector } from './coalescing-connector';
 
 export function redisConnection(config: GatewayConfig): ConnectionOptions {
   return {
@@ -11,6 +12,8 @@ export function redisConnection(config: GatewayConfig): ConnectionOptions {
     db: config.redis.db,
     // BullMQ workers block on Redis; commands must wait for a reconnect rather than fail.
     maxRetriesPerRequest: null,
+    // Commands issued in one turn of the event loop share a socket write.
+    Connector: CoalescingConnector,
   };
 }
 
