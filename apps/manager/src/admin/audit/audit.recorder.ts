@@ -1,6 +1,6 @@
 import { Actor } from '@accel/auth';
 import { AuditActorType, AuditEntity, AuditEventType, deleteInBatches } from '@accel/db';
-import { Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { NextFunction, Request, Response } from 'express';
 import { FindOptionsWhere, LessThan, Repository } from 'typeorm';
@@ -13,15 +13,59 @@ const ACTOR_TYPE: Record<Actor['kind'], AuditActorType> = {
   anonymous: 'ANONYMOUS',
 };
 
+/** Rows recorded within this long of each other are written by one INSERT. */
+const FLUSH_MS = 50;
+/** ...and no more than this many in one statement. */
+const MAX_BATCH = 500;
+
 /**
  * The `audit` table: the trail of every mutating call and every provider and webhook call,
  * allowed or refused (written by the middleware), and its pages for the admin API.
+ * Rows are written in batches: on the job-create path one INSERT per call was a quarter of
+ * the statements the gateway sent; a row reaches the table within FLUSH_MS of its answer.
  */
 @Injectable()
-export class AuditRecorder {
+export class AuditRecorder implements BeforeApplicationShutdown {
   private readonly log = new Logger('Audit');
+  private pending: AuditEntity[] = [];
+  private timer?: NodeJS.Timeout;
+  private readonly writing = new Set<Promise<void>>();
+  private closing = false;
 
   constructor(@InjectRepository(AuditEntity) private readonly audits: Repository<AuditEntity>) {}
+
+  /** What is recorded before the server stops is written; anything later goes out at once. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.closing = true;
+    this.flush();
+    await Promise.all([...this.writing]);
+  }
+
+  private add(row: AuditEntity): void {
+    this.pending.push(row);
+    if (this.closing || this.pending.length >= MAX_BATCH) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending.length === 0) return;
+    const rows = this.pending;
+    this.pending = [];
+    const write = this.audits
+      .createQueryBuilder()
+      .insert()
+      .values(rows)
+      .updateEntity(false)
+      .execute()
+      .then(
+        () => undefined,
+        (e: Error) => this.log.warn(`audit write of ${rows.length} row(s) failed: ${e.message}`),
+      )
+      .finally(() => this.writing.delete(write));
+    this.writing.add(write);
+  }
 
   private record(req: Request, res: Response, event: AuditEventType, target: string): void {
     const actor = (req as Request & { user?: Actor }).user;
@@ -39,10 +83,10 @@ export class AuditRecorder {
       state: res.statusCode < 400 ? 'SUCCESS' : 'FAILURE',
       statusCode: res.statusCode,
       remoteIp: (req.socket.remoteAddress ?? '').slice(0, 64),
+      // When it happened, not when its batch is written.
+      createdAt: new Date(),
     });
-    this.audits
-      .save(row, { transaction: false, reload: false })
-      .catch((e: Error) => this.log.warn(`audit write failed: ${e.message}`));
+    this.add(row);
   }
 
   /** One page, newest first, and the total. */
