@@ -6,7 +6,7 @@
  * DownloadTask calls directly, BENCH_CONCURRENCY (32) at a time, on a third fresh seed peer.
  * Prints wall times, the ratio to direct (target ≤ 1.2×), the two-worker speed-up (target
  * ≥ 1.7×), origin reads per (blob, host) and each worker's peak RSS, and where the machine's
- * CPU went in each run: the workers, this process (the manager's API and the reference peers),
+ * CPU went in each run: the workers, this process (the manager's API), the seed peers' process,
  * docker-registry, and the rest (MariaDB, Redis, the kernel).
  */
 import { mapLimit } from '@accel/common';
@@ -16,12 +16,18 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
-import { ReferenceScheduler, ReferenceSeedPeer } from '../test/support/dragonfly';
 import { TestGateway } from '../test/support/gateway';
 import { BuiltImage, image, push } from '../test/support/images';
 import { RegistryFarm } from '../test/support/registry';
-import { downloadDirect, machineCpuSeconds, processCpuSeconds, summary } from './support';
-import { cpus } from 'node:os';
+import {
+  CpuSplit,
+  ReferenceHosts,
+  cpuMeter,
+  describeCpu,
+  downloadDirect,
+  startReferenceHosts,
+  summary,
+} from './support';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
@@ -30,45 +36,8 @@ const CREATORS = 20;
 interface Run {
   ms: number;
   workerRssMiB: number[];
-  cpu: CpuShares;
+  cpu: CpuSplit;
 }
-
-/** CPU seconds each part used during a run, and how busy the machine was (of all its cores). */
-interface CpuShares {
-  workers: number;
-  self: number;
-  registry: number;
-  rest: number;
-  busyPercent: number;
-}
-
-function cpuMeter(workerPids: number[], registryPids: number[]): () => CpuShares {
-  const sum = (pids: number[]) => pids.reduce((a, p) => a + processCpuSeconds(p), 0);
-  const self = () => {
-    const u = process.cpuUsage();
-    return (u.user + u.system) / 1e6;
-  };
-  const at = { workers: sum(workerPids), self: self(), registry: sum(registryPids), machine: machineCpuSeconds() };
-  return () => {
-    const machine = machineCpuSeconds();
-    const busy = machine.busy - at.machine.busy;
-    const workers = sum(workerPids) - at.workers;
-    const own = self() - at.self;
-    const registry = sum(registryPids) - at.registry;
-    return {
-      workers,
-      self: own,
-      registry,
-      rest: Math.max(0, busy - workers - own - registry),
-      busyPercent: (100 * busy) / (machine.total - at.machine.total),
-    };
-  };
-}
-
-const describeCpu = (c: CpuShares) =>
-  `machine busy ${c.busyPercent.toFixed(0)} % of ${cpus().length} cores; CPU s: workers ${c.workers.toFixed(1)}, ` +
-  `manager API + reference peers ${c.self.toFixed(1)}, docker-registry ${c.registry.toFixed(1)}, ` +
-  `rest (MariaDB, Redis, kernel) ${c.rest.toFixed(1)}`;
 
 /** Worker processes on the gateway's config, started and ready (their startup is not timed). */
 async function startWorkers(g: TestGateway, n: number, dir: string): Promise<ChildProcess[]> {
@@ -114,15 +83,14 @@ async function stopWorkers(workers: ChildProcess[]): Promise<void> {
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'accel-bench-queue-'));
   const registries = new RegistryFarm();
-  const seeds = ['direct', 'one-worker', 'two-workers'].map((n) => new ReferenceSeedPeer(`seed-${n}`));
-  const scheduler = new ReferenceScheduler();
+  // One seed peer per run (direct, one worker, two workers), in a process of their own.
+  let seedHosts: ReferenceHosts | undefined;
   let g: TestGateway | undefined;
   let workers: ChildProcess[] = [];
   try {
     await registries.start();
-    await Promise.all(seeds.map((s) => s.start()));
-    await scheduler.start();
-    scheduler.hosts = seeds.map((s) => ({ hostname: s.hostname, ip: s.ip, port: s.port, type: 1 as const }));
+    const hosts = (seedHosts = await startReferenceHosts(3, 'seed'));
+    const seeds = hosts.peers;
     const images: { img: BuiltImage; repo: string }[] = await mapLimit(
       Array.from({ length: JOBS }, (_, i) => i),
       16,
@@ -133,13 +101,12 @@ async function main(): Promise<void> {
         return { img, repo };
       },
     );
-    const node = (s: ReferenceSeedPeer) => ({ hostname: s.hostname, ip: s.ip, port: s.port });
-    const cluster = (id: number, seed: ReferenceSeedPeer) => ({
+    const cluster = (id: number, seed: (typeof seeds)[number]) => ({
       id,
       name: seed.hostname,
       jobRateLimit: 1_000_000,
-      seedPeers: [node(seed)],
-      schedulers: [{ hostname: 'scheduler-1', ip: '127.0.0.1', port: scheduler.port }],
+      seedPeers: [seed],
+      schedulers: [{ hostname: 'scheduler-1', ip: '127.0.0.1', port: hosts.scheduler }],
     });
     g = await TestGateway.start({
       logLevel: 'error',
@@ -157,7 +124,12 @@ async function main(): Promise<void> {
     const registryPids = [registries.open.pid, registries.basic.pid, registries.token.pid].filter(
       (p): p is number => p !== undefined,
     );
-    const directMeter = cpuMeter([], registryPids);
+    const directMeter = cpuMeter({
+      workers: [],
+      'manager API': [process.pid],
+      'seed peers': [hosts.child.pid!],
+      'docker-registry': registryPids,
+    });
     const t0 = Date.now();
     await mapLimit(pairs, CONCURRENCY, ({ d, repo }) =>
       downloadDirect(clients, seeds[0], `http://${registries.open.host}/v2/${repo}/blobs/${d}`, 120_000),
@@ -168,10 +140,12 @@ async function main(): Promise<void> {
 
     const viaWorkers = async (n: number, clusterId: number): Promise<Run> => {
       workers = await startWorkers(g!, n, dir);
-      const meter = cpuMeter(
-        workers.map((w) => w.pid!),
-        registryPids,
-      );
+      const meter = cpuMeter({
+        workers: workers.map((w) => w.pid!),
+        'manager API': [process.pid],
+        'seed peers': [hosts.child.pid!],
+        'docker-registry': registryPids,
+      });
       const start = Date.now();
       await mapLimit(images, CREATORS, async ({ repo }) => {
         const r = await g!.http('POST', '/oapi/v1/jobs', {
@@ -211,7 +185,7 @@ async function main(): Promise<void> {
     await db.end();
 
     // Every (blob, seed peer) pair fetched from the registry exactly once.
-    const reads = seeds.map((p) => p.fetches.filter((f) => !f.cached).length);
+    const reads = (await hosts.reads()).perPeer;
     const expected = pairs.length;
     const ratio = one.ms / direct;
     const speedup = one.ms / two.ms;
@@ -245,8 +219,7 @@ async function main(): Promise<void> {
   } finally {
     await stopWorkers(workers);
     await g?.stop();
-    await scheduler.stop();
-    await Promise.all(seeds.map((s) => s.stop()));
+    await seedHosts?.stop();
     await registries.stop();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -8,40 +8,15 @@
  */
 import { mapLimit } from '@accel/common';
 import { DragonflyClients } from '@accel/dragonfly';
-import { ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import { TestGateway } from '../test/support/gateway';
 import { BuiltImage, image, push } from '../test/support/images';
 import { RegistryFarm } from '../test/support/registry';
-import type { ReferenceHostsReady } from './reference-hosts';
-import { downloadDirect, summary } from './support';
+import { cpuMeter, describeCpu, downloadDirect, startReferenceHosts, summary } from './support';
 
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 200);
 const BLOBS = Number(process.env.BENCH_BLOBS ?? 100);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
-
-/** The reference hosts' process, started and listening; `reads()` asks it for its origin fetches so far. */
-async function startReferenceHosts(
-  count: number,
-): Promise<ReferenceHostsReady & { child: ChildProcess; reads(): Promise<number> }> {
-  const child = spawn(process.execPath, [join(__dirname, 'reference-hosts.js'), String(count)], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-  const next = async () => {
-    const r = await lines.next();
-    if (r.done) throw new Error(`the reference hosts' process ended (${child.exitCode ?? child.signalCode})`);
-    return JSON.parse(r.value) as unknown;
-  };
-  const ready = (await next()) as ReferenceHostsReady;
-  const reads = async () => {
-    child.stdin!.write('reads\n');
-    return ((await next()) as { reads: number }).reads;
-  };
-  return { ...ready, child, reads };
-}
 
 async function main(): Promise<void> {
   const registries = new RegistryFarm();
@@ -76,15 +51,24 @@ async function main(): Promise<void> {
 
     const clients = new DragonflyClients();
     const pairs = images[0].pulled.flatMap((d) => peers.map((p) => ({ d, p })));
+    const registryPids = [registries.open.pid].filter((p): p is number => p !== undefined);
+    const parts = (self: string) => ({
+      [self]: [process.pid],
+      'reference hosts': [hosts!.child.pid!],
+      'docker-registry': registryPids,
+    });
+    const directMeter = cpuMeter(parts('direct client'));
     const t0 = Date.now();
     await mapLimit(pairs, CONCURRENCY, ({ d, p }) =>
       downloadDirect(clients, p, `http://${registries.open.host}/v2/bench/direct/blobs/${d}`),
     );
     const direct = Date.now() - t0;
+    const directCpu = directMeter();
     clients.onApplicationShutdown();
 
-    const fetchesBefore = await hosts.reads();
+    const fetchesBefore = (await hosts.reads()).reads;
     stalls.enable();
+    const gatewayMeter = cpuMeter(parts('gateway'));
     const t1 = Date.now();
     const token = await g.token(['job']);
     const created = await g.http<{ id: number }>('POST', '/oapi/v1/jobs', {
@@ -108,8 +92,9 @@ async function main(): Promise<void> {
       await new Promise((res) => setTimeout(res, 100));
     }
     const viaGateway = Date.now() - t1;
+    const gatewayCpu = gatewayMeter();
     stalls.disable();
-    const fetches = (await hosts.reads()) - fetchesBefore;
+    const fetches = (await hosts.reads()).reads - fetchesBefore;
     const expected = images[1].pulled.length * HOSTS;
     const ratio = viaGateway / direct;
     console.log(
@@ -117,6 +102,8 @@ async function main(): Promise<void> {
     );
     console.log(`  direct DownloadTask fan-out  ${direct} ms`);
     console.log(`  through the gateway          ${viaGateway} ms   ratio ${ratio.toFixed(2)}× (target ≤ 1.2×)`);
+    console.log(`  direct run : ${describeCpu(directCpu)}`);
+    console.log(`  gateway run: ${describeCpu(gatewayCpu)}`);
     console.log(`  origin reads                 ${fetches} for ${expected} (blob, host) pairs`);
     console.log(
       `  event loop (gateway run)     max stall ${(stalls.max / 1e6).toFixed(0)} ms, p99 ${(stalls.percentile(99) / 1e6).toFixed(0)} ms (target < 100 ms)`,
@@ -134,11 +121,7 @@ async function main(): Promise<void> {
     });
   } finally {
     await g?.stop();
-    if (hosts && hosts.child.exitCode === null) {
-      const ended = new Promise((r) => hosts!.child.once('exit', r));
-      hosts.child.stdin!.end();
-      await ended;
-    }
+    await hosts?.stop();
     await registries.stop();
   }
 }

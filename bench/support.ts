@@ -1,5 +1,8 @@
+import { cpus } from 'node:os';
 import { DEFAULT_FILTERED_QUERY_PARAMS, DragonflyClients } from '@accel/dragonfly';
-import { execFile } from 'node:child_process';
+import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { ReferenceHostsReady } from './reference-hosts';
 import { lstatSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -118,5 +121,73 @@ export function machineCpuSeconds(): { busy: number; total: number } {
   return { busy: (total - idle) / CLOCK_TICKS, total: total / CLOCK_TICKS };
 }
 
+/** CPU seconds each named part (a set of processes) used over a stretch, what the rest of the machine used, and how busy it was. */
+export interface CpuSplit {
+  parts: Record<string, number>;
+  rest: number;
+  busyPercent: number;
+}
+
+/** Starts measuring; the function returned tells the split since then. */
+export function cpuMeter(parts: Record<string, number[]>): () => CpuSplit {
+  const sum = (pids: number[]) => pids.reduce((a, p) => a + processCpuSeconds(p), 0);
+  const start = Object.fromEntries(Object.entries(parts).map(([k, pids]) => [k, sum(pids)]));
+  const machine0 = machineCpuSeconds();
+  return () => {
+    const machine = machineCpuSeconds();
+    const busy = machine.busy - machine0.busy;
+    const used = Object.fromEntries(Object.entries(parts).map(([k, pids]) => [k, sum(pids) - start[k]]));
+    const own = Object.values(used).reduce((a, b) => a + b, 0);
+    return { parts: used, rest: Math.max(0, busy - own), busyPercent: (100 * busy) / (machine.total - machine0.total) };
+  };
+}
+
+/** "machine busy 90 % of 2 cores; CPU s: a 1.0, b 2.0, rest (MariaDB, Redis, kernel) 0.5". */
+export const describeCpu = (c: CpuSplit): string =>
+  `machine busy ${c.busyPercent.toFixed(0)} % of ${cpus().length} cores; CPU s: ` +
+  Object.entries(c.parts)
+    .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+    .join(', ') +
+  `, rest (MariaDB, Redis, kernel) ${c.rest.toFixed(1)}`;
+
 /** USER_HZ: Linux reports process and machine times in these ticks. */
 const CLOCK_TICKS = 100;
+
+/** The reference hosts' process (reference-hosts.ts), started and listening. */
+export interface ReferenceHosts extends ReferenceHostsReady {
+  child: ChildProcess;
+  /** Origin fetches so far, in all and per host. */
+  reads(): Promise<{ reads: number; perPeer: number[] }>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `count` reference hosts (seed peers with `seed`) in a process of their own, so the
+ * benchmark's process holds the gateway (or the direct client) alone, as in a real cluster.
+ */
+export async function startReferenceHosts(count: number, kind: 'peer' | 'seed' = 'peer'): Promise<ReferenceHosts> {
+  const child = spawn(process.execPath, [join(__dirname, 'reference-hosts.js'), String(count), kind], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const next = async () => {
+    const r = await lines.next();
+    if (r.done) throw new Error(`the reference hosts' process ended (${child.exitCode ?? child.signalCode})`);
+    return JSON.parse(r.value as string) as unknown;
+  };
+  const ready = (await next()) as ReferenceHostsReady;
+  return {
+    ...ready,
+    child,
+    reads: async () => {
+      child.stdin!.write('reads\n');
+      return (await next()) as { reads: number; perPeer: number[] };
+    },
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const ended = new Promise((r) => child.once('exit', r));
+      child.stdin!.end();
+      await ended;
+    },
+  };
+}
