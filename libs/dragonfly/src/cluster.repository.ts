@@ -1,5 +1,5 @@
 import { ConfiguredClusterConfig } from '@accel/config';
-import { SchedulerClusterEntity, SchedulerEntity, SeedPeerEntity } from '@accel/db';
+import { SchedulerClusterEntity, SchedulerEntity, SeedPeerEntity, updateWhere } from '@accel/db';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
@@ -173,8 +173,8 @@ export class ClusterRepository {
   /** The last health answer of every seed peer and scheduler at this address. */
   async recordState(node: { ip: string; port: number }, state: 'active' | 'inactive'): Promise<void> {
     await Promise.all([
-      this.seedPeerRows.update({ ip: node.ip, port: node.port }, { state }),
-      this.schedulerRows.update({ ip: node.ip, port: node.port }, { state }),
+      updateWhere(this.seedPeerRows, { ip: node.ip, port: node.port }, { state }),
+      updateWhere(this.schedulerRows, { ip: node.ip, port: node.port }, { state }),
     ]);
   }
 }

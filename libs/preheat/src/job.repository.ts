@@ -1,5 +1,13 @@
 import { SharedResultCache } from '@accel/common';
-import { GroupJobState, JobEntity, JobResult, JobState, deleteInBatches, insertHoldingLiveKey } from '@accel/db';
+import {
+  GroupJobState,
+  JobEntity,
+  JobResult,
+  JobState,
+  deleteInBatches,
+  insertHoldingLiveKey,
+  updateWhere,
+} from '@accel/db';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, LessThan, MoreThan, Repository, SelectQueryBuilder } from 'typeorm';
@@ -67,7 +75,7 @@ export class JobRepository {
 
   /** Progress of a job still PENDING (a finished job's result is never overwritten). */
   async recordProgress(id: number, result: GroupJobState): Promise<void> {
-    await this.rows.update({ id, state: 'PENDING' }, { result });
+    await updateWhere(this.rows, { id, state: 'PENDING' }, { result });
   }
 
   /**
@@ -75,7 +83,8 @@ export class JobRepository {
    * dropped and its live key freed.
    */
   async finish(id: number, state: 'SUCCESS' | 'FAILURE', result: JobResult): Promise<void> {
-    await this.rows.update(
+    await updateWhere(
+      this.rows,
       { id, state: 'PENDING' },
       { state, result, finishedAt: new Date(), sealedHeaders: null, activeKey: null },
     );

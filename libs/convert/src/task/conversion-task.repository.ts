@@ -4,6 +4,7 @@ import {
   ConversionTaskEntity,
   deleteInBatches,
   insertHoldingLiveKey,
+  updateWhere,
 } from '@accel/db';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
@@ -57,12 +58,12 @@ export class ConversionTaskRepository {
    * key, so a later push of the same image converts again.
    */
   async finish(id: number, outcome: ConversionOutcome & { status: 'COMPLETED' | 'FAILED' }): Promise<void> {
-    await this.rows.update({ id, status: 'PROCESSING' }, { ...outcome, activeKey: null, finishedAt: new Date() });
+    await updateWhere(this.rows, { id, status: 'PROCESSING' }, { ...outcome, activeKey: null, finishedAt: new Date() });
   }
 
   /** Records how far a running task is; an ended task keeps what its end recorded. */
   async saveProgress(id: number, progress: ConversionProgressView): Promise<void> {
-    await this.rows.update({ id, status: 'PROCESSING' }, { progress });
+    await updateWhere(this.rows, { id, status: 'PROCESSING' }, { progress });
   }
 
   /** PROCESSING tasks created before `olderThan` (the reconciler's candidates). */

@@ -1,4 +1,4 @@
-import { ConversionTaskEntity, JobEntity, insertHoldingLiveKey, insertRow } from '@accel/db';
+import { ConversionTaskEntity, JobEntity, insertHoldingLiveKey, insertRow, updateWhere } from '@accel/db';
 import { getRepositoryToken } from '@nestjs/typeorm';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -27,7 +27,7 @@ async function viaBuilder<T extends ObjectLiteral>(rows: Repository<T>, row: T):
   return Number((r.raw as { insertId: number }).insertId);
 }
 
-describe('row inserts (real MariaDB)', () => {
+describe('row inserts and updates (real MariaDB)', () => {
   let g: TestGateway;
   let jobs: Repository<JobEntity>;
   let tasks: Repository<ConversionTaskEntity>;
@@ -75,7 +75,7 @@ describe('row inserts (real MariaDB)', () => {
       activeKey: null,
     } as Partial<ConversionTaskEntity>);
     assert.deepEqual(await stored(tasks, row.id), {
-      ...(await stored(tasks, await viaBuilder(tasks, { ...row, uuid: row.uuid.replace(/^./, 'f') }))),
+      ...(await stored(tasks, await viaBuilder(tasks, { ...row, uuid: randomUUID() }))),
       uuid: row.uuid,
     });
   });
@@ -100,5 +100,48 @@ describe('row inserts (real MariaDB)', () => {
     assert.ok('row' in first && 'live' in second);
     assert.equal(second.live.id, first.row.id);
     assert.equal(second.live.bio, 'first');
+  });
+
+  it('an update sets what Repository.update sets, counts the rows it matched, and moves updated_at', async () => {
+    const fields = (bio: string) =>
+      ({
+        taskId: `group_${randomUUID()}`,
+        bio,
+        type: 'preheat',
+        state: 'PENDING',
+        args: { type: 'image', url: 'http://r.example/v2/c/manifests/v1' },
+        userId: 1,
+        dialect: 'dragonfly-v2',
+        imageKey: 'd'.repeat(64),
+        activeKey: randomUUID().replace(/-/g, '').padEnd(64, '0'),
+        sealedHeaders: 'sealed:xyz',
+        schedulerClusterIds: [2],
+      }) as unknown as Partial<JobEntity>;
+    const old = new Date(Date.now() - 3_600_000);
+    const [a, b] = [await insertRow(jobs, fields('a')), await insertRow(jobs, fields('b'))];
+    await jobs.query('UPDATE job SET updated_at = ? WHERE id IN (?, ?)', [old, a.id, b.id]);
+    const finishedAt = new Date();
+    const set = {
+      state: 'SUCCESS',
+      result: { state: 'SUCCESS', jobStates: [{ state: 'SUCCESS', results: [{ note: 'it\'s "done"' }] }] },
+      finishedAt,
+      sealedHeaders: null,
+      activeKey: null,
+    } as unknown as Partial<JobEntity>;
+    assert.equal(await updateWhere(jobs, { id: a.id, state: 'PENDING' } as Partial<JobEntity>, set), 1);
+    await jobs.update({ id: b.id, state: 'PENDING' } as never, set as never);
+    const [mine, theirs] = [await stored(jobs, a.id), await stored(jobs, b.id)];
+    assert.ok((mine.updated_at as Date).getTime() > old.getTime() + 60_000, 'updated_at moved');
+    const same = (r: Record<string, unknown>) => ({ ...r, task_id: 0, bio: 0, created_at: 0, updated_at: 0 });
+    assert.deepEqual(same(mine), same(theirs));
+    // Matched by every field: a finished job is not finished again.
+    assert.equal(await updateWhere(jobs, { id: a.id, state: 'PENDING' } as Partial<JobEntity>, { bio: 'x' }), 0);
+    assert.equal((await jobs.findOneByOrFail({ id: a.id })).bio, 'a');
+    // What it cannot write as plain values (a null to match) goes to Repository.update, with its answer.
+    const viaRepository = (await jobs.update({ id: b.id, activeKey: null } as never, { bio: 'y' })).affected;
+    assert.equal(
+      await updateWhere(jobs, { id: a.id, activeKey: null } as Partial<JobEntity>, { bio: 'y' }),
+      viaRepository,
+    );
   });
 });
