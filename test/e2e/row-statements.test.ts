@@ -27,6 +27,20 @@ async function viaBuilder<T extends ObjectLiteral>(rows: Repository<T>, row: T):
   return Number((r.raw as { insertId: number }).insertId);
 }
 
+/** A PENDING preheat job's fields. */
+const pendingJob = (bio: string, more: Partial<JobEntity>): Partial<JobEntity> =>
+  ({
+    taskId: `group_${randomUUID()}`,
+    bio,
+    type: 'preheat',
+    state: 'PENDING',
+    args: { type: 'image', url: 'http://r.example/v2/b/manifests/v1' },
+    userId: 1,
+    dialect: 'dragonfly-v2',
+    schedulerClusterIds: [],
+    ...more,
+  }) as unknown as Partial<JobEntity>;
+
 describe('row inserts and updates (real MariaDB)', () => {
   let g: TestGateway;
   let jobs: Repository<JobEntity>;
@@ -82,19 +96,7 @@ describe('row inserts and updates (real MariaDB)', () => {
 
   it('a live key already held is refused with the job that holds it', async () => {
     const key = 'c'.repeat(64);
-    const fields = (bio: string) =>
-      ({
-        taskId: `group_${randomUUID()}`,
-        bio,
-        type: 'preheat',
-        state: 'PENDING',
-        args: { type: 'image', url: 'http://r.example/v2/b/manifests/v1' },
-        userId: 1,
-        dialect: 'dragonfly-v2',
-        imageKey: key,
-        activeKey: key,
-        schedulerClusterIds: [],
-      }) as unknown as Partial<JobEntity>;
+    const fields = (bio: string) => pendingJob(bio, { imageKey: key, activeKey: key });
     const first = await insertHoldingLiveKey(jobs, fields('first'));
     const second = await insertHoldingLiveKey(jobs, fields('second'));
     assert.ok('row' in first && 'live' in second);
@@ -104,19 +106,12 @@ describe('row inserts and updates (real MariaDB)', () => {
 
   it('an update sets what Repository.update sets, counts the rows it matched, and moves updated_at', async () => {
     const fields = (bio: string) =>
-      ({
-        taskId: `group_${randomUUID()}`,
-        bio,
-        type: 'preheat',
-        state: 'PENDING',
-        args: { type: 'image', url: 'http://r.example/v2/c/manifests/v1' },
-        userId: 1,
-        dialect: 'dragonfly-v2',
+      pendingJob(bio, {
         imageKey: 'd'.repeat(64),
         activeKey: randomUUID().replace(/-/g, '').padEnd(64, '0'),
         sealedHeaders: 'sealed:xyz',
         schedulerClusterIds: [2],
-      }) as unknown as Partial<JobEntity>;
+      });
     const old = new Date(Date.now() - 3_600_000);
     const [a, b] = [await insertRow(jobs, fields('a')), await insertRow(jobs, fields('b'))];
     await jobs.query('UPDATE job SET updated_at = ? WHERE id IN (?, ?)', [old, a.id, b.id]);
