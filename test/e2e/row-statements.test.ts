@@ -1,4 +1,4 @@
-import { ConversionTaskEntity, JobEntity, insertHoldingLiveKey, insertRow, updateWhere } from '@accel/db';
+import { ConversionTaskEntity, JobEntity, findOneWhere, insertHoldingLiveKey, insertRow, updateWhere } from '@accel/db';
 import { getRepositoryToken } from '@nestjs/typeorm';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -138,5 +138,28 @@ describe('row inserts and updates (real MariaDB)', () => {
       await updateWhere(jobs, { id: a.id, activeKey: null } as Partial<JobEntity>, { bio: 'y' }),
       viaRepository,
     );
+  });
+
+  it('a row read by id is the entity Repository.findOneBy returns, and nothing for a row deleted or absent', async () => {
+    const row = await insertRow(
+      jobs,
+      pendingJob('read me', { imageKey: 'e'.repeat(64), sealedHeaders: 'sealed:1', schedulerClusterIds: [4, 5] }),
+    );
+    await updateWhere(
+      jobs,
+      { id: row.id } as Partial<JobEntity>,
+      {
+        result: { state: 'PENDING', jobStates: [] },
+        finishedAt: new Date(),
+      } as unknown as Partial<JobEntity>,
+    );
+    const mine = await findOneWhere(jobs, { id: row.id, isDel: 0 } as Partial<JobEntity>);
+    const theirs = await jobs.findOneBy({ id: row.id, isDel: 0 });
+    assert.ok(mine instanceof JobEntity);
+    assert.deepEqual(mine, theirs);
+    assert.deepEqual(mine.schedulerClusterIds, [4, 5]);
+    await jobs.update({ id: row.id }, { isDel: 1 });
+    assert.equal(await findOneWhere(jobs, { id: row.id, isDel: 0 } as Partial<JobEntity>), null);
+    assert.equal(await findOneWhere(jobs, { id: 987_654_321, isDel: 0 } as Partial<JobEntity>), null);
   });
 });

@@ -3,4 +3,4 @@ export * from './data-source';
 export * from './db.module';
 export * from './live-key';
 export * from './batched-delete';
-export * from './row-update';
+export * from './row-statements';

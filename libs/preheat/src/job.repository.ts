@@ -5,6 +5,7 @@ import {
   JobResult,
   JobState,
   deleteInBatches,
+  findOneWhere,
   insertHoldingLiveKey,
   updateWhere,
 } from '@accel/db';
@@ -62,7 +63,7 @@ export class JobRepository {
   }
 
   byId(id: number): Promise<JobEntity | null> {
-    return this.rows.findOneBy({ id, isDel: 0 });
+    return findOneWhere(this.rows, { id, isDel: 0 });
   }
 
   /** The newest job of this image key that succeeded after `since`. */
