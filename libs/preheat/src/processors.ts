@@ -12,6 +12,7 @@ import { Processor } from '@nestjs/bullmq';
 import { DelayedError, Job } from 'bullmq';
 
 import { JobRunner } from './job-runner';
+import { SeedDownloadDispatcher } from './seed-download.dispatcher';
 
 /** How soon a job turned away by a busy registry asks again. */
 const REGISTRY_BUSY_RETRY_MS = 500;
@@ -49,6 +50,7 @@ export class SeedDownloadProcessor extends GatewayWorkerHost {
     config: GatewayConfig,
     private readonly clients: DragonflyClients,
     private readonly secrets: SecretBox,
+    private readonly dispatcher: SeedDownloadDispatcher,
   ) {
     super(config);
   }
@@ -72,12 +74,14 @@ export class SeedDownloadProcessor extends GatewayWorkerHost {
       connectMs,
       idleMs,
     });
-    return {
+    const result: SeedDownloadResult = {
       taskId: outcome.taskId,
       hostId: outcome.hostId,
       contentLength: outcome.contentLength,
       pieces: outcome.pieces,
       cached: outcome.cached,
     };
+    if (job.id) this.dispatcher.completedHere(job.id, result);
+    return result;
   }
 }
