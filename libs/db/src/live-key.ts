@@ -1,39 +1,5 @@
-import { DeepPartial, EntityMetadata, ObjectLiteral, Repository } from 'typeorm';
-import { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
-
-/** An entity's INSERT of every column but its auto-increment id, and those columns in order. */
-interface InsertStatement {
-  sql: string;
-  columns: ColumnMetadata[];
-}
-
-/**
- * Built once per entity: building the same INSERT per row was a sixth of the gateway's CPU per
- * job create. null when the entity has a column only the query builder fills (version,
- * discriminator, a generated value that is not the id).
- */
-const statements = new WeakMap<EntityMetadata, InsertStatement | null>();
-
-function insertStatement<T extends ObjectLiteral>(rows: Repository<T>): InsertStatement | null {
-  const meta = rows.metadata;
-  let statement = statements.get(meta);
-  if (statement !== undefined) return statement;
-  const special = meta.columns.some(
-    (c) => c.isVersion || c.isDiscriminator || (c.isGenerated && c.generationStrategy !== 'increment'),
-  );
-  const columns = meta.columns.filter((c) => c.isInsert && !c.isGenerated && !c.isVirtual);
-  const escape = (name: string) => rows.manager.connection.driver.escape(name);
-  statement = special
-    ? null
-    : {
-        sql:
-          `INSERT INTO ${escape(meta.tablePath)} (${columns.map((c) => escape(c.databaseName)).join(', ')})` +
-          ` VALUES (${columns.map(() => '?').join(', ')})`,
-        columns,
-      };
-  statements.set(meta, statement);
-  return statement;
-}
+import { DeepPartial, ObjectLiteral, Repository } from 'typeorm';
+import { insertPlain } from './row-statements';
 
 /**
  * One INSERT and nothing else: no BEGIN/COMMIT around it (it is atomic on its own) and no
@@ -51,16 +17,12 @@ export async function insertRow<T extends ObjectLiteral>(rows: Repository<T>, fi
     else if (c.isNullable) row[c.propertyName] = null;
   }
   const [id] = rows.metadata.primaryColumns;
-  // Each value as the query builder would send it (the column's transformer, then the driver's own conversion).
-  const statement = insertStatement(rows);
-  const driver = rows.manager.connection.driver;
-  const values = statement?.columns.map((c) => driver.preparePersistentValue(c.getEntityValue(row), c) as unknown);
-  if (statement && values && !values.includes(undefined)) {
-    const result = (await rows.query(statement.sql, values)) as { insertId: number | string };
-    row[id.propertyName] = Number(result.insertId);
+  // Written once per entity (building it per row was a sixth of the CPU of a job create).
+  const inserted = await insertPlain(rows, row as T);
+  if (inserted !== undefined) {
+    row[id.propertyName] = inserted;
     return row as T;
   }
-  // A column left to the database's DEFAULT (a default computed by SQL): the builder writes it.
   const result = await rows
     .createQueryBuilder()
     .insert()

@@ -10,7 +10,9 @@ import { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
  */
 interface Statement {
   sql: string;
-  set: ColumnMetadata[];
+  /** The columns whose values it sends (INSERT, SET) or reads (SELECT), in order. */
+  columns: ColumnMetadata[];
+  /** The columns it matches, in order. */
   where: ColumnMetadata[];
 }
 
@@ -29,6 +31,10 @@ const escaper =
   (name: string): string =>
     rows.manager.connection.driver.escape(name);
 
+/** The entity's table, each part of a `database.table` path quoted apart. */
+const tableOf = (meta: EntityMetadata, escape: (n: string) => string): string =>
+  meta.tablePath.split('.').map(escape).join('.');
+
 /** The columns of these properties, or undefined when one is not a plain stored column. */
 function columnsOf(meta: EntityMetadata, keys: string[]): ColumnMetadata[] | undefined {
   const columns = keys.map((k) => meta.findColumnWithPropertyName(k));
@@ -46,6 +52,39 @@ function whereSql(where: ColumnMetadata[], escape: (n: string) => string): strin
 function params<T extends ObjectLiteral>(rows: Repository<T>, columns: ColumnMetadata[], values: unknown[]): unknown[] {
   const driver = rows.manager.connection.driver;
   return columns.map((c, i) => driver.preparePersistentValue(values[i], c) as unknown);
+}
+
+/**
+ * `INSERT` of every column but the auto-increment id; the id given, or undefined when the row
+ * leaves a column to an SQL default or the entity has a column only the query builder fills
+ * (version, discriminator, a generated value that is not the id): the caller uses the builder.
+ */
+export async function insertPlain<T extends ObjectLiteral>(rows: Repository<T>, row: T): Promise<number | undefined> {
+  const meta = rows.metadata;
+  const statement = cached(meta, 'insert', () => {
+    const special = meta.columns.some(
+      (c) => c.isVersion || c.isDiscriminator || (c.isGenerated && c.generationStrategy !== 'increment'),
+    );
+    if (special) return null;
+    const escape = escaper(rows);
+    const columns = meta.columns.filter((c) => c.isInsert && !c.isGenerated && !c.isVirtual);
+    return {
+      sql:
+        `INSERT INTO ${tableOf(meta, escape)} (${columns.map((c) => escape(c.databaseName)).join(', ')})` +
+        ` VALUES (${columns.map(() => '?').join(', ')})`,
+      columns,
+      where: [],
+    };
+  });
+  if (!statement) return undefined;
+  const values = params(
+    rows,
+    statement.columns,
+    statement.columns.map((c) => c.getEntityValue(row) as unknown),
+  );
+  if (values.includes(undefined)) return undefined;
+  const result = (await rows.query(statement.sql, values)) as { insertId: number | string };
+  return Number(result.insertId);
 }
 
 /**
@@ -73,8 +112,8 @@ export async function updateWhere<T extends ObjectLiteral>(
         if (updated && !setColumns.includes(updated))
           assignments.push(`${escape(updated.databaseName)} = CURRENT_TIMESTAMP`);
         return {
-          sql: `UPDATE ${escape(meta.tablePath)} SET ${assignments.join(', ')} WHERE ${whereSql(whereColumns, escape)}`,
-          set: setColumns,
+          sql: `UPDATE ${tableOf(meta, escape)} SET ${assignments.join(', ')} WHERE ${whereSql(whereColumns, escape)}`,
+          columns: setColumns,
           where: whereColumns,
         };
       });
@@ -82,7 +121,7 @@ export async function updateWhere<T extends ObjectLiteral>(
   const result = (await rows.query(statement.sql, [
     ...params(
       rows,
-      statement.set,
+      statement.columns,
       setKeys.map((k) => set[k]),
     ),
     ...params(
@@ -108,9 +147,9 @@ export async function findOneWhere<T extends ObjectLiteral>(rows: Repository<T>,
         const read = meta.columns.filter((c) => !c.isVirtual);
         return {
           sql:
-            `SELECT ${read.map((c) => escape(c.databaseName)).join(', ')} FROM ${escape(meta.tablePath)}` +
+            `SELECT ${read.map((c) => escape(c.databaseName)).join(', ')} FROM ${tableOf(meta, escape)}` +
             ` WHERE ${whereSql(whereColumns, escape)} LIMIT 1`,
-          set: read,
+          columns: read,
           where: whereColumns,
         };
       });
@@ -126,6 +165,6 @@ export async function findOneWhere<T extends ObjectLiteral>(rows: Repository<T>,
   if (!raw) return null;
   const driver = rows.manager.connection.driver;
   const entity = meta.create(undefined, { fromDeserializer: true }) as T;
-  for (const c of statement.set) c.setEntityValue(entity, driver.prepareHydratedValue(raw[c.databaseName], c));
+  for (const c of statement.columns) c.setEntityValue(entity, driver.prepareHydratedValue(raw[c.databaseName], c));
   return entity;
 }
