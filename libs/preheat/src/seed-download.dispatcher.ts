@@ -61,7 +61,7 @@ export class SeedDownloadDispatcher implements OnApplicationShutdown {
       prefix: config.redis.prefix,
     });
     this.events.on('completed', ({ jobId, returnvalue }) =>
-      this.settle(jobId, (w) => w.resolve(returnvalue as unknown as SeedDownloadResult)),
+      this.completed(jobId, returnvalue as unknown as SeedDownloadResult),
     );
     this.events.on('failed', ({ jobId, failedReason }) => this.settle(jobId, (w) => w.reject(new Error(failedReason))));
   }
@@ -159,7 +159,7 @@ export class SeedDownloadDispatcher implements OnApplicationShutdown {
     }
     if (adds.length)
       await this.queue.addBulk(adds.map((r) => ({ name: 'download', data: r.payload, opts: r.options })));
-    for (const [id, result] of fresh) this.settle(id, (w) => w.resolve(result));
+    for (const [id, result] of fresh) this.completed(id, result);
   }
 
   private wait(id: string, waiter: Waiter): void {
@@ -195,6 +195,11 @@ export class SeedDownloadDispatcher implements OnApplicationShutdown {
    * Waiters elsewhere, and later joiners, still hear it from the queue.
    */
   completedHere(id: string, result: SeedDownloadResult): void {
+    this.completed(id, result);
+  }
+
+  /** Every waiter of a finished download, from whichever source told first. */
+  private completed(id: string, result: SeedDownloadResult): void {
     this.settle(id, (w) => w.resolve(result));
   }
 
