@@ -3,6 +3,10 @@
  * image each time, workers running in the same process), BENCH_CONCURRENCY (20) clients for
  * BENCH_SECONDS (5). The reference, in the same run: a bare Express JSON POST route answering
  * the same body. Prints requests/s and p50/p99 of both, and the ratio (target ≥ 40 %, p99 ≤ 50 ms).
+ * A second reference tells what the components themselves allow: an Express route doing only
+ * what a durable create cannot do without — the token row read, the job row written and queued
+ * with BullMQ, a worker in the process reading and finishing each row — on the same MariaDB and
+ * Redis, with none of the gateway's code.
  * The clients run in a process of their own, so a CPU profile of this one is the server's alone.
  */
 import { summary } from './support';
@@ -10,6 +14,9 @@ import express from 'express';
 import { execFile } from 'node:child_process';
 import { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
+import { Queue, Worker } from 'bullmq';
+import { createHash } from 'node:crypto';
+import { createPool } from 'mysql2/promise';
 import { Pool } from 'undici';
 import { TestGateway } from '../test/support/gateway';
 
@@ -79,12 +86,73 @@ async function bareExpress(): Promise<Figures> {
   app.post('/oapi/v1/jobs', (req, res) =>
     res.json({ id: 1, state: 'PENDING', args: (req.body as { args: unknown }).args }),
   );
+  return listenAndLoad(app);
+}
+
+/** Serves `app` on a free port while the load runs. */
+async function listenAndLoad(app: express.Express, authorization?: string): Promise<Figures> {
   const server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   try {
-    return await load(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    return await load(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, authorization);
   } finally {
     server.close();
+  }
+}
+
+/**
+ * The floor the required components set: per request the token read, one INSERT and one BullMQ
+ * add, and per job a worker's read and UPDATE, over plain mysql2 and BullMQ (what Harbor's create
+ * needs to be durable and run), in the gateway's database and Redis while the gateway is idle.
+ */
+async function componentFloor(g: TestGateway, token: string): Promise<Figures> {
+  const { host, port, username: user, password, database } = g.config.database;
+  const db = createPool({ host, port, user, password, database, connectionLimit: g.config.database.poolSize });
+  const connection = { host: g.config.redis.host, port: g.config.redis.port, maxRetriesPerRequest: null };
+  const name = `bench-floor-${process.pid}`;
+  const queue = new Queue(name, { connection });
+  await db.query(
+    'CREATE TABLE IF NOT EXISTS bench_floor (id BIGINT AUTO_INCREMENT PRIMARY KEY, args JSON NOT NULL,' +
+      ' state VARCHAR(16) NOT NULL, created_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),' +
+      ' updated_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3))',
+  );
+  const worker = new Worker<{ id: number }>(
+    name,
+    async (job) => {
+      await db.query('SELECT * FROM bench_floor WHERE id = ?', [job.data.id]);
+      await db.query("UPDATE bench_floor SET state = 'FAILURE' WHERE id = ?", [job.data.id]);
+    },
+    { connection, concurrency: g.config.preheat.jobConcurrency, removeOnComplete: { count: 1000 } },
+  );
+  try {
+    const app = express();
+    app.use(express.json({ limit: '1mb' }));
+    app.post('/oapi/v1/jobs', (req, res, next) => {
+      const create = async () => {
+        const body = req.body as { args: unknown };
+        const bearer = (req.headers.authorization ?? '').replace(/^Bearer /, '');
+        const hash = createHash('sha256').update(bearer).digest('hex');
+        const [tokens] = await db.query(
+          'SELECT user_id, scopes, state FROM personal_access_token WHERE token_hash = ?',
+          [hash],
+        );
+        if ((tokens as unknown[]).length !== 1) throw new Error('the bench token was not found');
+        const [row] = await db.query("INSERT INTO bench_floor (args, state) VALUES (?, 'PENDING')", [
+          JSON.stringify(body.args),
+        ]);
+        const id = (row as { insertId: number }).insertId;
+        await queue.add('job', { id }, { jobId: `floor-${id}`, removeOnComplete: { count: 1000 } });
+        return { id, state: 'PENDING', args: body.args };
+      };
+      create().then((r) => res.json(r), next);
+    });
+    return await listenAndLoad(app, `Bearer ${token}`);
+  } finally {
+    await worker.close();
+    await queue.obliterate({ force: true });
+    await queue.close();
+    await db.query('DROP TABLE bench_floor');
+    await db.end();
   }
 }
 
@@ -97,8 +165,10 @@ async function main(): Promise<void> {
     database: { poolSize: Number(process.env.BENCH_DB_POOL ?? 10) },
   });
   let gateway: Figures;
+  let floor: Figures;
   try {
     const token = await g.token(['job']);
+    floor = await componentFloor(g, token);
     gateway = await load(g.url, `Bearer ${token}`);
   } finally {
     await g.stop();
@@ -107,8 +177,12 @@ async function main(): Promise<void> {
     `  ${name.padEnd(26)} ${f.rate.toFixed(0).padStart(6)} req/s  p50 ${f.p50.toFixed(1).padStart(6)} ms  p99 ${f.p99.toFixed(1).padStart(6)} ms`;
   console.log(`api-create bench: POST /oapi/v1/jobs, ${CONCURRENCY} clients, ${SECONDS} s, workers running`);
   console.log(line('bare Express JSON POST', reference));
+  console.log(line('components alone', floor));
   console.log(line('gateway job create', gateway));
   const ratio = gateway.rate / reference.rate;
+  console.log(
+    `  the components alone reach ${((100 * floor.rate) / reference.rate).toFixed(1)} % of bare Express; the gateway ${((100 * gateway.rate) / floor.rate).toFixed(0)} % of them`,
+  );
   summary({
     target: 'job create, 20 clients, workers running',
     figure: `${gateway.rate.toFixed(0)} req/s, p99 ${gateway.p99.toFixed(0)} ms`,
