@@ -2,6 +2,8 @@
  * Nydus conversion throughput on a realistic layer built from this machine's /usr tree:
  * MB/s of uncompressed input, CPU seconds and peak RSS of the gateway's converter, and the
  * ratio to `gzip -dc` of the same layer in the same run (target ≥ 0.8× with zstd).
+ * Then the same converter, to a file, on a layer BENCH_FLAT_MB large (default 4000; 0 skips it):
+ * its peak RSS against the 1 GB layer's tells whether memory stays flat with layer size.
  *   BENCH_LAYER_MB (default 1000: the target is stated for a 1 GB layer)
  */
 import { execFileSync } from 'node:child_process';
@@ -12,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const LAYER_MB = Number(process.env.BENCH_LAYER_MB ?? 1000);
+const FLAT_MB = Number(process.env.BENCH_FLAT_MB ?? 4000);
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'accel-bench-nydus-'));
@@ -81,9 +84,39 @@ async function main(): Promise<void> {
     console.log(
       `     blob ${(r.size / 1e6).toFixed(0)} MB, ${r.chunks} chunks, bootstrap ${(r.bootstrapBytes / 1e6).toFixed(1)} MB`,
     );
+    if (FLAT_MB > 0) await flatness(dir, ours);
   } finally {
     execFileSync('rm', ['-rf', dir]);
   }
+}
+
+/** The converter to a file on a FLAT_MB layer (gzip -1: the input's level does not change the converter's memory). */
+async function flatness(dir: string, small: Timed): Promise<void> {
+  const list = join(dir, 'files-large');
+  const files = pickUsrFiles(FLAT_MB * 1e6);
+  writeFileSync(list, files.join('\n'));
+  const layer = join(dir, 'layer-large.tar.gz');
+  execFileSync('bash', ['-c', `tar -C / --no-recursion -cf - -T ${list} | gzip -1 > ${layer}`]);
+  const large = await converted([
+    ...workerNodeFlags(),
+    join(__dirname, 'convert-nydus-layer.js'),
+    layer,
+    join(dir, 'out-large.blob'),
+    String(1 << 20),
+  ]);
+  const r = JSON.parse(large.stdout) as { chunks: number };
+  const growth = large.maxRssMiB / small.maxRssMiB;
+  console.log(
+    `  flatness, to a file: peak RSS ${small.maxRssMiB.toFixed(0)} MiB at ${LAYER_MB} MB, ${large.maxRssMiB.toFixed(0)} MiB at ${FLAT_MB} MB (${files.length} files, ${r.chunks} chunks): ${growth.toFixed(2)}×`,
+  );
+  summary({
+    target: 'Nydus peak RSS flat with layer size (to a file)',
+    figure: `${large.maxRssMiB.toFixed(0)} MiB at ${FLAT_MB} MB`,
+    reference: `${small.maxRssMiB.toFixed(0)} MiB at ${LAYER_MB} MB`,
+    ratio: `${growth.toFixed(2)}×`,
+    goal: '≤ 1.1×',
+    meets: growth <= 1.1,
+  });
 }
 
 /** A converter child: its own conversion time (start-up excluded), with the CPU and RSS of the whole process. */

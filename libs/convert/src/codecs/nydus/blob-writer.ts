@@ -173,7 +173,8 @@ export async function writeLayerBlob(
       body.resume();
       continue;
     }
-    node.chunks = [];
+    // Sized once: an array grown from empty keeps room for 17 refs, per file, for the whole conversion.
+    node.chunks = new Array<ChunkRef>(Math.ceil(header.size / opts.chunkSize));
     // The layer's own bootstrap sees the same chunks as the merged tree.
     if (raw) raw.chunks = node.chunks;
     await copyChunks(body, header.size, opts.chunkSize, batcher, node);
