@@ -37,26 +37,12 @@ async function main(): Promise<void> {
       `convert-nydus bench: layer of ${(uncompressed / 1e6).toFixed(0)} MB uncompressed (${(statSync(layer).size / 1e6).toFixed(0)} MB gzip) from /usr, zstd, blake3, 1 MiB chunks, diff_id checked`,
     );
     const gz = await timed('bash', ['-c', `gzip -dc ${layer} > /dev/null`]);
-    const ours = await converted([
-      ...workerNodeFlags(),
-      join(__dirname, 'convert-nydus-layer.js'),
-      layer,
-      join(dir, 'out.blob'),
-      String(1 << 20),
-      diffId,
-    ]);
+    const ours = await converted(layer, join(dir, 'out.blob'), diffId);
     // The gateway's real path: the blob streamed up to a registry while it is written.
     mkdirSync(join(dir, 'registry'));
     const registry = new RegistryProcess(join(dir, 'registry'), { kind: 'none' });
     await registry.start();
-    const uploaded = await converted([
-      ...workerNodeFlags(),
-      join(__dirname, 'convert-nydus-layer.js'),
-      layer,
-      registry.host,
-      String(1 << 20),
-      diffId,
-    ]).finally(() => registry.stop());
+    const uploaded = await converted(layer, registry.host, diffId).finally(() => registry.stop());
     const r = JSON.parse(ours.stdout) as { size: number; chunks: number; bootstrapBytes: number; gunzip: string };
     console.log(`  layers decompress with ${r.gunzip}`);
     console.log(
@@ -97,13 +83,7 @@ async function flatness(dir: string, small: Timed): Promise<void> {
   writeFileSync(list, files.join('\n'));
   const layer = join(dir, 'layer-large.tar.gz');
   execFileSync('bash', ['-c', `tar -C / --no-recursion -cf - -T ${list} | gzip -1 > ${layer}`]);
-  const large = await converted([
-    ...workerNodeFlags(),
-    join(__dirname, 'convert-nydus-layer.js'),
-    layer,
-    join(dir, 'out-large.blob'),
-    String(1 << 20),
-  ]);
+  const large = await converted(layer, join(dir, 'out-large.blob'));
   const r = JSON.parse(large.stdout) as { chunks: number };
   const growth = large.maxRssMiB / small.maxRssMiB;
   console.log(
@@ -119,8 +99,13 @@ async function flatness(dir: string, small: Timed): Promise<void> {
   });
 }
 
-/** A converter child: its own conversion time (start-up excluded), with the CPU and RSS of the whole process. */
-async function converted(args: string[]): Promise<Timed & { startupSeconds: number }> {
+/**
+ * A converter child run as a worker runs, 1 MiB chunks, to a file or a registry host: its own
+ * conversion time (start-up excluded), with the CPU and RSS of the whole process.
+ */
+async function converted(layer: string, target: string, diffId?: string): Promise<Timed & { startupSeconds: number }> {
+  const script = join(__dirname, 'convert-nydus-layer.js');
+  const args = [...workerNodeFlags(), script, layer, target, String(1 << 20), ...(diffId ? [diffId] : [])];
   const t = await timed(process.execPath, args, workerEnv());
   const own = JSON.parse(t.stdout) as { seconds: number; startupSeconds: number };
   return { ...t, seconds: own.seconds, startupSeconds: own.startupSeconds };
