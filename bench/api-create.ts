@@ -122,7 +122,7 @@ async function componentFloor(g: TestGateway, token: string): Promise<Figures> {
       await db.query('SELECT * FROM bench_floor WHERE id = ?', [job.data.id]);
       await db.query("UPDATE bench_floor SET state = 'FAILURE' WHERE id = ?", [job.data.id]);
     },
-    { connection, concurrency: g.config.preheat.jobConcurrency, removeOnComplete: { count: 1000 } },
+    { connection, concurrency: g.config.preheat.jobConcurrency },
   );
   try {
     const app = express();

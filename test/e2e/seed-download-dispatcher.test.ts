@@ -37,7 +37,7 @@ describe('SeedDownloadDispatcher (real Redis, no worker)', () => {
     const outcome = dispatcher.run(payload, 10_000);
     await eventually(async () => ((await queue.getJob(id)) ? true : undefined), 5000, 'the queue entry');
     const result = { taskId: 'task-1', hostId: 'h1', contentLength: 4, pieces: 1, cached: false };
-    dispatcher.completedHere(id, result);
+    dispatcher.completed(id, result);
     assert.deepEqual(await outcome, result);
     assert.ok(Date.now() - started < 5000, 'answered long before the 10 s wait ran out');
     // Nothing ran it through the queue: the entry still waits there, and a later caller joins it.

@@ -81,7 +81,7 @@ export class SeedDownloadProcessor extends GatewayWorkerHost {
       pieces: outcome.pieces,
       cached: outcome.cached,
     };
-    if (job.id) this.dispatcher.completedHere(job.id, result);
+    if (job.id) this.dispatcher.completed(job.id, result);
     return result;
   }
 }

@@ -189,17 +189,13 @@ export class SeedDownloadDispatcher implements OnApplicationShutdown {
   }
 
   /**
-   * A download this process ran has finished: whoever here waits for it hears at once, not after
-   * the queue records it and its event comes back through Redis (a round trip that, on a busy
-   * worker, took 13 ms at the median and 57 ms at p90, and a job waits for its slowest download).
-   * Waiters elsewhere, and later joiners, still hear it from the queue.
+   * A download has finished: every waiter here hears it, from whichever source tells first — the
+   * queue's event, a share-window hit, or this process's processor the moment its call ends (the
+   * event's round trip through Redis took, on a busy worker, 13 ms at the median and 57 ms at
+   * p90, and a job waits for its slowest download). Waiters elsewhere, and later joiners, still
+   * hear it from the queue.
    */
-  completedHere(id: string, result: SeedDownloadResult): void {
-    this.completed(id, result);
-  }
-
-  /** Every waiter of a finished download, from whichever source told first. */
-  private completed(id: string, result: SeedDownloadResult): void {
+  completed(id: string, result: SeedDownloadResult): void {
     this.settle(id, (w) => w.resolve(result));
   }
 
