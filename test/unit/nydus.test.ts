@@ -44,6 +44,10 @@ describe('Nydus RAFS v6 (native, verified with erofs-utils)', () => {
     { name: 'var/cache/fresh', type: 'file', content: Buffer.from('new in upper\n'), mode: 0o600, uid: 7, gid: 8 },
     { name: 'opt/dup-a', type: 'file', content: dup, mode: 0o644 },
     { name: 'opt/dup-b', type: 'file', content: dup, mode: 0o644 },
+    // Names that sort before "." and "..": a directory's entries are in byte order, the dots among them.
+    { name: 'opt/!first', type: 'file', content: Buffer.from('!\n'), mode: 0o644 },
+    { name: 'opt/-dash', type: 'file', content: Buffer.from('-\n'), mode: 0o644 },
+    { name: 'opt/+plus', type: 'file', content: Buffer.from('+\n'), mode: 0o644 },
     { name: 'usr/bin/tool-copy', type: 'file', content: Buffer.from('replaced\n'), mode: 0o755 },
     { name: 'run/', type: 'directory', mode: 0o755 },
     { name: 'run/.wh.pipe', type: 'file', content: Buffer.alloc(0) },
@@ -120,6 +124,9 @@ describe('Nydus RAFS v6 (native, verified with erofs-utils)', () => {
       await Promise.all(['/etc', '/many', '/usr/bin/sh', '/many/target-of-2500', '/many/target-of-4050'].map(layoutOf)),
       [2, 2, 2, 2, 0],
     );
+    // erofs-utils finds a name by binary search over the sorted entries: every name must be where the order puts it.
+    for (const path of ['/opt/!first', '/opt/+plus', '/opt/-dash', '/opt/dup-a', '/opt/dup-b'])
+      assert.ok((await layoutOf(path)) >= 0, `${path} found by name`);
   });
 
   it("inlines each layer's own bootstrap (whiteouts kept as files) that fsck.erofs can read", async () => {

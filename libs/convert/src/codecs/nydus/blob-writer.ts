@@ -15,7 +15,7 @@ import {
   alignUp,
   encodeBlobTarHeader,
   encodeCctHeader,
-  encodeChunkInfoV1,
+  encodeChunkInfosV1,
   encodeTocEntry,
 } from './blob-format';
 import { compress as zstdCompress } from 'zstd-napi';
@@ -168,15 +168,14 @@ export async function writeLayerBlob(
   for await (const { header, body } of readTar(tar)) {
     const xattrs = xattrsFromPax(header.pax);
     const node = tree.apply(header, xattrs);
-    const raw = layerTree.apply(header, xattrs);
+    // The layer's own bootstrap sees the same file inodes, chunks and all, as the merged tree.
+    layerTree.apply(header, xattrs, node);
     if (!node) {
       body.resume();
       continue;
     }
     // Sized once: an array grown from empty keeps room for 17 refs, per file, for the whole conversion.
     node.chunks = new Array<ChunkRef>(Math.ceil(header.size / opts.chunkSize));
-    // The layer's own bootstrap sees the same chunks as the merged tree.
-    if (raw) raw.chunks = node.chunks;
     await copyChunks(body, header.size, opts.chunkSize, batcher, node);
   }
   await batcher.flush();
@@ -210,7 +209,7 @@ export async function writeLayerBlob(
     BlobFeature.HAS_TAR_HEADER |
     BlobFeature.HAS_TOC |
     BlobFeature.CAP_TAR_TOC;
-  const cct = Buffer.concat(chunks.map(encodeChunkInfoV1));
+  const cct = encodeChunkInfosV1(chunks);
   const cctOffset = chunks.length ? written : 0;
   const cctHeader = encodeCctHeader({
     features,

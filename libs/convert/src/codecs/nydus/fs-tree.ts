@@ -133,8 +133,12 @@ export class FsTree {
     return dir?.children!.get(parts[parts.length - 1]);
   }
 
-  /** Applies one tar entry of the current layer; returns the inode a regular file's data goes to. */
-  apply(h: TarEntryHeader, xattrs: ReadonlyMap<string, Buffer>): FsInode | undefined {
+  /**
+   * Applies one tar entry of the current layer; returns the inode a regular file's data goes to.
+   * `file`: the inode another tree made of this same entry, taken as is rather than made again
+   * (a layer's own tree and the merged one then hold one inode per file, not two).
+   */
+  apply(h: TarEntryHeader, xattrs: ReadonlyMap<string, Buffer>, file?: FsInode): FsInode | undefined {
     const parts = splitPath(h.name);
     if (parts.length === 0) {
       this.setAttrs(this.root, h, xattrs);
@@ -173,6 +177,11 @@ export class FsTree {
       this.setAttrs(existing, h, xattrs);
       this.createdThisLayer.add(existing);
       return undefined;
+    }
+    if (file && h.type === 'file') {
+      dir.children!.set(base, file);
+      this.createdThisLayer.add(file);
+      return file;
     }
     const node: FsInode = h.type === 'directory' ? newDir() : inode(KIND[h.type]);
     this.setAttrs(node, h, xattrs);

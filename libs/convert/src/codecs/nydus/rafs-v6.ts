@@ -74,68 +74,56 @@ function encodeXattrs(xattrs: ReadonlyMap<string, Buffer>): Buffer {
 /** Linux new_encode_dev. */
 const encodeDev = (major: number, minor: number) => ((minor & 0xff) | (major << 8) | ((minor & ~0xff) << 12)) >>> 0;
 
-interface Placed {
-  inode: FsInode;
-  ino: number;
-  offset: number;
-  nid: number;
-  xattrs: Buffer;
-  nlink: number;
-  /** Directories and symlinks: their data; whole blocks at `blkaddr`, the tail after the inode when `inline`. */
-  data?: Buffer;
-  blkaddr?: number;
-  /** FLAT_INLINE: the last partial block follows the inode and its xattrs in the same block. */
-  inline: boolean;
-  parent: FsInode;
-}
-
 /**
  * Names are latin1 strings of their raw bytes: one code unit per byte, so comparing code units
  * is comparing bytes, without a Buffer per name.
  */
 const byNameBytes = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-interface DirEntry {
-  /** Raw bytes as a latin1 string. */
-  name: string;
-  type: number;
-  /** Where the entry's nid goes in the directory data, filled in once inodes are placed. */
-  nidAt: number;
-  inode: FsInode;
+/** A directory's entries in name-byte order: `.`, `..` and its children (the dots first on a tie, as a stable sort leaves them). */
+function direntsOf(dir: FsInode, parent: FsInode, children: string[]): { names: string[]; inodes: FsInode[] } {
+  const names: string[] = [];
+  const inodes: FsInode[] = [];
+  const dots: [string, FsInode][] = [
+    ['.', dir],
+    ['..', parent],
+  ];
+  let d = 0;
+  const dotsUpTo = (name?: string) => {
+    for (; d < dots.length && (name === undefined || byNameBytes(dots[d][0], name) <= 0); d++) {
+      names.push(dots[d][0]);
+      inodes.push(dots[d][1]);
+    }
+  };
+  for (const name of children) {
+    dotsUpTo(name);
+    names.push(name);
+    inodes.push(dir.children!.get(name)!);
+  }
+  dotsUpTo();
+  return { names, inodes };
 }
 
 /**
- * Directory blocks: `.`/`..`/children sorted by name bytes, 12-byte dirents then names, per
- * 4 KiB block. Its size depends only on the names, so it is laid out before the inodes are
- * placed; the nids are written into it afterwards.
+ * Directory blocks: 12-byte dirents then their names, as many as fit per 4 KiB block; every
+ * block but the last is whole. Calls `block` with each block's first entry and count; returns
+ * the data's length, which depends on the names alone.
  */
-function directoryData(entries: DirEntry[]): Buffer {
-  const sorted = [...entries].sort((a, b) => byNameBytes(a.name, b.name));
-  let base = 0;
-  const blocks: Buffer[] = [];
-  let i = 0;
-  while (i < sorted.length) {
+function packDirents(names: string[], block?: (index: number, first: number, count: number) => void): number {
+  let length = 0;
+  for (let i = 0, index = 0; i < names.length; index++) {
     let k = 0;
     let used = 0;
-    while (i + k < sorted.length && used + DIRENT_SIZE + sorted[i + k].name.length <= BLOCK) {
-      used += DIRENT_SIZE + sorted[i + k].name.length;
+    while (i + k < names.length && used + DIRENT_SIZE + names[i + k].length <= BLOCK) {
+      used += DIRENT_SIZE + names[i + k].length;
       k++;
     }
-    if (k === 0) throw new Error(`file name too long: ${sorted[i].name.length} bytes`);
-    const block = Buffer.alloc(BLOCK);
-    let nameoff = k * DIRENT_SIZE;
-    for (let j = 0; j < k; j++) {
-      const e = sorted[i + j];
-      e.nidAt = base + j * DIRENT_SIZE;
-      ErofsDirent.write(block, j * DIRENT_SIZE, { nameoff, fileType: e.type });
-      block.write(e.name, nameoff, 'latin1');
-      nameoff += e.name.length;
-    }
+    if (k === 0) throw new Error(`file name too long: ${names[i].length} bytes`);
+    block?.(index, i, k);
     i += k;
-    blocks.push(i < sorted.length ? block : block.subarray(0, used));
-    base += BLOCK;
+    length += i < names.length ? BLOCK : used;
   }
-  return Buffer.concat(blocks);
+  return length;
 }
 
 /** Device slots are mapped at 2 MiB boundaries past the bootstrap (builder/src/core/v6.rs V6_BLOCK_SEG_ALIGNMENT). */
@@ -155,37 +143,42 @@ export function writeRafsV6(tree: FsTree, layerBlobs: NydusBlob[], opts: NydusOp
     if (i === undefined) throw new Error(`a chunk refers to layer ${layerIndex}, whose blob is not in the bootstrap`);
     return i;
   };
-  // 1. Inodes in breadth-first order (root first), hard links counted once.
-  const order: Placed[] = [];
-  const placed = new Map<FsInode, Placed>();
-  const queue: FsInode[] = [tree.root];
+  // 1. Inodes in breadth-first order (root first), hard links counted once. What the layout
+  // needs per inode sits in arrays by that order: an object per inode was most of what a
+  // bootstrap of 70,000 files allocated.
+  const order: FsInode[] = [];
+  const parents: FsInode[] = [];
+  const indexOf = new Map<FsInode, number>();
+  const nlinks: number[] = [];
+  const xattrBodies: Buffer[] = [];
+  /** Directories: their children's names in name-byte order. */
+  const childNames = new Map<number, string[]>();
+  const queue: number[] = [];
   const visit = (inode: FsInode, parent: FsInode) => {
-    const known = placed.get(inode);
-    if (known) {
-      known.nlink++;
+    const known = indexOf.get(inode);
+    if (known !== undefined) {
+      nlinks[known]++;
       return;
     }
-    const p: Placed = {
-      inode,
-      ino: order.length + 1,
-      offset: 0,
-      nid: 0,
-      xattrs: encodeXattrs(inode.xattrs),
-      nlink: 1,
-      parent,
-      inline: false,
-    };
-    placed.set(inode, p);
-    order.push(p);
-    if (inode.kind === 'dir' && inode !== tree.root) queue.push(inode);
+    const i = order.length;
+    indexOf.set(inode, i);
+    order.push(inode);
+    parents.push(parent);
+    nlinks.push(1);
+    xattrBodies.push(encodeXattrs(inode.xattrs));
+    if (inode.kind === 'dir') queue.push(i);
   };
   visit(tree.root, tree.root);
-  while (queue.length) {
-    const dir = queue.shift()!;
-    for (const name of [...dir.children!.keys()].sort(byNameBytes)) visit(dir.children!.get(name)!, dir);
+  for (let q = 0; q < queue.length; q++) {
+    const i = queue[q];
+    const dir = order[i];
+    const names = [...dir.children!.keys()].sort(byNameBytes);
+    childNames.set(i, names);
+    for (const name of names) visit(dir.children!.get(name)!, dir);
   }
-  for (const p of order)
-    if (p.inode.kind === 'dir') p.nlink = 2 + [...p.inode.children!.values()].filter((c) => c.kind === 'dir').length;
+  const count = order.length;
+  for (const [i, names] of childNames)
+    nlinks[i] = 2 + names.reduce((n, name) => n + (order[i].children!.get(name)!.kind === 'dir' ? 1 : 0), 0);
 
   // 2. Fixed area: superblocks, device slots, blob table, chunk table.
   const devSlotsEnd = DEVT_SLOT_OFFSET + ErofsDeviceSlot.size * blobs.length;
@@ -200,69 +193,64 @@ export function writeRafsV6(tree: FsTree, layerBlobs: NydusBlob[], opts: NydusOp
   // One block before the first inode, so the root's nid is never 0.
   const metaBlkaddr = firstInodeBlock - 1;
 
-  // 3. Directory and symlink data (directory nids follow in step 5).
-  const dirEntries = new Map<Placed, DirEntry[]>();
-  for (const p of order) {
-    if (p.inode.kind === 'dir') {
-      const entries: DirEntry[] = [
-        { name: '.', type: FILE_TYPE.dir, nidAt: 0, inode: p.inode },
-        { name: '..', type: FILE_TYPE.dir, nidAt: 0, inode: p.parent },
-        ...[...p.inode.children!].map(([name, child]) => ({
-          name,
-          type: FILE_TYPE[child.kind],
-          nidAt: 0,
-          inode: child,
-        })),
-      ];
-      p.data = directoryData(entries);
-      dirEntries.set(p, entries);
-    } else if (p.inode.kind === 'symlink') {
-      p.data = p.inode.symlink ?? Buffer.alloc(0);
-    }
-  }
+  // 3. Data lengths of directories (they depend on the names alone) and symlinks.
+  const dataLength = new Float64Array(count);
+  for (const [i, names] of childNames) dataLength[i] = packDirents(direntsOf(order[i], parents[i], names).names);
+  order.forEach((inode, i) => {
+    if (inode.kind === 'symlink') dataLength[i] = inode.symlink?.length ?? 0;
+  });
 
   // 4. Inode placement (32-byte slots; an inode core never straddles a block). A directory or
   // symlink whose last partial block fits beside its inode keeps it there (FLAT_INLINE), as
   // nydus-image and mkfs.erofs do: most of them then take no data block at all.
   const chunkBits = Math.log2(opts.chunkSize);
-  const sizeOf = (p: Placed) => {
-    const base = INODE_SIZE + p.xattrs.length;
-    if (p.inode.kind === 'file' && p.inode.size > 0)
-      return alignUp(base, 8) + 8 * Math.ceil(p.inode.size / opts.chunkSize);
-    return base + (p.inline ? p.data!.length % BLOCK : 0);
+  const offsets = new Float64Array(count);
+  const nids = new Float64Array(count);
+  const inline = new Uint8Array(count);
+  const sizeOf = (i: number) => {
+    const inode = order[i];
+    const base = INODE_SIZE + xattrBodies[i].length;
+    if (inode.kind === 'file' && inode.size > 0) return alignUp(base, 8) + 8 * Math.ceil(inode.size / opts.chunkSize);
+    return base + (inline[i] ? dataLength[i] % BLOCK : 0);
   };
   let cursor = firstInodeBlock * BLOCK;
-  for (const p of order) {
+  for (let i = 0; i < count; i++) {
     cursor = alignUp(cursor, 32);
-    const tail = (p.data?.length ?? 0) % BLOCK;
-    p.inline = tail > 0 && INODE_SIZE + p.xattrs.length + tail <= BLOCK;
-    const unbroken = p.inline ? sizeOf(p) : INODE_SIZE;
+    const tail = dataLength[i] % BLOCK;
+    inline[i] = tail > 0 && INODE_SIZE + xattrBodies[i].length + tail <= BLOCK ? 1 : 0;
+    const unbroken = inline[i] ? sizeOf(i) : INODE_SIZE;
     if ((cursor % BLOCK) + unbroken > BLOCK) cursor = alignUp(cursor, BLOCK);
-    p.offset = cursor;
-    p.nid = (cursor - metaBlkaddr * BLOCK) / 32;
-    cursor += sizeOf(p);
+    offsets[i] = cursor;
+    nids[i] = (cursor - metaBlkaddr * BLOCK) / 32;
+    cursor += sizeOf(i);
   }
-  const rootNid = placed.get(tree.root)!.nid;
+  const rootNid = nids[0];
   if (rootNid > 0xffff) throw new Error('root inode does not fit the superblock');
 
-  // 5. Directory nids; whole data blocks of directories and symlinks, after the inodes.
+  // 5. Whole data blocks of directories and symlinks, after the inodes.
+  const blkaddrs = new Float64Array(count).fill(-1);
+  /** Bytes of an inode's data in whole blocks at its blkaddr; the rest (FLAT_INLINE) follows the inode. */
+  const wholeOf = (i: number) => (inline[i] ? dataLength[i] - (dataLength[i] % BLOCK) : dataLength[i]);
   let block = alignUp(cursor, BLOCK) / BLOCK;
-  for (const p of order) {
-    for (const e of dirEntries.get(p) ?? []) ErofsDirent.write(p.data!, e.nidAt, { nid: placed.get(e.inode)!.nid });
-    const whole = p.data ? (p.inline ? Math.floor(p.data.length / BLOCK) : Math.ceil(p.data.length / BLOCK)) : 0;
-    if (whole > 0) {
-      p.blkaddr = block;
-      block += whole;
+  for (let i = 0; i < count; i++) {
+    const blocks = Math.ceil(wholeOf(i) / BLOCK);
+    if (blocks > 0) {
+      blkaddrs[i] = block;
+      block += blocks;
     }
   }
   // The chunk table follows the inodes and data at a 4 KiB boundary (RafsV6SuperBlockExt::validate).
   const chunkTableOffset = block * BLOCK;
   const image = Buffer.alloc(alignUp(chunkTableOffset + chunkTableSize, BLOCK));
+  /** Where byte `at` of inode i's data goes in the image. */
+  const dataAt = (i: number, at: number) =>
+    at < wholeOf(i) ? blkaddrs[i] * BLOCK + at : offsets[i] + INODE_SIZE + xattrBodies[i].length + at - wholeOf(i);
 
-  // 6. Inodes, xattrs, chunk indexes, inline tails.
-  for (const p of order) {
-    const { inode } = p;
-    const at = p.offset;
+  // 6. Inodes, xattrs, chunk indexes, directory entries, symlink targets.
+  for (let i = 0; i < count; i++) {
+    const inode = order[i];
+    const at = offsets[i];
+    const xattrs = xattrBodies[i];
     let layout = LAYOUT_FLAT_PLAIN;
     let iu = 0;
     let size = 0;
@@ -273,29 +261,29 @@ export function writeRafsV6(tree: FsTree, layerBlobs: NydusBlob[], opts: NydusOp
         iu = CHUNK_FORMAT_INDEXES | (chunkBits - 12);
       }
     } else if (inode.kind === 'dir' || inode.kind === 'symlink') {
-      size = p.data!.length;
-      iu = p.blkaddr ?? NULL_ADDR;
-      if (p.inline) layout = LAYOUT_FLAT_INLINE;
+      size = dataLength[i];
+      iu = blkaddrs[i] >= 0 ? blkaddrs[i] : NULL_ADDR;
+      if (inline[i]) layout = LAYOUT_FLAT_INLINE;
     } else if (inode.kind === 'chardev' || inode.kind === 'blockdev') {
       iu = encodeDev(inode.rdev?.major ?? 0, inode.rdev?.minor ?? 0);
     }
     ErofsInodeExtended.write(image, at, {
       // Bit 0: extended inode; then the data layout.
       format: 1 | (layout << 1),
-      xattrIcount: p.xattrs.length ? (p.xattrs.length - ErofsXattrIbodyHeader.size) / 4 + 1 : 0,
+      xattrIcount: xattrs.length ? (xattrs.length - ErofsXattrIbodyHeader.size) / 4 + 1 : 0,
       mode: inode.mode & 0xffff,
       size,
       iU: iu,
-      ino: p.ino,
+      ino: i + 1,
       uid: inode.uid,
       gid: inode.gid,
       mtime: Math.max(0, inode.mtime),
       mtimeNsec: inode.mtime >= 0 ? (inode.mtimeNsec ?? 0) : 0,
-      nlink: p.nlink,
+      nlink: nlinks[i],
     });
-    p.xattrs.copy(image, at + INODE_SIZE);
+    xattrs.copy(image, at + INODE_SIZE);
     if (layout === LAYOUT_CHUNK_BASED) {
-      let idx = at + alignUp(INODE_SIZE + p.xattrs.length, 8);
+      let idx = at + alignUp(INODE_SIZE + xattrs.length, 8);
       for (const c of inode.chunks) {
         // advise/device_id carry the chunk-info index (24 bits) and the device (blob index + 1).
         ErofsInodeChunkIndex.write(image, idx, {
@@ -305,11 +293,24 @@ export function writeRafsV6(tree: FsTree, layerBlobs: NydusBlob[], opts: NydusOp
         });
         idx += ErofsInodeChunkIndex.size;
       }
-    }
-    if (p.data) {
-      const whole = p.inline ? p.data.length - (p.data.length % BLOCK) : p.data.length;
-      if (p.blkaddr !== undefined) p.data.copy(image, p.blkaddr * BLOCK, 0, whole);
-      if (p.inline) p.data.copy(image, at + INODE_SIZE + p.xattrs.length, whole);
+    } else if (inode.kind === 'dir') {
+      const { names, inodes } = direntsOf(inode, parents[i], childNames.get(i)!);
+      packDirents(names, (index, first, k) => {
+        const base = dataAt(i, index * BLOCK);
+        let nameoff = k * DIRENT_SIZE;
+        for (let j = 0; j < k; j++) {
+          const name = names[first + j];
+          const target = inodes[first + j];
+          const fileType = FILE_TYPE[target.kind];
+          ErofsDirent.write(image, base + j * DIRENT_SIZE, { nid: nids[indexOf.get(target)!], nameoff, fileType });
+          image.write(name, base + nameoff, 'latin1');
+          nameoff += name.length;
+        }
+      });
+    } else if (inode.kind === 'symlink' && inode.symlink) {
+      const whole = wholeOf(i);
+      if (whole > 0) inode.symlink.copy(image, dataAt(i, 0), 0, whole);
+      if (whole < inode.symlink.length) inode.symlink.copy(image, dataAt(i, whole), whole);
     }
   }
 
@@ -319,7 +320,7 @@ export function writeRafsV6(tree: FsTree, layerBlobs: NydusBlob[], opts: NydusOp
     featureCompat: FEATURE_COMPAT_RAFS_V6,
     blkszbits: Math.log2(BLOCK),
     rootNid,
-    inos: order.length,
+    inos: count,
     // The data devices' blocks, as nydus-image counts them.
     blocks: blobs.reduce((n, b) => n + b.uncompressedSize / BLOCK, 0),
     metaBlkaddr,
@@ -328,7 +329,7 @@ export function writeRafsV6(tree: FsTree, layerBlobs: NydusBlob[], opts: NydusOp
     devtSlotoff: DEVT_SLOT_OFFSET / ErofsDeviceSlot.size,
   });
 
-  const hasXattr = order.some((p) => p.xattrs.length > 0);
+  const hasXattr = xattrBodies.some((x) => x.length > 0);
   const flags =
     (
       { zstd: RafsFlag.COMPRESSION_ZSTD, lz4_block: RafsFlag.COMPRESSION_LZ4, none: RafsFlag.COMPRESSION_NONE } as const
@@ -350,9 +351,9 @@ export function writeRafsV6(tree: FsTree, layerBlobs: NydusBlob[], opts: NydusOp
     let at = prefetchTableOffset;
     for (const pattern of patterns) {
       const node = tree.lookup(Buffer.from(pattern, 'utf8').toString('latin1'));
-      const hit = node ? placed.get(node) : undefined;
-      if (!hit) continue; // a pattern naming nothing keeps its slot empty, as nydus-image does
-      image.writeUInt32LE(hit.nid, at);
+      const hit = node ? indexOf.get(node) : undefined;
+      if (hit === undefined) continue; // a pattern naming nothing keeps its slot empty, as nydus-image does
+      image.writeUInt32LE(nids[hit], at);
       at += 4;
     }
   }
