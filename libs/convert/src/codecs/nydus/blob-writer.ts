@@ -179,6 +179,8 @@ export async function writeLayerBlob(
     await copyChunks(body, header.size, opts.chunkSize, batcher, node);
   }
   await batcher.flush();
+  // Every chunk is placed: the dictionary would only sit beside the bootstraps built next.
+  dict.clear();
   chunkDigests = Buffer.from(chunkDigests.subarray(0, chunks.length * 32));
   const compressedDataSize = written;
   const uncompressedSize = alignUp(uncompressedEnd, CHUNK_ALIGN);

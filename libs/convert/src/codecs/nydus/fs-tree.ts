@@ -82,6 +82,12 @@ const KIND: Record<TarEntryHeader['type'], NodeKind> = {
   fifo: 'fifo',
 };
 
+/**
+ * A name kept as a key: split from an entry's whole path, a long component is a slice that
+ * keeps the path alive (≈ 100 bytes per file, for the whole conversion).
+ */
+const ownCopy = (name: string): string => (name.length < 13 ? name : Buffer.from(name, 'latin1').toString('latin1'));
+
 /** Path components of a tar name (raw bytes as latin1), without "", "." and leading "/". */
 export const splitPath = (name: string): string[] => name.split('/').filter((p) => p !== '' && p !== '.');
 
@@ -118,7 +124,7 @@ export class FsTree {
       if (!next || next.kind !== 'dir') {
         if (!create) return undefined;
         next = newDir();
-        dir.children!.set(p, next);
+        dir.children!.set(ownCopy(p), next);
         this.createdThisLayer.add(next);
       }
       dir = next;
@@ -144,7 +150,7 @@ export class FsTree {
       this.setAttrs(this.root, h, xattrs);
       return undefined;
     }
-    const base = parts[parts.length - 1];
+    const base = ownCopy(parts[parts.length - 1]);
     const dir = this.dirOf(parts.slice(0, -1), true)!;
     if (base === OPAQUE && this.applyWhiteouts) {
       if (!this.opaqueThisLayer.has(dir)) {
