@@ -27,6 +27,8 @@ import {
   downloadDirect,
   startReferenceHosts,
   summary,
+  workerEnv,
+  workerNodeFlags,
 } from './support';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 2000);
@@ -39,14 +41,16 @@ interface Run {
   cpu: CpuSplit;
 }
 
-/** Worker processes on the gateway's config, started and ready (their startup is not timed). */
+/** Worker processes on the gateway's config, run as production runs them (bench.sh's flags), started and ready (their startup is not timed). */
 async function startWorkers(g: TestGateway, n: number, dir: string): Promise<ChildProcess[]> {
   const file = join(dir, 'worker-config.json');
   writeFileSync(file, JSON.stringify({ ...g.config, logLevel: 'log' }));
   const workers = Array.from({ length: n }, () =>
-    spawn(process.execPath, [join(__dirname, '..', 'apps', 'worker', 'src', 'main.js'), '--config', file], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    }),
+    spawn(
+      process.execPath,
+      [...workerNodeFlags(), join(__dirname, '..', 'apps', 'worker', 'src', 'main.js'), '--config', file],
+      { stdio: ['ignore', 'pipe', 'inherit'], env: workerEnv() },
+    ),
   );
   await Promise.all(
     workers.map(
