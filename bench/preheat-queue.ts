@@ -27,8 +27,6 @@ import {
   downloadDirect,
   startReferenceHosts,
   summary,
-  workerEnv,
-  workerNodeFlags,
 } from './support';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 2000);
@@ -41,16 +39,17 @@ interface Run {
   cpu: CpuSplit;
 }
 
-/** Worker processes on the gateway's config, run as production runs them (bench.sh's flags), started and ready (their startup is not timed). */
+/** Preheat workers as production runs them (V8's defaults, server.workerQueues [preheat]), started and ready (their startup is not timed). */
 async function startWorkers(g: TestGateway, n: number, dir: string): Promise<ChildProcess[]> {
   const file = join(dir, 'worker-config.json');
-  writeFileSync(file, JSON.stringify({ ...g.config, logLevel: 'log' }));
+  writeFileSync(
+    file,
+    JSON.stringify({ ...g.config, logLevel: 'log', server: { ...g.config.server, workerQueues: ['preheat'] } }),
+  );
   const workers = Array.from({ length: n }, () =>
-    spawn(
-      process.execPath,
-      [...workerNodeFlags(), join(__dirname, '..', 'apps', 'worker', 'src', 'main.js'), '--config', file],
-      { stdio: ['ignore', 'pipe', 'inherit'], env: workerEnv() },
-    ),
+    spawn(process.execPath, [join(__dirname, '..', 'apps', 'worker', 'src', 'main.js'), '--config', file], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
   );
   await Promise.all(
     workers.map(

@@ -1,5 +1,5 @@
-# How a worker process is run; sourced by bench.sh, and mirrored by docker-compose's worker
-# command and the README's Processes section.
+# How a converting worker process is run; sourced by bench.sh, and mirrored by docker-compose's
+# convert-worker command and the README's Processes section.
 #
 # 1 MiB semi-spaces take 25-40 MiB off a converting worker's peak RSS; eStargz keeps its speed,
 # Nydus streamed to a registry loses about 10 % (the API process keeps V8's default: it
@@ -7,7 +7,10 @@
 # An old generation let grow to 1.5x what the last full collection kept, not V8's adaptive 1.1-4x:
 # small semi-spaces promote a conversion's short-lived objects, and on a 4 GB Nydus layer the
 # peak went from 268-296 to 232 MiB, a 1 GB one streamed to a registry from 225-244 to 194-203 MiB,
-# for about 2 % more CPU (eStargz and preheats unchanged within noise).
+# for about 2 % more CPU (eStargz unchanged within noise).
+# A preheat worker keeps V8's defaults: on 1,000 queued preheats (bench/preheat-queue.ts, runs
+# alternated) these flags cost it 12-20 % more CPU (7.3-7.8 s instead of 6.5 s) for 150 MiB of
+# RSS instead of 225; docker-compose runs the two kinds of worker apart.
 ACCEL_WORKER_NODE_FLAGS="--max-semi-space-size=1 --heap-growing-percent=50"
 
 # Two malloc arenas instead of glibc's 8 per core: the thread pool's small gzip members and

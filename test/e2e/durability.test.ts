@@ -114,6 +114,50 @@ describe('durability: MySQL is the source of truth, Redis only carries work', ()
     const fetched = new Set(w.seeds.flatMap((s) => w.fetchedDigests(s)));
     for (const d of w.images.single.pulled) assert.ok(fetched.has(d));
   });
+  it('a worker for conversions alone leaves preheat jobs to a preheat worker (server.workerQueues)', async () => {
+    // The worker of the test before works every queue.
+    await worker?.close();
+    worker = undefined;
+    const withQueues = (workerQueues: ('preheat' | 'convert')[]) =>
+      Object.assign(Object.create(Object.getPrototypeOf(w.gateway.config) as object), w.gateway.config, {
+        server: { ...w.gateway.config.server, workerQueues },
+      }) as typeof w.gateway.config;
+    const created = await w.gateway.http<{ id: number; state: string }>('POST', '/oapi/v1/jobs', {
+      body: {
+        type: 'preheat',
+        bio: 'queues',
+        args: { type: 'image', url: w.url('open', 'library/legacy'), scope: 'single_seed_peer' },
+        scheduler_cluster_ids: [1],
+      },
+      headers: { authorization: ROOT_BASIC },
+    });
+    assert.equal(created.status, 200, created.text);
+    assert.equal(created.json.state, 'PENDING');
+    const state = async () =>
+      (
+        await w.gateway.http<{ state: string; result: unknown }>('GET', `/oapi/v1/jobs/${created.json.id}`, {
+          headers: { authorization: ROOT_BASIC },
+        })
+      ).json;
+    const converting = await startWorker(withQueues(['convert']));
+    try {
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.equal((await state()).state, 'PENDING', 'the conversion worker took no preheat');
+    } finally {
+      await converting.close();
+    }
+    const preheating = await startWorker(withQueues(['preheat']));
+    try {
+      const done = await eventually(
+        async () => ((await state()).state === 'PENDING' ? undefined : state()),
+        30_000,
+        'job finished by the preheat worker',
+      );
+      assert.equal(done.state, 'SUCCESS', JSON.stringify(done));
+    } finally {
+      await preheating.close();
+    }
+  });
 });
 
 describe('durability: conversion tasks survive a lost queue', () => {

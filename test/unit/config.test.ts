@@ -42,6 +42,20 @@ describe('configuration', () => {
     );
   });
 
+  it('server.workerQueues: both queues by default, one from the environment, an unknown or empty list refused', () => {
+    const base = `auth:\n  encryptionKey: ${KEY}\n`;
+    assert.deepEqual(loadConfig(file(base), {}).server.workerQueues, ['preheat', 'convert']);
+    assert.deepEqual(loadConfig(file(base), { ACCEL__SERVER__WORKER_QUEUES: '[convert]' }).server.workerQueues, [
+      'convert',
+    ]);
+    for (const bad of ['[presheat]', '[]', 'preheat'])
+      assert.throws(
+        () => loadConfig(file(base), { ACCEL__SERVER__WORKER_QUEUES: bad }),
+        (e: Error) => e instanceof ConfigError && /server\.workerQueues/.test(e.message),
+        bad,
+      );
+  });
+
   it('rejects a file that is not YAML with a clear message', () => {
     assert.throws(
       () => loadConfig(file('server: [1, 2'), {}),

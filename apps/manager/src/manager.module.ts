@@ -1,7 +1,7 @@
 import { AuthModule, UsersService } from '@accel/auth';
 import { CommonModule, GatewayLoggerModule } from '@accel/common';
 import { ConvertWorkerModule } from '@accel/convert';
-import { ConfigModule, GatewayConfig } from '@accel/config';
+import { ConfigModule, GatewayConfig, worksQueue } from '@accel/config';
 import { DbModule } from '@accel/db';
 import { ClusterInventory } from '@accel/dragonfly';
 import { PreheatModule, PreheatWorkerModule } from '@accel/preheat';
@@ -47,7 +47,8 @@ export class ManagerModule {
         ConversionApiModule,
         RetentionModule,
         ...(config.queueDashboard.enabled ? [QueueBoardModule] : []),
-        ...(config.server.runWorkers ? [PreheatWorkerModule, ConvertWorkerModule] : []),
+        ...(config.server.runWorkers && worksQueue(config, 'preheat') ? [PreheatWorkerModule] : []),
+        ...(config.server.runWorkers && worksQueue(config, 'convert') ? [ConvertWorkerModule] : []),
       ],
       providers: [BootstrapTasks],
     };

@@ -1,12 +1,12 @@
 import { CommonModule, GatewayLoggerModule } from '@accel/common';
 import { ConvertWorkerModule } from '@accel/convert';
-import { ConfigModule, GatewayConfig } from '@accel/config';
+import { ConfigModule, GatewayConfig, worksQueue } from '@accel/config';
 import { DbModule } from '@accel/db';
 import { PreheatWorkerModule } from '@accel/preheat';
 import { QueueRootModule } from '@accel/queue';
 import { DynamicModule, Module } from '@nestjs/common';
 
-/** The queue processors alone, for scaling work out beside the manager. */
+/** The queue processors alone (those of server.workerQueues), for scaling work out beside the manager. */
 @Module({})
 export class WorkerModule {
   static forRoot(config: GatewayConfig): DynamicModule {
@@ -18,8 +18,8 @@ export class WorkerModule {
         GatewayLoggerModule,
         DbModule,
         QueueRootModule,
-        PreheatWorkerModule,
-        ConvertWorkerModule,
+        ...(worksQueue(config, 'preheat') ? [PreheatWorkerModule] : []),
+        ...(worksQueue(config, 'convert') ? [ConvertWorkerModule] : []),
       ],
     };
   }

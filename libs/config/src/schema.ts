@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 import { Type } from 'class-transformer';
 import {
+  ArrayNotEmpty,
+  ArrayUnique,
   IsArray,
   IsBoolean,
   IsIn,
@@ -16,6 +18,13 @@ import {
   ValidateNested,
 } from 'class-validator';
 
+export const WORKER_QUEUES = ['preheat', 'convert'] as const;
+export type WorkerQueue = (typeof WORKER_QUEUES)[number];
+
+/** Whether this process works `queue` when it runs queue processors (server.workerQueues). */
+export const worksQueue = (config: GatewayConfig, queue: WorkerQueue): boolean =>
+  config.server.workerQueues.includes(queue);
+
 export class ServerConfig {
   @IsString() host = '0.0.0.0';
   @IsInt() @Min(0) @Max(65535) port = 8080;
@@ -25,6 +34,14 @@ export class ServerConfig {
   @IsInt() @Min(1024) bodyLimit = 1024 * 1024;
   /** Run the queue processors inside the manager process (single-node mode). */
   @IsBoolean() runWorkers = true;
+  /**
+   * The queues this process works, as a worker (or as the manager with runWorkers): `preheat`
+   * (preheat and task-cache jobs, seed-peer downloads) and `convert` (image conversions). Run
+   * apart, each kind of worker scales on its own and gets the V8 flags that suit it.
+   */
+  @IsArray() @ArrayNotEmpty() @ArrayUnique() @IsIn(WORKER_QUEUES, { each: true }) workerQueues: WorkerQueue[] = [
+    ...WORKER_QUEUES,
+  ];
   /** On SIGTERM, how long running jobs (seed-peer downloads, conversions) may finish before they go back to the queue. */
   @IsInt() @Min(0) shutdownGraceSeconds = 20;
 }
