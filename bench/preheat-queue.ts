@@ -11,8 +11,8 @@
  */
 import { mapLimit } from '@accel/common';
 import { DragonflyClients } from '@accel/dragonfly';
-import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
@@ -28,6 +28,7 @@ import {
   startReferenceHosts,
   summary,
 } from './support';
+import { peakRssMiB, startPreheatWorkers, stopWorkers } from './worker-processes';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
@@ -37,50 +38,6 @@ interface Run {
   ms: number;
   workerRssMiB: number[];
   cpu: CpuSplit;
-}
-
-/** Preheat workers as production runs them (V8's defaults, server.workerQueues [preheat]), started and ready (their startup is not timed). */
-async function startWorkers(g: TestGateway, n: number, dir: string): Promise<ChildProcess[]> {
-  const file = join(dir, 'worker-config.json');
-  writeFileSync(
-    file,
-    JSON.stringify({ ...g.config, logLevel: 'log', server: { ...g.config.server, workerQueues: ['preheat'] } }),
-  );
-  const workers = Array.from({ length: n }, () =>
-    spawn(process.execPath, [join(__dirname, '..', 'apps', 'worker', 'src', 'main.js'), '--config', file], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    }),
-  );
-  await Promise.all(
-    workers.map(
-      (w) =>
-        new Promise<void>((resolve, reject) => {
-          let seen = '';
-          w.stdout!.on('data', (c: Buffer) => {
-            seen += c.toString();
-            if (seen.includes('queue processors running')) resolve();
-          });
-          w.once('exit', (code) => reject(new Error(`worker exited with ${code} before it was ready`)));
-        }),
-    ),
-  );
-  for (const w of workers) w.stdout!.resume();
-  return workers;
-}
-
-/** Peak RSS of a running process (VmHWM), MiB. */
-const peakRssMiB = (pid: number): number =>
-  Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-
-async function stopWorkers(workers: ChildProcess[]): Promise<void> {
-  await Promise.all(
-    workers.map(
-      (w) =>
-        new Promise<void>((resolve) =>
-          w.exitCode !== null ? resolve() : (w.once('exit', () => resolve()), w.kill('SIGTERM')),
-        ),
-    ),
-  );
 }
 
 async function main(): Promise<void> {
@@ -142,7 +99,7 @@ async function main(): Promise<void> {
     clients.onApplicationShutdown();
 
     const viaWorkers = async (n: number, clusterId: number): Promise<Run> => {
-      workers = await startWorkers(g!, n, dir);
+      workers = await startPreheatWorkers(g!.config, n, dir);
       const meter = cpuMeter({
         workers: workers.map((w) => w.pid!),
         'manager API': [process.pid],

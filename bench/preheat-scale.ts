@@ -1,18 +1,26 @@
 /**
  * Preheat fan-out at scale: BENCH_HOSTS (200) reference peers in a process of their own
- * (reference-hosts.ts: this one holds the gateway alone), listed by the reference scheduler; an image of BENCH_BLOBS (100) small blobs preheated to `all_peers`
- * through the gateway, against the reference: the same (blob, host) DownloadTask calls made
- * directly, BENCH_CONCURRENCY (32, the gateway's preheat.downloadConcurrency) at a time, on a
- * second image of the same shape. Prints wall times and their ratio (target ≤ 1.2×), origin
- * reads per (blob, host), the gateway's worst event-loop stall and its process's peak RSS.
+ * (reference-hosts.ts), listed by the reference scheduler; an image of BENCH_BLOBS (100) small
+ * blobs preheated to `all_peers` through the gateway as compose runs it — the manager's API in
+ * this process, the job in a preheat worker process — against the reference: the same (blob,
+ * host) DownloadTask calls made directly, BENCH_CONCURRENCY (32, the gateway's
+ * preheat.downloadConcurrency) at a time, on a second image of the same shape. Prints wall
+ * times and their ratio (target ≤ 1.2×), origin reads per (blob, host), the worst event-loop
+ * stall of the worker (its own nodejs_eventloop_lag_max_seconds) and of the manager, and peak RSS.
  */
 import { mapLimit } from '@accel/common';
 import { DragonflyClients } from '@accel/dragonfly';
+import { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { TestGateway } from '../test/support/gateway';
 import { BuiltImage, image, push } from '../test/support/images';
+import { freePort } from '../test/support/env';
 import { RegistryFarm } from '../test/support/registry';
 import { cpuMeter, describeCpu, downloadDirect, startReferenceHosts, summary } from './support';
+import { peakRssMiB, startPreheatWorkers, stopWorkers, workerStallMs } from './worker-processes';
 
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 200);
 const BLOBS = Number(process.env.BENCH_BLOBS ?? 100);
@@ -22,6 +30,8 @@ async function main(): Promise<void> {
   const registries = new RegistryFarm();
   let hosts: Awaited<ReturnType<typeof startReferenceHosts>> | undefined;
   let g: TestGateway | undefined;
+  let workers: ChildProcess[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'accel-bench-scale-'));
   try {
     await registries.start();
     hosts = await startReferenceHosts(HOSTS);
@@ -35,6 +45,7 @@ async function main(): Promise<void> {
     await push(registries.open.host, 'bench/gateway', 'v1', images[1]);
     g = await TestGateway.start({
       logLevel: 'error',
+      server: { runWorkers: false },
       registry: { allowed: ['127.0.0.1:*'] },
       preheat: {
         clusters: [
@@ -47,6 +58,9 @@ async function main(): Promise<void> {
         ],
       },
     });
+    const metricsPort = await freePort();
+    workers = await startPreheatWorkers(g.config, 1, dir, { metricsPort });
+    const worker = workers[0];
     const stalls = monitorEventLoopDelay({ resolution: 10 });
 
     const clients = new DragonflyClients();
@@ -54,6 +68,7 @@ async function main(): Promise<void> {
     const registryPids = [registries.open.pid].filter((p): p is number => p !== undefined);
     const parts = (self: string) => ({
       [self]: [process.pid],
+      ...(self === 'manager API' ? { 'preheat worker': [worker.pid!] } : {}),
       'reference hosts': [hosts!.child.pid!],
       'docker-registry': registryPids,
     });
@@ -68,7 +83,8 @@ async function main(): Promise<void> {
 
     const fetchesBefore = (await hosts.reads()).reads;
     stalls.enable();
-    const gatewayMeter = cpuMeter(parts('gateway'));
+    await workerStallMs(metricsPort); // a read resets the worker's maximum: from here on
+    const gatewayMeter = cpuMeter(parts('manager API'));
     const t1 = Date.now();
     const token = await g.token(['job']);
     const created = await g.http<{ id: number }>('POST', '/oapi/v1/jobs', {
@@ -94,6 +110,9 @@ async function main(): Promise<void> {
     const viaGateway = Date.now() - t1;
     const gatewayCpu = gatewayMeter();
     stalls.disable();
+    const workerStall = await workerStallMs(metricsPort);
+    const managerStall = stalls.max / 1e6;
+    const stall = Math.max(workerStall, managerStall);
     const fetches = (await hosts.reads()).reads - fetchesBefore;
     const expected = images[1].pulled.length * HOSTS;
     const ratio = viaGateway / direct;
@@ -106,23 +125,25 @@ async function main(): Promise<void> {
     console.log(`  gateway run: ${describeCpu(gatewayCpu)}`);
     console.log(`  origin reads                 ${fetches} for ${expected} (blob, host) pairs`);
     console.log(
-      `  event loop (gateway run)     max stall ${(stalls.max / 1e6).toFixed(0)} ms, p99 ${(stalls.percentile(99) / 1e6).toFixed(0)} ms (target < 100 ms)`,
+      `  event loop (gateway run)     worst stall: preheat worker ${workerStall.toFixed(0)} ms, manager ${managerStall.toFixed(0)} ms (p99 ${(stalls.percentile(99) / 1e6).toFixed(0)} ms) (target < 100 ms)`,
     );
     console.log(
-      `  peak RSS of this process     ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB (the gateway and the direct run's client)`,
+      `  peak RSS                     preheat worker ${peakRssMiB(worker.pid!).toFixed(0)} MiB; this process ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB (the manager and the direct run's client)`,
     );
     summary({
       target: `preheat fan-out, ${images[1].pulled.length} blobs × ${HOSTS} hosts`,
-      figure: `${viaGateway} ms, stall ≤ ${(stalls.max / 1e6).toFixed(0)} ms`,
+      figure: `${viaGateway} ms, stall ≤ ${stall.toFixed(0)} ms`,
       reference: `${direct} ms direct`,
       ratio: `${ratio.toFixed(2)}×`,
       goal: '≤ 1.2×, 1 read per (blob, host), stall < 100 ms',
-      meets: ratio <= 1.2 && fetches === expected && stalls.max / 1e6 < 100,
+      meets: ratio <= 1.2 && fetches === expected && stall < 100,
     });
   } finally {
+    await stopWorkers(workers);
     await g?.stop();
     await hosts?.stop();
     await registries.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
