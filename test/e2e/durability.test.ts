@@ -22,16 +22,20 @@ describe('durability: MySQL is the source of truth, Redis only carries work', ()
     await w?.stop();
   });
 
-  it('a created job reads back exactly as its create answered (the row is not read back after the insert)', async () => {
-    const created = await w.gateway.http<{ id: number }>('POST', '/oapi/v1/jobs', {
+  /** A single-seed-peer preheat of a repository of the open registry, created as root. */
+  const createPreheat = (bio: string, repository: string) =>
+    w.gateway.http<{ id: number; state: string }>('POST', '/oapi/v1/jobs', {
       body: {
         type: 'preheat',
-        bio: 'read-back',
-        args: { type: 'image', url: w.url('open', 'library/app'), scope: 'single_seed_peer' },
+        bio,
+        args: { type: 'image', url: w.url('open', repository), scope: 'single_seed_peer' },
         scheduler_cluster_ids: [1],
       },
       headers: { authorization: ROOT_BASIC },
     });
+
+  it('a created job reads back exactly as its create answered (the row is not read back after the insert)', async () => {
+    const created = await createPreheat('read-back', 'library/app');
     assert.equal(created.status, 200, created.text);
     const read = await w.gateway.http('GET', `/oapi/v1/jobs/${created.json.id}`, {
       headers: { authorization: ROOT_BASIC },
@@ -122,15 +126,7 @@ describe('durability: MySQL is the source of truth, Redis only carries work', ()
       Object.assign(Object.create(Object.getPrototypeOf(w.gateway.config) as object), w.gateway.config, {
         server: { ...w.gateway.config.server, workerQueues },
       }) as typeof w.gateway.config;
-    const created = await w.gateway.http<{ id: number; state: string }>('POST', '/oapi/v1/jobs', {
-      body: {
-        type: 'preheat',
-        bio: 'queues',
-        args: { type: 'image', url: w.url('open', 'library/legacy'), scope: 'single_seed_peer' },
-        scheduler_cluster_ids: [1],
-      },
-      headers: { authorization: ROOT_BASIC },
-    });
+    const created = await createPreheat('queues', 'library/legacy');
     assert.equal(created.status, 200, created.text);
     assert.equal(created.json.state, 'PENDING');
     const state = async () =>
