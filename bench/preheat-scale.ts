@@ -66,9 +66,9 @@ async function main(): Promise<void> {
     const clients = new DragonflyClients();
     const pairs = images[0].pulled.flatMap((d) => peers.map((p) => ({ d, p })));
     const registryPids = [registries.open.pid].filter((p): p is number => p !== undefined);
-    const parts = (self: string) => ({
+    const parts = (self: string, others: Record<string, number[]> = {}) => ({
       [self]: [process.pid],
-      ...(self === 'manager API' ? { 'preheat worker': [worker.pid!] } : {}),
+      ...others,
       'reference hosts': [hosts!.child.pid!],
       'docker-registry': registryPids,
     });
@@ -84,7 +84,7 @@ async function main(): Promise<void> {
     const fetchesBefore = (await hosts.reads()).reads;
     stalls.enable();
     await workerStallMs(metricsPort); // a read resets the worker's maximum: from here on
-    const gatewayMeter = cpuMeter(parts('manager API'));
+    const gatewayMeter = cpuMeter(parts('manager API', { 'preheat worker': [worker.pid!] }));
     const t1 = Date.now();
     const token = await g.token(['job']);
     const created = await g.http<{ id: number }>('POST', '/oapi/v1/jobs', {

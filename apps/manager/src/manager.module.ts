@@ -1,10 +1,9 @@
 import { AuthModule, UsersService } from '@accel/auth';
 import { CommonModule, GatewayLoggerModule } from '@accel/common';
-import { ConvertWorkerModule } from '@accel/convert';
-import { ConfigModule, GatewayConfig, worksQueue } from '@accel/config';
+import { ConfigModule, GatewayConfig } from '@accel/config';
 import { DbModule } from '@accel/db';
 import { ClusterInventory } from '@accel/dragonfly';
-import { PreheatModule, PreheatWorkerModule } from '@accel/preheat';
+import { PreheatModule } from '@accel/preheat';
 import { QueueRootModule } from '@accel/queue';
 import { DynamicModule, Injectable, Module, OnApplicationBootstrap } from '@nestjs/common';
 import { AdminModule } from './admin/admin.module';
@@ -13,6 +12,7 @@ import { HealthModule } from './health/health.module';
 import { ProviderModule } from './provider/provider.module';
 import { QueueBoardModule } from './queue-board/queue-board.module';
 import { RetentionModule } from './retention/retention.module';
+import { QueueProcessorsModule } from '../../worker/src/queue-processors.module';
 
 @Injectable()
 class BootstrapTasks implements OnApplicationBootstrap {
@@ -47,8 +47,7 @@ export class ManagerModule {
         ConversionApiModule,
         RetentionModule,
         ...(config.queueDashboard.enabled ? [QueueBoardModule] : []),
-        ...(config.server.runWorkers && worksQueue(config, 'preheat') ? [PreheatWorkerModule] : []),
-        ...(config.server.runWorkers && worksQueue(config, 'convert') ? [ConvertWorkerModule] : []),
+        ...(config.server.runWorkers ? [QueueProcessorsModule.forRoot(config)] : []),
       ],
       providers: [BootstrapTasks],
     };

@@ -1,10 +1,9 @@
 import { CommonModule, GatewayLoggerModule } from '@accel/common';
-import { ConvertWorkerModule } from '@accel/convert';
-import { ConfigModule, GatewayConfig, worksQueue } from '@accel/config';
+import { ConfigModule, GatewayConfig } from '@accel/config';
 import { DbModule } from '@accel/db';
-import { PreheatWorkerModule } from '@accel/preheat';
 import { QueueRootModule } from '@accel/queue';
 import { DynamicModule, Module } from '@nestjs/common';
+import { QueueProcessorsModule } from './queue-processors.module';
 
 /** The queue processors alone (those of server.workerQueues), for scaling work out beside the manager. */
 @Module({})
@@ -18,8 +17,7 @@ export class WorkerModule {
         GatewayLoggerModule,
         DbModule,
         QueueRootModule,
-        ...(worksQueue(config, 'preheat') ? [PreheatWorkerModule] : []),
-        ...(worksQueue(config, 'convert') ? [ConvertWorkerModule] : []),
+        QueueProcessorsModule.forRoot(config),
       ],
     };
   }

@@ -21,10 +21,6 @@ import {
 export const WORKER_QUEUES = ['preheat', 'convert'] as const;
 export type WorkerQueue = (typeof WORKER_QUEUES)[number];
 
-/** Whether this process works `queue` when it runs queue processors (server.workerQueues). */
-export const worksQueue = (config: GatewayConfig, queue: WorkerQueue): boolean =>
-  config.server.workerQueues.includes(queue);
-
 export class ServerConfig {
   @IsString() host = '0.0.0.0';
   @IsInt() @Min(0) @Max(65535) port = 8080;
