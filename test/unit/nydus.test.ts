@@ -258,6 +258,34 @@ describe('Nydus RAFS v6 (native, verified with erofs-utils)', () => {
     }
   });
 
+  it('finds repeats among thousands of chunks, and fsck.erofs reads every file back', async () => {
+    // 4 KiB chunks, 6,000 files of 1–3 chunks; every fifth file repeats an earlier one, whose
+    // chunks were stored anywhere from the first to the latest thousand.
+    const o = { ...opts, chunkSize: 4096 };
+    const unique: Buffer[] = [];
+    const files: SourceFile[] = [{ name: 'data/', type: 'directory', mode: 0o755 }];
+    for (let i = 0; i < 6000; i++) {
+      const content = i % 5 === 4 ? unique[(i * 7919) % unique.length] : randomBytes(4096 * (1 + (i % 3)) - (i % 7));
+      if (i % 5 !== 4) unique.push(content);
+      files.push({ name: `data/f${i}`, type: 'file', content, mode: 0o644 });
+    }
+    const tree = new FsTree();
+    const parts: Buffer[] = [];
+    const meta = await writeLayerBlob(Readable.from([await tarOf(files)]), tree, 0, collect(parts), o);
+    const stored = unique.reduce((n, c) => n + Math.ceil(c.length / 4096), 0);
+    assert.equal(meta.chunks.length, stored, 'each distinct chunk stored once');
+    const dir = mkdtempSync(join(tmpdir(), 'accel-nydus-many-'));
+    writeFileSync(join(dir, 'blob0'), expandBlob(Buffer.concat(parts)));
+    writeFileSync(join(dir, 'image.boot'), writeRafsV6(tree, [meta], o));
+    await promisify(execFile)('fsck.erofs', [
+      `--device=${join(dir, 'blob0')}`,
+      `--extract=${join(dir, 'out')}`,
+      join(dir, 'image.boot'),
+    ]);
+    const got = scan(join(dir, 'out'));
+    for (const [p, e] of overlay([files])) assert.deepEqual([got.get(p)?.size, got.get(p)?.sha], [e.size, e.sha], p);
+  });
+
   it('stores repeated content once and every chunk verifies against its digest', async () => {
     const tree = new FsTree();
     const { blob, meta } = await blobOf(upper, tree, 0);

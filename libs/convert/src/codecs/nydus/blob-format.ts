@@ -52,10 +52,16 @@ function writeChunkInfoV1(buf: Buffer, at: number, c: ChunkInfo): void {
   buf.writeBigUInt64LE(comp, at + 8);
 }
 
+/** A blob's chunk infos by chunk-info index. */
+export interface ChunkInfos {
+  readonly length: number;
+  at(i: number): ChunkInfo;
+}
+
 /** A blob's chunk-info array in one buffer (a Buffer per 16-byte entry cost ≈ 200 bytes of heap each). */
-export function encodeChunkInfosV1(chunks: ChunkInfo[]): Buffer {
+export function encodeChunkInfosV1(chunks: ChunkInfos): Buffer {
   const buf = Buffer.alloc(chunks.length * CHUNK_INFO_V1_SIZE);
-  chunks.forEach((c, i) => writeChunkInfoV1(buf, i * CHUNK_INFO_V1_SIZE, c));
+  for (let i = 0; i < chunks.length; i++) writeChunkInfoV1(buf, i * CHUNK_INFO_V1_SIZE, chunks.at(i));
   return buf;
 }
 

@@ -8,7 +8,6 @@ import {
   CCT_HEADER_SIZE,
   CHUNK_ALIGN,
   CHUNK_INFO_V1_SIZE,
-  ChunkInfo,
   Compressor,
   TAR_HEADER_SIZE,
   TocFlag,
@@ -22,18 +21,12 @@ import { compress as zstdCompress } from 'zstd-napi';
 import { chunkPool } from './chunk-pool';
 import { writeRafsV6 } from './rafs-v6';
 import { ChunkBatcher, PlacedBatch } from './chunk-batcher';
-import { ChunkRef, FsInode, FsTree, xattrsFromPax } from './fs-tree';
+import { FsTree, entryPath, xattrsFromPax } from './fs-tree';
+import { ChunkTable, FileChunks } from './chunk-table';
 import { NydusBlob, NydusOptions } from './types';
 
 /** nydus-image's blob id for the blob a per-layer bootstrap is inlined in (it cannot know its own digest). */
 export const INLINED_BLOB_ID = 'x'.repeat(64);
-
-/**
- * Chunks already stored in this layer's blob, by digest: a repeated chunk is referenced, not
- * stored again. Per layer, as nydus-image builds each layer: a layer's bootstrap names only its
- * own blob.
- */
-export type ChunkDictionary = Map<string, ChunkRef>;
 
 /** Where a blob's bytes go, in order. */
 export interface BlobSink {
@@ -57,28 +50,23 @@ export function fileSink(file: FileHandle): BlobSink {
   };
 }
 
-interface ChunkOwner {
-  node: FsInode;
-  slot: number;
-}
-
 /** Copies a file's data into chunk batches straight from the tar stream's buffers. */
 async function copyChunks(
   body: Readable,
   size: number,
   chunkSize: number,
-  batcher: ChunkBatcher<ChunkOwner>,
-  node: FsInode,
+  batcher: ChunkBatcher<number>,
+  firstChunk: number,
 ): Promise<void> {
   let remaining = size;
   let chunkLeft = 0;
-  let slot = 0;
+  let slot = firstChunk;
   for await (const piece of body) {
     let buf = piece as Buffer;
     while (buf.length > 0 && remaining > 0) {
       if (chunkLeft === 0) {
         chunkLeft = Math.min(chunkSize, remaining);
-        await batcher.begin({ node, slot: slot++ }, chunkLeft);
+        await batcher.begin(slot++, chunkLeft);
       }
       const n = Math.min(chunkLeft, buf.length);
       batcher.write(buf.subarray(0, n));
@@ -103,7 +91,10 @@ export async function writeLayerBlob(
   sink: BlobSink,
   opts: NydusOptions,
 ): Promise<NydusBlob> {
-  const dict: ChunkDictionary = new Map();
+  // Chunks already stored in this layer's blob, by digest: a repeated chunk is referenced, not
+  // stored again. Per layer, as nydus-image builds each layer: a layer's bootstrap names only its own blob.
+  const chunks = new ChunkTable();
+  const fileChunks = new FileChunks();
   const blobHash: Hash = createHash('sha256');
   let written = 0;
   const append = (buf: Uint8Array): Promise<void> => {
@@ -114,13 +105,10 @@ export async function writeLayerBlob(
   const emit = async (buf: Buffer) => {
     if (buf.length > 0) await append(buf);
   };
-  const chunks: ChunkInfo[] = [];
-  // Digests back to back in one growing buffer: not an object per chunk for the collector to keep.
-  let chunkDigests = Buffer.alloc(32 << 10);
   let uncompressedEnd = 0;
   // A batch's new chunks are stored in order; repeated ones point at the copy already stored.
   // The stored bytes of the new chunks between two repeated ones go out as one write.
-  const place = ({ chunks: batch, output, done }: PlacedBatch<ChunkOwner>): Promise<void> => {
+  const place = ({ chunks: batch, output, done }: PlacedBatch<number>): Promise<void> => {
     const writes: Promise<void>[] = [];
     let runStart = 0;
     let at = 0;
@@ -129,59 +117,49 @@ export async function writeLayerBlob(
     };
     batch.forEach(({ owner, length }, i) => {
       const storedSize = done.stored[i];
-      const d = done.digests.subarray(i * 32, i * 32 + 32);
-      const key = Buffer.from(d.buffer, d.byteOffset, 32).toString('latin1');
-      const known = dict.get(key);
-      if (known) {
-        owner.node.chunks[owner.slot] = known;
+      const digest = done.digests.subarray(i * 32, i * 32 + 32);
+      const known = chunks.find(digest);
+      if (known >= 0) {
+        fileChunks.set(owner, known);
         flushRun();
         runStart = at + storedSize;
       } else {
-        // One object per chunk: its entry in this blob's chunk-info array and what files point at.
-        const ref: ChunkRef = {
-          blobIndex: index,
-          ciIndex: chunks.length,
-          uncompressedOffset: alignUp(uncompressedEnd, CHUNK_ALIGN),
+        const uncompressedOffset = alignUp(uncompressedEnd, CHUNK_ALIGN);
+        uncompressedEnd = uncompressedOffset + length;
+        const chunk = {
+          uncompressedOffset,
           uncompressedSize: length,
           compressedOffset: written + (at - runStart),
           compressedSize: storedSize,
         };
-        uncompressedEnd = ref.uncompressedOffset + length;
-        chunks.push(ref);
-        if (chunkDigests.length < (ref.ciIndex + 1) * 32) {
-          const grown = Buffer.alloc(chunkDigests.length * 2);
-          chunkDigests.copy(grown);
-          chunkDigests = grown;
-        }
-        chunkDigests.set(d, ref.ciIndex * 32);
-        dict.set(key, ref);
-        owner.node.chunks[owner.slot] = ref;
+        fileChunks.set(owner, chunks.add(chunk, digest));
       }
       at += storedSize;
     });
     flushRun();
     return Promise.all(writes).then(() => undefined);
   };
-  const batcher = new ChunkBatcher<ChunkOwner>(chunkPool(), opts.chunkSize, opts, place);
+  const batcher = new ChunkBatcher<number>(chunkPool(), opts.chunkSize, opts, place);
   tree.beginLayer();
   const layerTree = new FsTree(false);
   for await (const { header, body } of readTar(tar)) {
     const xattrs = xattrsFromPax(header.pax);
-    const node = tree.apply(header, xattrs);
+    const path = entryPath(header.name);
+    const node = tree.apply(header, xattrs, undefined, path);
     // The layer's own bootstrap sees the same file inodes, chunks and all, as the merged tree.
-    layerTree.apply(header, xattrs, node);
+    layerTree.apply(header, xattrs, node, path);
     if (!node) {
       body.resume();
       continue;
     }
-    // Sized once: an array grown from empty keeps room for 17 refs, per file, for the whole conversion.
-    node.chunks = new Array<ChunkRef>(Math.ceil(header.size / opts.chunkSize));
-    await copyChunks(body, header.size, opts.chunkSize, batcher, node);
+    node.blobIndex = index;
+    node.firstChunk = fileChunks.reserve(Math.ceil(header.size / opts.chunkSize));
+    await copyChunks(body, header.size, opts.chunkSize, batcher, node.firstChunk);
   }
   await batcher.flush();
-  // Every chunk is placed: the dictionary would only sit beside the bootstraps built next.
-  dict.clear();
-  chunkDigests = Buffer.from(chunkDigests.subarray(0, chunks.length * 32));
+  // Every chunk is placed: the digest index would only sit beside the bootstraps built next.
+  chunks.seal();
+  fileChunks.seal();
   const compressedDataSize = written;
   const uncompressedSize = alignUp(uncompressedEnd, CHUNK_ALIGN);
   const sha = (b: Buffer) => createHash('sha256').update(b).digest();
@@ -241,7 +219,7 @@ export async function writeLayerBlob(
       compressedSize: CCT_HEADER_SIZE,
       uncompressedSize: CCT_HEADER_SIZE,
     });
-    const digests = chunkDigests;
+    const digests = chunks.digests;
     const digestsAt = written;
     await emit(digests);
     await header('blob.digest', digests.length);
@@ -267,7 +245,7 @@ export async function writeLayerBlob(
     compressedDataSize,
     uncompressedSize,
     chunks,
-    chunkDigests,
+    fileChunks,
     features,
     cctOffset,
     cctSize: cct.length,

@@ -1,16 +1,5 @@
 import { TarEntryHeader } from '../tar/tar-header';
 
-/** Where a file's chunk lives: which blob, which entry of that blob's chunk-info array. */
-export interface ChunkRef {
-  blobIndex: number;
-  ciIndex: number;
-  /** Offset of the chunk in the blob's uncompressed space (4 KiB aligned). */
-  uncompressedOffset: number;
-  uncompressedSize: number;
-  compressedOffset: number;
-  compressedSize: number;
-}
-
 export type NodeKind = 'file' | 'dir' | 'symlink' | 'chardev' | 'blockdev' | 'fifo';
 
 /** One inode; hard links share it. */
@@ -28,7 +17,9 @@ export interface FsInode {
   symlink?: Buffer;
   /** Raw xattr name → raw value bytes; inodes without any share NO_XATTRS, so never set into it. */
   xattrs: ReadonlyMap<string, Buffer>;
-  chunks: ChunkRef[];
+  /** Regular files: the layer whose blob holds the data (-1 for none), and where in that blob's `fileChunks` the file's chunk indexes start. */
+  blobIndex: number;
+  firstChunk: number;
   /** Directories: children by raw name (latin1 string of the bytes). */
   children?: Map<string, FsInode>;
 }
@@ -52,7 +43,8 @@ const inode = (kind: NodeKind, children?: Map<string, FsInode>): FsInode => ({
   rdev: undefined,
   symlink: undefined,
   xattrs: NO_XATTRS,
-  chunks: [],
+  blobIndex: -1,
+  firstChunk: 0,
   children,
 });
 
@@ -90,6 +82,18 @@ const ownCopy = (name: string): string => (name.length < 13 ? name : Buffer.from
 
 /** Path components of a tar name (raw bytes as latin1), without "", "." and leading "/". */
 export const splitPath = (name: string): string[] => name.split('/').filter((p) => p !== '' && p !== '.');
+
+/** A tar entry's place: its directory's path and its own name, split once for every tree that applies it. */
+export interface EntryPath {
+  dirs: string[];
+  /** Undefined for the root itself. */
+  base?: string;
+}
+
+export function entryPath(name: string): EntryPath {
+  const parts = splitPath(name);
+  return parts.length === 0 ? { dirs: [] } : { dirs: parts.slice(0, -1), base: ownCopy(parts[parts.length - 1]) };
+}
 
 const WHITEOUT = '.wh.';
 const OPAQUE = '.wh..wh..opq';
@@ -143,15 +147,20 @@ export class FsTree {
    * Applies one tar entry of the current layer; returns the inode a regular file's data goes to.
    * `file`: the inode another tree made of this same entry, taken as is rather than made again
    * (a layer's own tree and the merged one then hold one inode per file, not two).
+   * `path`: the entry's split name, shared by both trees (and so are the names they keep).
    */
-  apply(h: TarEntryHeader, xattrs: ReadonlyMap<string, Buffer>, file?: FsInode): FsInode | undefined {
-    const parts = splitPath(h.name);
-    if (parts.length === 0) {
+  apply(
+    h: TarEntryHeader,
+    xattrs: ReadonlyMap<string, Buffer>,
+    file?: FsInode,
+    path: EntryPath = entryPath(h.name),
+  ): FsInode | undefined {
+    const base = path.base;
+    if (base === undefined) {
       this.setAttrs(this.root, h, xattrs);
       return undefined;
     }
-    const base = ownCopy(parts[parts.length - 1]);
-    const dir = this.dirOf(parts.slice(0, -1), true)!;
+    const dir = this.dirOf(path.dirs, true)!;
     if (base === OPAQUE && this.applyWhiteouts) {
       if (!this.opaqueThisLayer.has(dir)) {
         for (const [k, v] of dir.children!) if (!this.createdThisLayer.has(v)) dir.children!.delete(k);

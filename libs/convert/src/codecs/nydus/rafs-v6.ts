@@ -143,6 +143,7 @@ export function writeRafsV6(tree: FsTree, layerBlobs: NydusBlob[], opts: NydusOp
     if (i === undefined) throw new Error(`a chunk refers to layer ${layerIndex}, whose blob is not in the bootstrap`);
     return i;
   };
+  const blobOf = new Map(blobs.map((b) => [b.index, b]));
   // 1. Inodes in breadth-first order (root first), hard links counted once. What the layout
   // needs per inode sits in arrays by that order: an object per inode was most of what a
   // bootstrap of 70,000 files allocated.
@@ -284,12 +285,16 @@ export function writeRafsV6(tree: FsTree, layerBlobs: NydusBlob[], opts: NydusOp
     xattrs.copy(image, at + INODE_SIZE);
     if (layout === LAYOUT_CHUNK_BASED) {
       let idx = at + alignUp(INODE_SIZE + xattrs.length, 8);
-      for (const c of inode.chunks) {
+      const device = slotOf(inode.blobIndex) + 1;
+      const blob = blobOf.get(inode.blobIndex)!;
+      const chunkCount = Math.ceil(size / opts.chunkSize);
+      for (let k = 0; k < chunkCount; k++) {
+        const ci = blob.fileChunks.get(inode.firstChunk + k);
         // advise/device_id carry the chunk-info index (24 bits) and the device (blob index + 1).
         ErofsInodeChunkIndex.write(image, idx, {
-          advise: c.ciIndex & 0xffff,
-          deviceId: ((slotOf(c.blobIndex) + 1) & 0xff) | (((c.ciIndex >>> 16) & 0xff) << 8),
-          blkaddr: c.uncompressedOffset / BLOCK,
+          advise: ci & 0xffff,
+          deviceId: (device & 0xff) | (((ci >>> 16) & 0xff) << 8),
+          blkaddr: blob.chunks.uncompressedOffset(ci) / BLOCK,
         });
         idx += ErofsInodeChunkIndex.size;
       }
@@ -387,9 +392,10 @@ export function writeRafsV6(tree: FsTree, layerBlobs: NydusBlob[], opts: NydusOp
   });
   let n = 0;
   for (const blob of blobs)
-    blob.chunks.forEach((c, i) => {
+    for (let i = 0; i < blob.chunks.length; i++) {
+      const c = blob.chunks.at(i);
       RafsChunkInfo.write(image, chunkTableOffset + n++ * RafsChunkInfo.size, {
-        blockId: blob.chunkDigests.subarray(i * 32, i * 32 + 32),
+        blockId: blob.chunks.digest(i),
         blobIndex: slotOf(blob.index),
         flags: c.compressedSize !== c.uncompressedSize ? 1 : 0,
         compressedSize: c.compressedSize,
@@ -398,6 +404,6 @@ export function writeRafsV6(tree: FsTree, layerBlobs: NydusBlob[], opts: NydusOp
         uncompressedOffset: c.uncompressedOffset,
         index: i,
       });
-    });
+    }
   return image;
 }

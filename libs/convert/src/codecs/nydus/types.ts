@@ -1,4 +1,5 @@
-import { ChunkInfo, CompressorName, DigesterName } from './blob-format';
+import { CompressorName, DigesterName } from './blob-format';
+import { ChunkTable, FileChunks } from './chunk-table';
 
 export interface NydusOptions {
   /** Power of two, 4 KiB – 16 MiB (default 1 MiB). */
@@ -19,9 +20,10 @@ export interface NydusBlob {
   compressedDataSize: number;
   /** End of the 4 KiB-aligned uncompressed chunk space. */
   uncompressedSize: number;
-  chunks: ChunkInfo[];
-  /** The chunks' digests back to back, 32 bytes each, in chunk-info order. */
-  chunkDigests: Buffer;
+  /** The blob's chunks in chunk-info order, with their digests. */
+  chunks: ChunkTable;
+  /** Where each file of the layer finds its chunks (`FsInode.firstChunk` onwards). */
+  fileChunks: FileChunks;
   /** `BlobFeatures` of the blob as written (a merged bootstrap clears INLINED_FS_META). */
   features: number;
   cctOffset: number;
