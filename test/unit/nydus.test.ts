@@ -40,6 +40,8 @@ describe('Nydus RAFS v6 (native, verified with erofs-utils)', () => {
     { name: 'etc/', type: 'directory', mode: 0o755 },
     { name: 'etc/.wh.hostname', type: 'file', content: Buffer.alloc(0) },
     { name: 'var/cache/', type: 'directory', mode: 0o755 },
+    // Sorted tars put names below "." ahead of the opaque marker: it hides only the lower layers' entries.
+    { name: 'var/cache/+early', type: 'file', content: Buffer.from('before the marker\n'), mode: 0o644 },
     { name: 'var/cache/.wh..wh..opq', type: 'file', content: Buffer.alloc(0) },
     { name: 'var/cache/fresh', type: 'file', content: Buffer.from('new in upper\n'), mode: 0o600, uid: 7, gid: 8 },
     { name: 'opt/dup-a', type: 'file', content: dup, mode: 0o644 },

@@ -141,20 +141,21 @@ export async function writeLayerBlob(
   };
   const batcher = new ChunkBatcher<number>(chunkPool(), opts.chunkSize, opts, place);
   tree.beginLayer();
-  const layerTree = new FsTree(false);
+  const layerTree = new FsTree(false, tree.inodes);
   for await (const { header, body } of readTar(tar)) {
     const xattrs = xattrsFromPax(header.pax);
     const path = entryPath(header.name);
     const node = tree.apply(header, xattrs, undefined, path);
     // The layer's own bootstrap sees the same file inodes, chunks and all, as the merged tree.
     layerTree.apply(header, xattrs, node, path);
-    if (!node) {
+    if (node === undefined) {
       body.resume();
       continue;
     }
-    node.blobIndex = index;
-    node.firstChunk = fileChunks.reserve(Math.ceil(header.size / opts.chunkSize));
-    await copyChunks(body, header.size, opts.chunkSize, batcher, node.firstChunk);
+    const firstChunk = fileChunks.reserve(Math.ceil(header.size / opts.chunkSize));
+    tree.inodes.blobIndex[node] = index;
+    tree.inodes.firstChunk[node] = firstChunk;
+    await copyChunks(body, header.size, opts.chunkSize, batcher, firstChunk);
   }
   await batcher.flush();
   // Every chunk is placed: the digest index would only sit beside the bootstraps built next.

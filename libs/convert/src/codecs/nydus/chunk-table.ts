@@ -1,14 +1,8 @@
 import { ChunkInfo } from './blob-format';
+import { grown } from './columns';
 
 const DIGEST_SIZE = 32;
 const INITIAL = 1024;
-
-/** A typed array twice as long (or at least `min`), its contents kept. */
-function grown<T extends Float64Array | Uint32Array>(a: T, min: number): T {
-  const next = new (a.constructor as new (n: number) => T)(Math.max(min, a.length * 2));
-  next.set(a);
-  return next;
-}
 
 /**
  * A blob's chunks in chunk-info order, as columns of numbers with their digests back to back,
@@ -92,12 +86,12 @@ export class ChunkTable {
   }
 
   private grow(): void {
-    const n = this.length * 2;
+    const n = this.length + 1;
     this.uncompressedOffsets = grown(this.uncompressedOffsets, n);
     this.compressedOffsets = grown(this.compressedOffsets, n);
     this.uncompressedSizes = grown(this.uncompressedSizes, n);
     this.compressedSizes = grown(this.compressedSizes, n);
-    const digests = Buffer.alloc(n * DIGEST_SIZE);
+    const digests = Buffer.alloc(this.uncompressedSizes.length * DIGEST_SIZE);
     this.digestBytes.copy(digests);
     this.digestBytes = digests;
   }

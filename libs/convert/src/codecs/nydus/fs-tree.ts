@@ -1,52 +1,16 @@
 import { TarEntryHeader } from '../tar/tar-header';
+import { grown } from './columns';
 
 export type NodeKind = 'file' | 'dir' | 'symlink' | 'chardev' | 'blockdev' | 'fifo';
 
-/** One inode; hard links share it. */
-export interface FsInode {
-  kind: NodeKind;
-  mode: number;
-  uid: number;
-  gid: number;
-  mtime: number;
-  /** Sub-second part of the mtime (the extended inode's i_mtime_nsec). */
-  mtimeNsec?: number;
-  size: number;
-  /** Character and block devices only. */
-  rdev?: { major: number; minor: number };
-  symlink?: Buffer;
-  /** Raw xattr name → raw value bytes; inodes without any share NO_XATTRS, so never set into it. */
-  xattrs: ReadonlyMap<string, Buffer>;
-  /** Regular files: the layer whose blob holds the data (-1 for none), and where in that blob's `fileChunks` the file's chunk indexes start. */
-  blobIndex: number;
-  firstChunk: number;
-  /** Directories: children by raw name (latin1 string of the bytes). */
-  children?: Map<string, FsInode>;
-}
+/** An inode number: a row of an `InodeTable`. Hard links share one. */
+export type Ino = number;
 
-/**
- * The xattrs of every inode that has none. An image holds an inode per file, twice while a
- * layer converts (the merged tree and the layer's own): one empty Map each was a third of the
- * converter's heap on a layer of 70,000 files.
- */
-export const NO_XATTRS: ReadonlyMap<string, Buffer> = new Map();
+/** Raw xattr name → raw value bytes. */
+export type Xattrs = ReadonlyMap<string, Buffer>;
 
-/** Every field in one order from the start: inodes share one shape and keep their fields inline. */
-const inode = (kind: NodeKind, children?: Map<string, FsInode>): FsInode => ({
-  kind,
-  mode: 0,
-  uid: 0,
-  gid: 0,
-  mtime: 0,
-  mtimeNsec: undefined,
-  size: 0,
-  rdev: undefined,
-  symlink: undefined,
-  xattrs: NO_XATTRS,
-  blobIndex: -1,
-  firstChunk: 0,
-  children,
-});
+/** The xattrs of every inode that has none. */
+export const NO_XATTRS: Xattrs = new Map();
 
 export const S_IFMT = 0o170000;
 const S_IF: Record<NodeKind, number> = {
@@ -57,12 +21,72 @@ const S_IF: Record<NodeKind, number> = {
   blockdev: 0o060000,
   fifo: 0o010000,
 };
+const KIND_OF_IFMT = new Map(Object.entries(S_IF).map(([k, v]) => [v, k as NodeKind]));
 
-export const newDir = (mode = 0o755): FsInode => {
-  const dir = inode('dir', new Map());
-  dir.mode = S_IF.dir | (mode & 0o7777);
-  return dir;
-};
+const INITIAL_ROWS = 1024;
+
+/**
+ * Every inode of an image, as columns of numbers by inode number; what few inodes have (xattrs,
+ * symlink targets, device numbers) is kept aside by number. A layer of hundreds of thousands of
+ * files is as many inodes: an object of a dozen fields each was half of what the converter kept.
+ */
+export class InodeTable {
+  count = 0;
+  /** File type bits and permissions: the kind is `mode & S_IFMT`. */
+  mode = new Uint32Array(INITIAL_ROWS);
+  uid = new Float64Array(INITIAL_ROWS);
+  gid = new Float64Array(INITIAL_ROWS);
+  mtime = new Float64Array(INITIAL_ROWS);
+  /** Sub-second part of the mtime (the extended inode's i_mtime_nsec). */
+  mtimeNsec = new Uint32Array(INITIAL_ROWS);
+  size = new Float64Array(INITIAL_ROWS);
+  /** Regular files: the layer whose blob holds the data (-1 for none)… */
+  blobIndex = new Int32Array(INITIAL_ROWS);
+  /** …and where in that blob's `fileChunks` the file's chunk indexes start. */
+  firstChunk = new Uint32Array(INITIAL_ROWS);
+  /** The layer that last created or replaced the inode under some name (for opaque directories). */
+  createdIn = new Int32Array(INITIAL_ROWS);
+  readonly xattrs = new Map<Ino, Xattrs>();
+  readonly symlinks = new Map<Ino, Buffer>();
+  readonly rdevs = new Map<Ino, { major: number; minor: number }>();
+
+  /** A new inode of `kind`, everything else zero. */
+  add(kind: NodeKind, permissions = 0): Ino {
+    const ino = this.count++;
+    if (ino === this.mode.length) {
+      const n = ino + 1;
+      this.mode = grown(this.mode, n);
+      this.uid = grown(this.uid, n);
+      this.gid = grown(this.gid, n);
+      this.mtime = grown(this.mtime, n);
+      this.mtimeNsec = grown(this.mtimeNsec, n);
+      this.size = grown(this.size, n);
+      this.blobIndex = grown(this.blobIndex, n);
+      this.firstChunk = grown(this.firstChunk, n);
+      this.createdIn = grown(this.createdIn, n);
+    }
+    this.mode[ino] = S_IF[kind] | (permissions & 0o7777);
+    this.blobIndex[ino] = -1;
+    return ino;
+  }
+
+  kind(ino: Ino): NodeKind {
+    return KIND_OF_IFMT.get(this.mode[ino] & S_IFMT)!;
+  }
+
+  isDir(ino: Ino): boolean {
+    return (this.mode[ino] & S_IFMT) === S_IF.dir;
+  }
+
+  xattrsOf(ino: Ino): Xattrs {
+    return this.xattrs.get(ino) ?? NO_XATTRS;
+  }
+
+  setXattrs(ino: Ino, xattrs: Xattrs): void {
+    if (xattrs.size) this.xattrs.set(ino, xattrs);
+    else this.xattrs.delete(ino);
+  }
+}
 
 const KIND: Record<TarEntryHeader['type'], NodeKind> = {
   file: 'file',
@@ -104,43 +128,66 @@ const OPAQUE = '.wh..wh..opq';
  * lower layer had in its directory, hard links share one inode.
  */
 export class FsTree {
-  readonly root = newDir();
+  readonly root: Ino;
+  /** Directories: their entries by raw name (latin1 string of the bytes). */
+  private readonly children = new Map<Ino, Map<string, Ino>>();
+  /** Directories made opaque by the current layer (their lower children were dropped). */
+  private opaqueThisLayer = new Set<Ino>();
+  private layer = 0;
 
   /**
    * @param applyWhiteouts false keeps `.wh.*` entries as plain files: the per-layer bootstrap
    *   inside a blob records the layer as it is, and merging applies the whiteouts later.
+   * @param inodes shared with another tree of the same files (a layer's own tree and the merged one).
    */
-  constructor(private readonly applyWhiteouts = true) {}
-  /** Directories made opaque by the current layer (their lower children were dropped). */
-  private opaqueThisLayer = new Set<FsInode>();
-  /** Paths created by the current layer: an opaque marker must not remove those. */
-  private createdThisLayer = new Set<FsInode>();
+  constructor(
+    private readonly applyWhiteouts = true,
+    readonly inodes = new InodeTable(),
+  ) {
+    this.root = this.newDir();
+  }
 
   beginLayer(): void {
     this.opaqueThisLayer = new Set();
-    this.createdThisLayer = new Set();
+    this.layer++;
   }
 
-  private dirOf(parts: string[], create: boolean): FsInode | undefined {
+  /** A directory's entries; undefined for anything else. */
+  childrenOf(dir: Ino): ReadonlyMap<string, Ino> | undefined {
+    return this.children.get(dir);
+  }
+
+  private newDir(): Ino {
+    const dir = this.inodes.add('dir', 0o755);
+    this.children.set(dir, new Map());
+    return dir;
+  }
+
+  /** Paths created by the current layer: an opaque marker must not remove those. */
+  private created(ino: Ino): void {
+    if (this.applyWhiteouts) this.inodes.createdIn[ino] = this.layer;
+  }
+
+  private dirOf(parts: string[], create: boolean): Ino | undefined {
     let dir = this.root;
     for (const p of parts) {
-      let next = dir.children!.get(p);
-      if (!next || next.kind !== 'dir') {
+      let next = this.children.get(dir)!.get(p);
+      if (next === undefined || !this.inodes.isDir(next)) {
         if (!create) return undefined;
-        next = newDir();
-        dir.children!.set(ownCopy(p), next);
-        this.createdThisLayer.add(next);
+        next = this.newDir();
+        this.children.get(dir)!.set(ownCopy(p), next);
+        this.created(next);
       }
       dir = next;
     }
     return dir;
   }
 
-  lookup(name: string): FsInode | undefined {
+  lookup(name: string): Ino | undefined {
     const parts = splitPath(name);
     if (parts.length === 0) return this.root;
     const dir = this.dirOf(parts.slice(0, -1), false);
-    return dir?.children!.get(parts[parts.length - 1]);
+    return dir === undefined ? undefined : this.children.get(dir)!.get(parts[parts.length - 1]);
   }
 
   /**
@@ -149,78 +196,77 @@ export class FsTree {
    * (a layer's own tree and the merged one then hold one inode per file, not two).
    * `path`: the entry's split name, shared by both trees (and so are the names they keep).
    */
-  apply(
-    h: TarEntryHeader,
-    xattrs: ReadonlyMap<string, Buffer>,
-    file?: FsInode,
-    path: EntryPath = entryPath(h.name),
-  ): FsInode | undefined {
+  apply(h: TarEntryHeader, xattrs: Xattrs, file?: Ino, path: EntryPath = entryPath(h.name)): Ino | undefined {
+    const t = this.inodes;
     const base = path.base;
     if (base === undefined) {
       this.setAttrs(this.root, h, xattrs);
       return undefined;
     }
     const dir = this.dirOf(path.dirs, true)!;
+    const entries = this.children.get(dir)!;
     if (base === OPAQUE && this.applyWhiteouts) {
       if (!this.opaqueThisLayer.has(dir)) {
-        for (const [k, v] of dir.children!) if (!this.createdThisLayer.has(v)) dir.children!.delete(k);
+        for (const [k, v] of entries) if (t.createdIn[v] !== this.layer) entries.delete(k);
         this.opaqueThisLayer.add(dir);
       }
       return undefined;
     }
     if (base.startsWith(WHITEOUT) && this.applyWhiteouts) {
-      dir.children!.delete(base.slice(WHITEOUT.length));
+      entries.delete(base.slice(WHITEOUT.length));
       return undefined;
     }
     if (h.type === 'link') {
       const target = this.lookup(h.linkname ?? '');
-      if (target && target.kind !== 'dir') {
+      if (target !== undefined && !t.isDir(target)) {
         // Unpackers chmod/chown the new name, i.e. the shared inode, with the link entry's header.
-        target.mode = (target.mode & S_IFMT) | (h.mode & 0o7777);
-        target.uid = h.uid;
-        target.gid = h.gid;
-        target.mtime = h.mtime;
-        target.mtimeNsec = h.mtimeNsec;
-        if (xattrs.size) target.xattrs = new Map([...target.xattrs, ...xattrs]);
-        dir.children!.set(base, target);
-        this.createdThisLayer.add(target);
+        t.mode[target] = (t.mode[target] & S_IFMT) | (h.mode & 0o7777);
+        t.uid[target] = h.uid;
+        t.gid[target] = h.gid;
+        t.mtime[target] = h.mtime;
+        t.mtimeNsec[target] = h.mtimeNsec ?? 0;
+        if (xattrs.size) t.setXattrs(target, new Map([...t.xattrsOf(target), ...xattrs]));
+        entries.set(base, target);
+        this.created(target);
       }
       return undefined;
     }
-    const existing = dir.children!.get(base);
-    if (h.type === 'directory' && existing?.kind === 'dir') {
+    const existing = entries.get(base);
+    if (h.type === 'directory' && existing !== undefined && t.isDir(existing)) {
       this.setAttrs(existing, h, xattrs);
-      this.createdThisLayer.add(existing);
+      this.created(existing);
       return undefined;
     }
-    if (file && h.type === 'file') {
-      dir.children!.set(base, file);
-      this.createdThisLayer.add(file);
+    if (file !== undefined && h.type === 'file') {
+      entries.set(base, file);
+      this.created(file);
       return file;
     }
-    const node: FsInode = h.type === 'directory' ? newDir() : inode(KIND[h.type]);
+    const kind = KIND[h.type];
+    const node = kind === 'dir' ? this.newDir() : t.add(kind);
     this.setAttrs(node, h, xattrs);
-    if (node.kind === 'symlink') node.symlink = Buffer.from(h.linkname ?? '', 'latin1');
-    if (node.kind === 'chardev' || node.kind === 'blockdev')
-      node.rdev = { major: h.devmajor ?? 0, minor: h.devminor ?? 0 };
-    if (node.kind === 'file') node.size = h.size;
-    dir.children!.set(base, node);
-    this.createdThisLayer.add(node);
-    return node.kind === 'file' ? node : undefined;
+    if (kind === 'symlink') t.symlinks.set(node, Buffer.from(h.linkname ?? '', 'latin1'));
+    if (kind === 'chardev' || kind === 'blockdev')
+      t.rdevs.set(node, { major: h.devmajor ?? 0, minor: h.devminor ?? 0 });
+    if (kind === 'file') t.size[node] = h.size;
+    entries.set(base, node);
+    this.created(node);
+    return kind === 'file' ? node : undefined;
   }
 
-  private setAttrs(node: FsInode, h: TarEntryHeader, xattrs: ReadonlyMap<string, Buffer>): void {
-    node.mode = S_IF[node.kind] | (h.mode & 0o7777);
-    node.uid = h.uid;
-    node.gid = h.gid;
-    node.mtime = h.mtime;
-    node.mtimeNsec = h.mtimeNsec;
-    node.xattrs = xattrs.size ? xattrs : NO_XATTRS;
+  private setAttrs(node: Ino, h: TarEntryHeader, xattrs: Xattrs): void {
+    const t = this.inodes;
+    t.mode[node] = (t.mode[node] & S_IFMT) | (h.mode & 0o7777);
+    t.uid[node] = h.uid;
+    t.gid[node] = h.gid;
+    t.mtime[node] = h.mtime;
+    t.mtimeNsec[node] = h.mtimeNsec ?? 0;
+    t.setXattrs(node, xattrs);
   }
 }
 
 /** Raw xattrs from PAX `SCHILY.xattr.*` records (values are latin1 strings of raw bytes). */
-export function xattrsFromPax(pax: Record<string, string> | undefined): ReadonlyMap<string, Buffer> {
+export function xattrsFromPax(pax: Record<string, string> | undefined): Xattrs {
   if (!pax) return NO_XATTRS;
   const out = new Map<string, Buffer>();
   for (const [k, v] of Object.entries(pax))

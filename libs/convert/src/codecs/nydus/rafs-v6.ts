@@ -1,6 +1,6 @@
 import { BLOCK, BlobFeature, Compressor, Digester, alignUp } from './blob-format';
 import { NydusBlob, NydusOptions } from './types';
-import { FsInode, FsTree, NodeKind } from './fs-tree';
+import { FsTree, Ino, NodeKind, Xattrs } from './fs-tree';
 import {
   DEVT_SLOT_OFFSET,
   EROFS_MAGIC,
@@ -54,7 +54,7 @@ const XATTR_PREFIXES: [number, string][] = [
 
 const NO_XATTR_BODY = Buffer.alloc(0);
 
-function encodeXattrs(xattrs: ReadonlyMap<string, Buffer>): Buffer {
+function encodeXattrs(xattrs: Xattrs): Buffer {
   if (xattrs.size === 0) return NO_XATTR_BODY;
   // The ibody header stays zero: no shared xattrs, no name filter.
   const parts: Buffer[] = [Buffer.alloc(ErofsXattrIbodyHeader.size)];
@@ -81,10 +81,15 @@ const encodeDev = (major: number, minor: number) => ((minor & 0xff) | (major << 
 const byNameBytes = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** A directory's entries in name-byte order: `.`, `..` and its children (the dots first on a tie, as a stable sort leaves them). */
-function direntsOf(dir: FsInode, parent: FsInode, children: string[]): { names: string[]; inodes: FsInode[] } {
+function direntsOf(
+  dir: Ino,
+  parent: Ino,
+  entries: ReadonlyMap<string, Ino>,
+  children: string[],
+): { names: string[]; inodes: Ino[] } {
   const names: string[] = [];
-  const inodes: FsInode[] = [];
-  const dots: [string, FsInode][] = [
+  const inodes: Ino[] = [];
+  const dots: [string, Ino][] = [
     ['.', dir],
     ['..', parent],
   ];
@@ -98,7 +103,7 @@ function direntsOf(dir: FsInode, parent: FsInode, children: string[]): { names: 
   for (const name of children) {
     dotsUpTo(name);
     names.push(name);
-    inodes.push(dir.children!.get(name)!);
+    inodes.push(entries.get(name)!);
   }
   dotsUpTo();
   return { names, inodes };
@@ -147,39 +152,45 @@ export function writeRafsV6(tree: FsTree, layerBlobs: NydusBlob[], opts: NydusOp
   // 1. Inodes in breadth-first order (root first), hard links counted once. What the layout
   // needs per inode sits in arrays by that order: an object per inode was most of what a
   // bootstrap of 70,000 files allocated.
-  const order: FsInode[] = [];
-  const parents: FsInode[] = [];
-  const indexOf = new Map<FsInode, number>();
+  const t = tree.inodes;
+  const order: Ino[] = [];
+  const parents: Ino[] = [];
+  const kinds: NodeKind[] = [];
+  /** Position in `order` by inode number, -1 until visited. */
+  const indexOf = new Int32Array(t.count).fill(-1);
   const nlinks: number[] = [];
   const xattrBodies: Buffer[] = [];
   /** Directories: their children's names in name-byte order. */
   const childNames = new Map<number, string[]>();
   const queue: number[] = [];
-  const visit = (inode: FsInode, parent: FsInode) => {
-    const known = indexOf.get(inode);
-    if (known !== undefined) {
+  const visit = (inode: Ino, parent: Ino) => {
+    const known = indexOf[inode];
+    if (known >= 0) {
       nlinks[known]++;
       return;
     }
     const i = order.length;
-    indexOf.set(inode, i);
+    indexOf[inode] = i;
     order.push(inode);
     parents.push(parent);
+    kinds.push(t.kind(inode));
     nlinks.push(1);
-    xattrBodies.push(encodeXattrs(inode.xattrs));
-    if (inode.kind === 'dir') queue.push(i);
+    xattrBodies.push(encodeXattrs(t.xattrsOf(inode)));
+    if (kinds[i] === 'dir') queue.push(i);
   };
   visit(tree.root, tree.root);
   for (let q = 0; q < queue.length; q++) {
     const i = queue[q];
-    const dir = order[i];
-    const names = [...dir.children!.keys()].sort(byNameBytes);
+    const entries = tree.childrenOf(order[i])!;
+    const names = [...entries.keys()].sort(byNameBytes);
     childNames.set(i, names);
-    for (const name of names) visit(dir.children!.get(name)!, dir);
+    for (const name of names) visit(entries.get(name)!, order[i]);
   }
   const count = order.length;
-  for (const [i, names] of childNames)
-    nlinks[i] = 2 + names.reduce((n, name) => n + (order[i].children!.get(name)!.kind === 'dir' ? 1 : 0), 0);
+  for (const [i, names] of childNames) {
+    const entries = tree.childrenOf(order[i])!;
+    nlinks[i] = 2 + names.reduce((n, name) => n + (t.isDir(entries.get(name)!) ? 1 : 0), 0);
+  }
 
   // 2. Fixed area: superblocks, device slots, blob table, chunk table.
   const devSlotsEnd = DEVT_SLOT_OFFSET + ErofsDeviceSlot.size * blobs.length;
@@ -196,9 +207,10 @@ export function writeRafsV6(tree: FsTree, layerBlobs: NydusBlob[], opts: NydusOp
 
   // 3. Data lengths of directories (they depend on the names alone) and symlinks.
   const dataLength = new Float64Array(count);
-  for (const [i, names] of childNames) dataLength[i] = packDirents(direntsOf(order[i], parents[i], names).names);
+  for (const [i, names] of childNames)
+    dataLength[i] = packDirents(direntsOf(order[i], parents[i], tree.childrenOf(order[i])!, names).names);
   order.forEach((inode, i) => {
-    if (inode.kind === 'symlink') dataLength[i] = inode.symlink?.length ?? 0;
+    if (kinds[i] === 'symlink') dataLength[i] = t.symlinks.get(inode)?.length ?? 0;
   });
 
   // 4. Inode placement (32-byte slots; an inode core never straddles a block). A directory or
@@ -209,9 +221,9 @@ export function writeRafsV6(tree: FsTree, layerBlobs: NydusBlob[], opts: NydusOp
   const nids = new Float64Array(count);
   const inline = new Uint8Array(count);
   const sizeOf = (i: number) => {
-    const inode = order[i];
+    const size = t.size[order[i]];
     const base = INODE_SIZE + xattrBodies[i].length;
-    if (inode.kind === 'file' && inode.size > 0) return alignUp(base, 8) + 8 * Math.ceil(inode.size / opts.chunkSize);
+    if (kinds[i] === 'file' && size > 0) return alignUp(base, 8) + 8 * Math.ceil(size / opts.chunkSize);
     return base + (inline[i] ? dataLength[i] % BLOCK : 0);
   };
   let cursor = firstInodeBlock * BLOCK;
@@ -250,46 +262,49 @@ export function writeRafsV6(tree: FsTree, layerBlobs: NydusBlob[], opts: NydusOp
   // 6. Inodes, xattrs, chunk indexes, directory entries, symlink targets.
   for (let i = 0; i < count; i++) {
     const inode = order[i];
+    const kind = kinds[i];
     const at = offsets[i];
     const xattrs = xattrBodies[i];
     let layout = LAYOUT_FLAT_PLAIN;
     let iu = 0;
     let size = 0;
-    if (inode.kind === 'file') {
-      size = inode.size;
+    if (kind === 'file') {
+      size = t.size[inode];
       if (size > 0) {
         layout = LAYOUT_CHUNK_BASED;
         iu = CHUNK_FORMAT_INDEXES | (chunkBits - 12);
       }
-    } else if (inode.kind === 'dir' || inode.kind === 'symlink') {
+    } else if (kind === 'dir' || kind === 'symlink') {
       size = dataLength[i];
       iu = blkaddrs[i] >= 0 ? blkaddrs[i] : NULL_ADDR;
       if (inline[i]) layout = LAYOUT_FLAT_INLINE;
-    } else if (inode.kind === 'chardev' || inode.kind === 'blockdev') {
-      iu = encodeDev(inode.rdev?.major ?? 0, inode.rdev?.minor ?? 0);
+    } else if (kind === 'chardev' || kind === 'blockdev') {
+      const rdev = t.rdevs.get(inode);
+      iu = encodeDev(rdev?.major ?? 0, rdev?.minor ?? 0);
     }
+    const mtime = t.mtime[inode];
     ErofsInodeExtended.write(image, at, {
       // Bit 0: extended inode; then the data layout.
       format: 1 | (layout << 1),
       xattrIcount: xattrs.length ? (xattrs.length - ErofsXattrIbodyHeader.size) / 4 + 1 : 0,
-      mode: inode.mode & 0xffff,
+      mode: t.mode[inode] & 0xffff,
       size,
       iU: iu,
       ino: i + 1,
-      uid: inode.uid,
-      gid: inode.gid,
-      mtime: Math.max(0, inode.mtime),
-      mtimeNsec: inode.mtime >= 0 ? (inode.mtimeNsec ?? 0) : 0,
+      uid: t.uid[inode],
+      gid: t.gid[inode],
+      mtime: Math.max(0, mtime),
+      mtimeNsec: mtime >= 0 ? t.mtimeNsec[inode] : 0,
       nlink: nlinks[i],
     });
     xattrs.copy(image, at + INODE_SIZE);
     if (layout === LAYOUT_CHUNK_BASED) {
       let idx = at + alignUp(INODE_SIZE + xattrs.length, 8);
-      const device = slotOf(inode.blobIndex) + 1;
-      const blob = blobOf.get(inode.blobIndex)!;
+      const device = slotOf(t.blobIndex[inode]) + 1;
+      const blob = blobOf.get(t.blobIndex[inode])!;
       const chunkCount = Math.ceil(size / opts.chunkSize);
       for (let k = 0; k < chunkCount; k++) {
-        const ci = blob.fileChunks.get(inode.firstChunk + k);
+        const ci = blob.fileChunks.get(t.firstChunk[inode] + k);
         // advise/device_id carry the chunk-info index (24 bits) and the device (blob index + 1).
         ErofsInodeChunkIndex.write(image, idx, {
           advise: ci & 0xffff,
@@ -298,24 +313,25 @@ export function writeRafsV6(tree: FsTree, layerBlobs: NydusBlob[], opts: NydusOp
         });
         idx += ErofsInodeChunkIndex.size;
       }
-    } else if (inode.kind === 'dir') {
-      const { names, inodes } = direntsOf(inode, parents[i], childNames.get(i)!);
+    } else if (kind === 'dir') {
+      const { names, inodes } = direntsOf(inode, parents[i], tree.childrenOf(inode)!, childNames.get(i)!);
       packDirents(names, (index, first, k) => {
         const base = dataAt(i, index * BLOCK);
         let nameoff = k * DIRENT_SIZE;
         for (let j = 0; j < k; j++) {
           const name = names[first + j];
           const target = inodes[first + j];
-          const fileType = FILE_TYPE[target.kind];
-          ErofsDirent.write(image, base + j * DIRENT_SIZE, { nid: nids[indexOf.get(target)!], nameoff, fileType });
+          const fileType = FILE_TYPE[kinds[indexOf[target]]];
+          ErofsDirent.write(image, base + j * DIRENT_SIZE, { nid: nids[indexOf[target]], nameoff, fileType });
           image.write(name, base + nameoff, 'latin1');
           nameoff += name.length;
         }
       });
-    } else if (inode.kind === 'symlink' && inode.symlink) {
+    } else if (kind === 'symlink' && t.symlinks.has(inode)) {
+      const target = t.symlinks.get(inode)!;
       const whole = wholeOf(i);
-      if (whole > 0) inode.symlink.copy(image, dataAt(i, 0), 0, whole);
-      if (whole < inode.symlink.length) inode.symlink.copy(image, dataAt(i, whole), whole);
+      if (whole > 0) target.copy(image, dataAt(i, 0), 0, whole);
+      if (whole < target.length) target.copy(image, dataAt(i, whole), whole);
     }
   }
 
@@ -356,8 +372,8 @@ export function writeRafsV6(tree: FsTree, layerBlobs: NydusBlob[], opts: NydusOp
     let at = prefetchTableOffset;
     for (const pattern of patterns) {
       const node = tree.lookup(Buffer.from(pattern, 'utf8').toString('latin1'));
-      const hit = node ? indexOf.get(node) : undefined;
-      if (hit === undefined) continue; // a pattern naming nothing keeps its slot empty, as nydus-image does
+      const hit = node === undefined ? -1 : indexOf[node];
+      if (hit < 0) continue; // a pattern naming nothing keeps its slot empty, as nydus-image does
       image.writeUInt32LE(nids[hit], at);
       at += 4;
     }

@@ -22,7 +22,7 @@ export interface NydusBlob {
   uncompressedSize: number;
   /** The blob's chunks in chunk-info order, with their digests. */
   chunks: ChunkTable;
-  /** Where each file of the layer finds its chunks (`FsInode.firstChunk` onwards). */
+  /** Where each file of the layer finds its chunks (`InodeTable.firstChunk` onwards). */
   fileChunks: FileChunks;
   /** `BlobFeatures` of the blob as written (a merged bootstrap clears INLINED_FS_META). */
   features: number;
