@@ -11,7 +11,7 @@ export interface GunzipEngine {
    * `lean`: each chunk is mapped for itself and unmapped once collected. From malloc, once
    * glibc's adaptive mmap threshold has grown past the chunk size, chunks come from its heap and
    * the freed ones stay resident (70-80 MiB of an eStargz conversion's peak); mapped, each chunk
-   * costs fresh page faults (≈ 8 % of a Nydus conversion, which is as fast as gunzip itself).
+   * costs fresh page faults (within the noise of a Nydus conversion of 1 GB).
    */
   createGunzip(chunkSize: number, lean?: boolean): Transform;
 }

@@ -51,8 +51,12 @@ export interface GunzipBuffering {
   engine?: GunzipEngine;
 }
 
-/** Large chunks and a deep buffer: for readers as fast as gunzip itself (Nydus). */
-export const NYDUS_READ_AHEAD: GunzipBuffering = { chunkSize: 1 << 20, readAhead: 4 << 20 };
+/**
+ * Large chunks and a deep buffer: for readers as fast as gunzip itself (Nydus). Lean: the
+ * converter keeps so little on its heap that collections are rare, and chunks from malloc stayed
+ * resident until one (a 1 GB layer peaked at 180-189 MiB rather than 162-165, in the same time).
+ */
+export const NYDUS_READ_AHEAD: GunzipBuffering = { chunkSize: 1 << 20, readAhead: 4 << 20, lean: true };
 
 /**
  * The tar stream inside a layer blob (gzip or plain; zstd layers are refused). `tap` sees every
