@@ -142,10 +142,7 @@ describe('eStargz writer', () => {
     assert.deepEqual(await opened.readFile('usr/bin/tool'), files.find((f) => f.name === 'usr/bin/tool')!.content);
     const tar = gunzipSync(blob);
     const order: string[] = [];
-    for await (const { header, body } of readTar(Readable.from([tar]))) {
-      body.resume();
-      order.push(header.name);
-    }
+    for await (const { header } of readTar(Readable.from([tar]))) order.push(header.name);
     assert.deepEqual(order.slice(0, 7), head, 'the tar stream has the same order');
   });
 

@@ -132,7 +132,8 @@ describe('tar reader, against what GNU tar writes', () => {
     const tar = Buffer.concat([gnuTar('--format=posix'), Buffer.alloc(10_240)]);
     const input = Readable.from([tar]);
     await readAll(tar);
-    for await (const { body } of readTar(input)) body.resume();
+    // Bodies left unread are skipped.
+    for await (const { header } of readTar(input)) assert.ok(header.name);
     assert.equal(input.readableEnded, true);
   });
 
@@ -150,5 +151,33 @@ describe('tar reader, against what GNU tar writes', () => {
       (e: Error) => e instanceof TarFormatError && /ends early, inside "\.\/plain\.bin"/.test(e.message),
     );
     await assert.rejects(readAll(Buffer.from('this is not a tar archive, not at all\n'.repeat(40))), TarFormatError);
+  });
+
+  it('skips what a consumer leaves of a body, read as chunks or as a stream, and still names a cut', async () => {
+    const tar = gnuTar('--format=posix');
+    const parts = (t: Buffer) =>
+      Array.from({ length: Math.ceil(t.length / 777) }, (_, i) => t.subarray(i * 777, (i + 1) * 777));
+    for (const how of ['chunks', 'stream'] as const) {
+      const names: string[] = [];
+      let utf8 = '';
+      for await (const { header, body } of readTar(Readable.from(parts(tar)))) {
+        names.push(header.name.replace(/^\.\//, ''));
+        if (header.name.endsWith('.txt') && !header.name.includes('/n')) {
+          for await (const c of how === 'chunks' ? body : body.stream()) utf8 += c.toString();
+          continue;
+        }
+        // One chunk of plain.bin, then on to the next entry.
+        if (header.size > 0) for await (const _ of how === 'chunks' ? body : body.stream()) break;
+      }
+      assert.ok(names.includes('plain.bin') && names.includes('z-hard.bin'), how);
+      assert.equal(utf8, 'utf8 name\n', `${how}: the entry after a half-read one`);
+    }
+    const plainAt = tar.indexOf(Buffer.alloc(1000, 7));
+    await assert.rejects(
+      (async () => {
+        for await (const { body } of readTar(Readable.from(parts(tar.subarray(0, plainAt + 500))))) void body;
+      })(),
+      (e: Error) => e instanceof TarFormatError && /ends early, inside "\.\/plain\.bin"/.test(e.message),
+    );
   });
 });

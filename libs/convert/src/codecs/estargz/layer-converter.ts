@@ -30,11 +30,8 @@ export async function convertLayerToEstargz(
         return writePrioritized(tar, writer, opts.prioritizedFiles, opts.workDir ?? tmpdir());
       await writer.writeNoPrefetchLandmark();
       for await (const { header, body } of readTar(tar)) {
-        if (isReservedName(header.name)) {
-          body.resume();
-          continue;
-        }
-        await writer.writeEntry(header, body);
+        if (isReservedName(header.name)) continue;
+        await writer.writeEntry(header, body.stream());
       }
     },
     diffId,

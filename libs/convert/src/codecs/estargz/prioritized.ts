@@ -81,13 +81,10 @@ export async function writePrioritized(
   let offset = 0;
   try {
     for await (const { header, body } of readTar(tar)) {
-      if (isReservedName(header.name)) {
-        body.resume();
-        continue;
-      }
+      if (isReservedName(header.name)) continue;
       entries.push({ header, offset });
       for await (const chunk of body) {
-        offset += (chunk as Buffer).length;
+        offset += chunk.length;
         if (!out.write(chunk)) await once(out, 'drain');
       }
     }

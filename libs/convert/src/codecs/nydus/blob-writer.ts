@@ -52,7 +52,7 @@ export function fileSink(file: FileHandle): BlobSink {
 
 /** Copies a file's data into chunk batches straight from the tar stream's buffers. */
 async function copyChunks(
-  body: Readable,
+  body: AsyncIterable<Buffer>,
   size: number,
   chunkSize: number,
   batcher: ChunkBatcher<number>,
@@ -62,7 +62,7 @@ async function copyChunks(
   let chunkLeft = 0;
   let slot = firstChunk;
   for await (const piece of body) {
-    let buf = piece as Buffer;
+    let buf = piece;
     while (buf.length > 0 && remaining > 0) {
       if (chunkLeft === 0) {
         chunkLeft = Math.min(chunkSize, remaining);
@@ -148,10 +148,7 @@ export async function writeLayerBlob(
     const node = tree.apply(header, xattrs, undefined, path);
     // The layer's own bootstrap sees the same file inodes, chunks and all, as the merged tree.
     layerTree.apply(header, xattrs, node, path);
-    if (node === undefined) {
-      body.resume();
-      continue;
-    }
+    if (node === undefined) continue;
     const firstChunk = fileChunks.reserve(Math.ceil(header.size / opts.chunkSize));
     tree.inodes.blobIndex[node] = index;
     tree.inodes.firstChunk[node] = firstChunk;
