@@ -33,6 +33,19 @@ async function blobOf(files: SourceFile[], tree: FsTree, index: number): Promise
   return { blob: Buffer.concat(parts), meta };
 }
 
+/** What fsck.erofs extracts from a bootstrap and the one blob it maps. */
+async function extracted(blob: Buffer, boot: Buffer): Promise<ReturnType<typeof scan>> {
+  const dir = mkdtempSync(join(tmpdir(), 'accel-nydus-fsck-'));
+  writeFileSync(join(dir, 'blob0'), expandBlob(blob));
+  writeFileSync(join(dir, 'image.boot'), boot);
+  await promisify(execFile)('fsck.erofs', [
+    `--device=${join(dir, 'blob0')}`,
+    `--extract=${join(dir, 'out')}`,
+    join(dir, 'image.boot'),
+  ]);
+  return scan(join(dir, 'out'));
+}
+
 describe('Nydus RAFS v6 (native, verified with erofs-utils)', () => {
   const lower = richLayerFiles(CHUNK);
   const dup = randomBytes(CHUNK * 3);
@@ -194,15 +207,7 @@ describe('Nydus RAFS v6 (native, verified with erofs-utils)', () => {
       const meta = await writeLayerBlob(Readable.from([await tarOf(lower)]), tree, 0, out, o);
       const blob = Buffer.concat(parts);
       assert.equal(parseBlob(blob).compressor, compressor);
-      const dir = mkdtempSync(join(tmpdir(), 'accel-nydus-variant-'));
-      writeFileSync(join(dir, 'blob0'), expandBlob(blob));
-      writeFileSync(join(dir, 'image.boot'), writeRafsV6(tree, [meta], o));
-      await promisify(execFile)('fsck.erofs', [
-        `--device=${join(dir, 'blob0')}`,
-        `--extract=${join(dir, 'out')}`,
-        join(dir, 'image.boot'),
-      ]);
-      const got = scan(join(dir, 'out'));
+      const got = await extracted(blob, writeRafsV6(tree, [meta], o));
       for (const [p, e] of overlay([lower]))
         assert.deepEqual({ ...got.get(p)!, mode: got.get(p)!.mode & 0o777 }, { ...e, mode: e.mode & 0o777 }, p);
     });
@@ -276,15 +281,7 @@ describe('Nydus RAFS v6 (native, verified with erofs-utils)', () => {
     const meta = await writeLayerBlob(Readable.from([await tarOf(files)]), tree, 0, collect(parts), o);
     const stored = unique.reduce((n, c) => n + Math.ceil(c.length / 4096), 0);
     assert.equal(meta.chunks.length, stored, 'each distinct chunk stored once');
-    const dir = mkdtempSync(join(tmpdir(), 'accel-nydus-many-'));
-    writeFileSync(join(dir, 'blob0'), expandBlob(Buffer.concat(parts)));
-    writeFileSync(join(dir, 'image.boot'), writeRafsV6(tree, [meta], o));
-    await promisify(execFile)('fsck.erofs', [
-      `--device=${join(dir, 'blob0')}`,
-      `--extract=${join(dir, 'out')}`,
-      join(dir, 'image.boot'),
-    ]);
-    const got = scan(join(dir, 'out'));
+    const got = await extracted(Buffer.concat(parts), writeRafsV6(tree, [meta], o));
     for (const [p, e] of overlay([files])) assert.deepEqual([got.get(p)?.size, got.get(p)?.sha], [e.size, e.sha], p);
   });
 
