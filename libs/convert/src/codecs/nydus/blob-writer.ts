@@ -146,9 +146,9 @@ export async function writeLayerBlob(
     const xattrs = xattrsFromPax(header.pax);
     const path = entryPath(header.name);
     const node = tree.apply(header, xattrs, undefined, path);
-    // The layer's own bootstrap sees the same file inodes, chunks and all, as the merged tree.
+    // The layer's own bootstrap sees the same inodes, chunks and all, as the merged tree.
     layerTree.apply(header, xattrs, node, path);
-    if (node === undefined) continue;
+    if (node === undefined || header.type !== 'file') continue;
     const firstChunk = fileChunks.reserve(Math.ceil(header.size / opts.chunkSize));
     tree.inodes.blobIndex[node] = index;
     tree.inodes.firstChunk[node] = firstChunk;

@@ -191,12 +191,13 @@ export class FsTree {
   }
 
   /**
-   * Applies one tar entry of the current layer; returns the inode a regular file's data goes to.
-   * `file`: the inode another tree made of this same entry, taken as is rather than made again
-   * (a layer's own tree and the merged one then hold one inode per file, not two).
+   * Applies one tar entry of the current layer; returns the inode it made, unless a directory.
+   * `made`: the inode another tree made of this same entry, taken as is rather than made again
+   * (a layer's own tree and the merged one then hold one inode per file, symlink or device, not
+   * two: the table they share outlives the layer's tree).
    * `path`: the entry's split name, shared by both trees (and so are the names they keep).
    */
-  apply(h: TarEntryHeader, xattrs: Xattrs, file?: Ino, path: EntryPath = entryPath(h.name)): Ino | undefined {
+  apply(h: TarEntryHeader, xattrs: Xattrs, made?: Ino, path: EntryPath = entryPath(h.name)): Ino | undefined {
     const t = this.inodes;
     const base = path.base;
     if (base === undefined) {
@@ -237,10 +238,10 @@ export class FsTree {
       this.created(existing);
       return undefined;
     }
-    if (file !== undefined && h.type === 'file') {
-      entries.set(base, file);
-      this.created(file);
-      return file;
+    if (made !== undefined && h.type !== 'directory') {
+      entries.set(base, made);
+      this.created(made);
+      return made;
     }
     const kind = KIND[h.type];
     const node = kind === 'dir' ? this.newDir() : t.add(kind);
@@ -251,7 +252,7 @@ export class FsTree {
     if (kind === 'file') t.size[node] = h.size;
     entries.set(base, node);
     this.created(node);
-    return kind === 'file' ? node : undefined;
+    return kind === 'dir' ? undefined : node;
   }
 
   private setAttrs(node: Ino, h: TarEntryHeader, xattrs: Xattrs): void {
