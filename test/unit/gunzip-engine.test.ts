@@ -1,4 +1,12 @@
-import { GunzipEngine, GzipDataError, pickDeflate, pickGunzip, withLayerTar, zlibGunzip } from '@accel/convert';
+import {
+  GunzipEngine,
+  GzipDataError,
+  isRecycling,
+  pickDeflate,
+  pickGunzip,
+  withLayerTar,
+  zlibGunzip,
+} from '@accel/convert';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -6,6 +14,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { describe, it } from 'node:test';
 import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
 
@@ -129,6 +138,30 @@ describe('layer decompression (ISA-L addon and zlib)', () => {
       }
     });
   }
+
+  it('ISA-L writes its output again into chunks handed back, only its own and each once', async () => {
+    const input = Buffer.concat([binary, binary, binary]);
+    const gz = isal.createGunzip(1 << 20, true);
+    assert.ok(isRecycling(gz) && !isRecycling(zlibGunzip.createGunzip(1 << 20)));
+    const seen = new Set<Buffer>();
+    const out: Buffer[] = [];
+    let held: Buffer | undefined;
+    gz.on('data', (c: Buffer) => {
+      out.push(Buffer.from(c));
+      assert.notEqual(c, held, 'a chunk still held is never written again');
+      seen.add(c);
+      // One chunk held back at a time; the one before it, handed back twice, and a stranger.
+      if (held) {
+        gz.recycle(held);
+        gz.recycle(held);
+      }
+      gz.recycle(Buffer.alloc(1 << 20));
+      held = c;
+    });
+    await finished(Readable.from([gzipSync(input)]).pipe(gz));
+    assert.ok(Buffer.concat(out).equals(input));
+    assert.ok(out.length >= 12 && seen.size <= 3, `${out.length} chunks in ${seen.size} buffers`);
+  });
 
   it('the ISA-L addon refuses bad arguments with TypeError or RangeError, and one call at a time per stream', async () => {
     const addon = require(

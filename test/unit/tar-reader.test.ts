@@ -22,10 +22,15 @@ interface Read {
 async function readAll(tar: Buffer, chunk = 777): Promise<Read[]> {
   const parts: Buffer[] = [];
   for (let i = 0; i < tar.length; i += chunk) parts.push(tar.subarray(i, i + chunk));
+  return readParts(parts);
+}
+
+/** With `recycle`, each piece is copied before the next is asked for, as the contract says. */
+async function readParts(parts: Buffer[], recycle?: (chunk: Buffer) => void): Promise<Read[]> {
   const out: Read[] = [];
-  for await (const { header, body } of readTar(Readable.from(parts))) {
+  for await (const { header, body } of readTar(Readable.from(parts), recycle)) {
     const content: Buffer[] = [];
-    for await (const c of body) content.push(c as Buffer);
+    for await (const c of body) content.push(recycle ? Buffer.from(c) : c);
     out.push({
       name: Buffer.from(header.name, 'latin1').toString('utf8'),
       type: header.type,
@@ -151,6 +156,47 @@ describe('tar reader, against what GNU tar writes', () => {
       (e: Error) => e instanceof TarFormatError && /ends early, inside "\.\/plain\.bin"/.test(e.message),
     );
     await assert.rejects(readAll(Buffer.from('this is not a tar archive, not at all\n'.repeat(40))), TarFormatError);
+  });
+
+  it('hands a chunk back for reuse only once everything taken from it is done with', async () => {
+    // Split where each PAX header's body ends, so that its chunk is used up by the body and
+    // the padding after it comes from the next one; elsewhere every 777 bytes.
+    const tar = gnuTar('--format=posix');
+    const cuts = new Set<number>();
+    for (let at = 0; at + 512 <= tar.length && tar[at] !== 0;) {
+      const size =
+        parseInt(
+          tar
+            .subarray(at + 124, at + 136)
+            .toString('latin1')
+            .trim(),
+          8,
+        ) || 0;
+      if (tar[at + 156] === 'x'.charCodeAt(0)) cuts.add(at + 512 + size);
+      at += 512 + Math.ceil(size / 512) * 512;
+    }
+    assert.ok(cuts.size >= 3, 'the archive has PAX headers');
+    for (let i = 777; i < tar.length; i += 777) cuts.add(i);
+    const points = [0, ...[...cuts].sort((a, b) => a - b), tar.length];
+    const parts = points.slice(1).map((end, i) => Buffer.from(tar.subarray(points[i], end)));
+    // A chunk handed back is overwritten at once, as gunzip would write its next output into it.
+    const recycled = new Set<Buffer>();
+    const scribble = (c: Buffer) => {
+      assert.ok(parts.some((p) => p === c) && !recycled.has(c), 'only whole chunks of the stream, each once');
+      recycled.add(c);
+      c.fill(0x5a);
+    };
+    const want = await readParts(parts.map((p) => Buffer.from(p)));
+    assert.deepEqual(await readParts(parts, scribble), want);
+    assert.ok(recycled.size > parts.length / 2, `${recycled.size} of ${parts.length} chunks handed back`);
+    check(want, 'posix, recycled');
+    // A consumer that streams may keep chunks: that is refused rather than silently corrupted.
+    await assert.rejects(
+      (async () => {
+        for await (const { body } of readTar(Readable.from([tar]), () => undefined)) body.stream();
+      })(),
+      /only through iteration/,
+    );
   });
 
   it('skips what a consumer leaves of a body, read as chunks or as a stream, and still names a cut', async () => {

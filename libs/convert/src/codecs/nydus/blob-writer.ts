@@ -2,6 +2,7 @@ import { createHash, Hash } from 'node:crypto';
 import { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { readTar } from '../tar/tar-reader';
+import { chunkRecycler } from '../tar/layer-stream';
 import {
   BlobFeature,
   BlobTocEntry,
@@ -142,7 +143,8 @@ export async function writeLayerBlob(
   const batcher = new ChunkBatcher<number>(chunkPool(), opts.chunkSize, opts, place);
   tree.beginLayer();
   const layerTree = new FsTree(false, tree.inodes);
-  for await (const { header, body } of readTar(tar)) {
+  // copyChunks copies every piece into a batch before it asks for the next: chunks can be reused.
+  for await (const { header, body } of readTar(tar, chunkRecycler(tar))) {
     const xattrs = xattrsFromPax(header.pax);
     const path = entryPath(header.name);
     const node = tree.apply(header, xattrs, undefined, path);

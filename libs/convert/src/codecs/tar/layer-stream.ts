@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { GunzipEngine, GzipDataError, pickGunzip } from '../deflate/gunzip-engine';
+import { GunzipEngine, GzipDataError, isRecycling, pickGunzip } from '../deflate/gunzip-engine';
 import { TarFormatError } from './tar-reader';
 
 /** The source layer cannot be read as a layer: what is wrong and where. */
@@ -20,6 +20,13 @@ interface GzipProgress {
 }
 
 const progressOf = new WeakMap<Readable, GzipProgress>();
+const recyclerOf = new WeakMap<Readable, (chunk: Buffer) => void>();
+
+/**
+ * Where a tar stream's reader may hand back the chunks it is done with (readTar's `recycle`),
+ * when its gunzip reuses them; undefined otherwise.
+ */
+export const chunkRecycler = (tar: Readable): ((chunk: Buffer) => void) | undefined => recyclerOf.get(tar);
 
 /** Yields the stream's chunks after looking at its first bytes. */
 async function sniff(source: Readable): Promise<{ head: Buffer; stream: Readable }> {
@@ -88,6 +95,8 @@ export async function tarStreamOf(
     });
     tar = stream.pipe(gunzip).pipe(ahead);
     progressOf.set(tar, progress);
+    // The read-ahead passes chunks on as they are: the reader gets gunzip's own buffers back.
+    if (isRecycling(gunzip)) recyclerOf.set(tar, (c) => gunzip.recycle(c));
   } else if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528)
     throw new LayerFormatError('zstd-compressed source layers are not supported yet');
   else tar = tap ? stream.pipe(new Transform({ transform: (c: Buffer, _e, done) => (tap(c), done(null, c)) })) : stream;

@@ -48,19 +48,34 @@ const POSIX_MAGIC_BYTES = Buffer.from(POSIX_MAGIC, 'latin1');
 
 const shown = (latin1: string) => JSON.stringify(Buffer.from(latin1, 'latin1').toString('utf8'));
 
-/** Bytes of a stream taken in exact amounts, without copying what a chunk already holds. */
+/**
+ * Bytes of a stream taken in exact amounts, without copying what a chunk already holds. With
+ * `recycle`, a chunk whose bytes have all been handed out goes back to it at the start of the
+ * next read: by then whoever took those bytes is done with them (see readTar).
+ */
 class ByteSource {
   private readonly chunks: Buffer[] = [];
+  /** Bytes of chunks[0] already handed out. */
+  private headAt = 0;
   private buffered = 0;
+  /** Chunks handed out entirely, whose last piece may still be in its taker's hands. */
+  private readonly spent: Buffer[] = [];
   private ended = false;
   private failure?: Error;
   private wake?: () => void;
   /** Bytes handed out so far: where in the stream an error is. */
   position = 0;
 
+  get recycles(): boolean {
+    return this.recycle !== undefined;
+  }
+
   // 'data' events hand over the chunks as they are; the stream's async iterator would join
   // everything buffered into a new buffer on every read.
-  constructor(private readonly input: Readable) {
+  constructor(
+    private readonly input: Readable,
+    private readonly recycle?: (chunk: Buffer) => void,
+  ) {
     const notify = () => {
       const wake = this.wake;
       this.wake = undefined;
@@ -98,25 +113,43 @@ class ByteSource {
     return true;
   }
 
+  /** Hands the chunks whose bytes are all out back for reuse. */
+  private release(): void {
+    if (!this.recycle) return;
+    for (const c of this.spent) this.recycle(c);
+    this.spent.length = 0;
+  }
+
   /** Up to `max` bytes (at least one), or undefined at the end of the stream. */
   async some(max: number): Promise<Buffer | undefined> {
+    this.release();
+    return this.piece(max);
+  }
+
+  private async piece(max: number): Promise<Buffer | undefined> {
     if (!(await this.fill(1))) return undefined;
     const head = this.chunks[0];
-    const out = head.length <= max ? head : head.subarray(0, max);
-    if (out === head) this.chunks.shift();
-    else this.chunks[0] = head.subarray(max);
-    this.buffered -= out.length;
-    this.position += out.length;
+    const n = Math.min(head.length - this.headAt, max);
+    const out = n === head.length ? head : head.subarray(this.headAt, this.headAt + n);
+    this.headAt += n;
+    if (this.headAt === head.length) {
+      this.chunks.shift();
+      this.headAt = 0;
+      if (this.recycle) this.spent.push(head);
+    }
+    this.buffered -= n;
+    this.position += n;
     return out;
   }
 
   /** Exactly `n` bytes; fewer (possibly none) when the stream ends first. */
   async take(n: number): Promise<Buffer> {
-    if (this.chunks.length > 0 && this.chunks[0].length >= n) return (await this.some(n))!;
+    this.release();
+    if (this.chunks.length > 0 && this.chunks[0].length - this.headAt >= n) return (await this.piece(n))!;
     const parts: Buffer[] = [];
     let got = 0;
     while (got < n) {
-      const c = await this.some(n - got);
+      const c = await this.piece(n - got);
       if (!c) break;
       parts.push(c);
       got += c.length;
@@ -124,6 +157,7 @@ class ByteSource {
     return parts.length === 1 ? parts[0] : Buffer.concat(parts, got);
   }
 
+  /** Nothing skipped is handed out: its chunks go back as soon as they are passed. */
   async skip(n: number): Promise<number> {
     let left = n;
     while (left > 0) {
@@ -131,12 +165,14 @@ class ByteSource {
       if (!c) break;
       left -= c.length;
     }
+    this.release();
     return n - left;
   }
 
   /** Reads to the end (the diff_id covers bytes after the end-of-archive marker too). */
   async drain(): Promise<void> {
     while (await this.some(Number.MAX_SAFE_INTEGER));
+    this.release();
   }
 }
 
@@ -152,9 +188,15 @@ interface PendingMeta {
  * Reads a tar stream entry by entry, with names and PAX values byte-exact (latin1 strings).
  * Each body must be read, or left, before the next entry is asked for: what is left unread is
  * skipped then.
+ * With `recycle` (the stream's chunk recycler, layer-stream's `chunkRecycler`), a piece a body
+ * yields is the reader's only until it asks the body for the next one or the tar for the next
+ * entry: its memory is then written again. Such bodies are iterated, never streamed.
  */
-export async function* readTar(input: Readable): AsyncGenerator<{ header: TarEntryHeader; body: TarEntryBody }> {
-  const src = new ByteSource(input);
+export async function* readTar(
+  input: Readable,
+  recycle?: (chunk: Buffer) => void,
+): AsyncGenerator<{ header: TarEntryHeader; body: TarEntryBody }> {
+  const src = new ByteSource(input, recycle);
   const meta: PendingMeta = { global: {} };
   for (;;) {
     const at = src.position;
@@ -180,8 +222,9 @@ export async function* readTar(input: Readable): AsyncGenerator<{ header: TarEnt
       const body = await src.take(headerSize);
       if (body.length < headerSize)
         throw new TarFormatError(`the tar stream ends early, inside the header at byte ${at}`);
-      await src.skip(paddingFor(headerSize));
+      // Read before the padding is skipped: that may hand the body's chunk back for reuse.
       readMeta(flag, body, meta, at);
+      await src.skip(paddingFor(headerSize));
       continue;
     }
     const header = entryHeader(block, flag, headerSize, meta);
@@ -216,8 +259,10 @@ export class TarEntryBody implements AsyncIterable<Buffer> {
     while (this.left > 0) yield await this.next();
   }
 
-  /** The rest of the data as a stream, for consumers that pipe. */
+  /** The rest of the data as a stream, for consumers that pipe (and so may hold chunks: never recycled). */
   stream(): Readable {
+    if (this.src.recycles)
+      throw new Error('a tar read with recycled chunks hands out pieces only through iteration, not as a stream');
     this.readable ??= new Readable({
       highWaterMark: 0,
       read: () => {
