@@ -59,7 +59,8 @@ async function main(): Promise<void> {
   const out = await sinkFor(target);
   const tree = new FsTree();
   const blob = await withLayerTar(
-    createReadStream(input, { highWaterMark: 1 << 20 }),
+    // In 64 KiB chunks, as a registry's blob body arrives (undici hands over a socket read at a time).
+    createReadStream(input, { highWaterMark: 64 << 10 }),
     (tar) => writeLayerBlob(tar, tree, 0, out.sink, opts),
     diffId || undefined,
     { ...NYDUS_READ_AHEAD, engine },

@@ -9,7 +9,7 @@ import {
 } from '@accel/convert';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -161,6 +161,26 @@ describe('layer decompression (ISA-L addon and zlib)', () => {
     await finished(Readable.from([gzipSync(input)]).pipe(gz));
     assert.ok(Buffer.concat(out).equals(input));
     assert.ok(out.length >= 12 && seen.size <= 3, `${out.length} chunks in ${seen.size} buffers`);
+  });
+
+  it('ISA-L takes 64 KiB input chunks in batches, holding no more output than its reader takes', async () => {
+    // A registry's body: 64 KiB chunks, arriving faster than a slow reader takes the output.
+    const input = randomBytes(16 << 20);
+    const data = gzipSync(input, { level: 1 });
+    const parts = Array.from({ length: Math.ceil(data.length / 65536) }, (_, i) =>
+      data.subarray(i * 65536, (i + 1) * 65536),
+    );
+    const gz = isal.createGunzip(1 << 20, true);
+    Readable.from(parts).pipe(gz);
+    const out: Buffer[] = [];
+    let mostHeld = 0;
+    for await (const c of gz) {
+      out.push(Buffer.from(c as Buffer));
+      await new Promise((r) => setTimeout(r, 10));
+      mostHeld = Math.max(mostHeld, gz.readableLength);
+    }
+    assert.ok(Buffer.concat(out).equals(input));
+    assert.ok(mostHeld <= 2 << 20, `${mostHeld} bytes of output held for the reader`);
   });
 
   it('the ISA-L addon refuses bad arguments with TypeError or RangeError, and one call at a time per stream', async () => {

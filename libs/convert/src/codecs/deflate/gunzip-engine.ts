@@ -58,6 +58,9 @@ interface IsalAddon {
   isalVersion: string;
 }
 
+/** Compressed bytes gathered while an inflate runs, for the next one. */
+const INPUT_BATCH = 1 << 20;
+
 /** Chunks kept for reuse beyond those in flight: a reader that keeps none back needs a few. */
 const MAX_FREE_CHUNKS = 4;
 
@@ -71,6 +74,7 @@ class IsalGunzip extends Transform implements RecyclingGunzip {
   private readonly lent = new WeakSet<Buffer>();
   private readonly free: Buffer[] = [];
   private out: Buffer;
+  private staging?: Buffer;
   private outAt = 0;
   private inMember = false;
 
@@ -79,7 +83,7 @@ class IsalGunzip extends Transform implements RecyclingGunzip {
     private readonly chunkSize: number,
     private readonly lean: boolean,
   ) {
-    super();
+    super({ writableHighWaterMark: INPUT_BATCH });
     this.state = addon.gunzipCreate();
     this.out = this.newOutput();
   }
@@ -93,6 +97,22 @@ class IsalGunzip extends Transform implements RecyclingGunzip {
   recycle(chunk: Buffer): void {
     if (!this.lent.delete(chunk)) return;
     if (this.free.length < MAX_FREE_CHUNKS) this.free.push(chunk);
+  }
+
+  /**
+   * Input waiting while an inflate runs, taken in one call: a registry's body comes in 64 KiB
+   * chunks, and with one call on the thread pool per chunk a 1 GB Nydus conversion took 3.2-3.6 s
+   * to a file instead of 3.05-3.2. Joined in one staging buffer, reused: the inflate is done with
+   * it when it settles.
+   */
+  override _writev(chunks: { chunk: Buffer }[], done: (error?: Error | null) => void): void {
+    const total = chunks.reduce((n, c) => n + c.chunk.length, 0);
+    if (!this.staging || this.staging.length < total)
+      this.staging = Buffer.allocUnsafeSlow(Math.max(total, INPUT_BATCH));
+    let at = 0;
+    for (const { chunk } of chunks) at += chunk.copy(this.staging, at);
+    // Transform's own write: it holds the callback back while the readable side is full.
+    this._write(this.staging.subarray(0, total), 'buffer' as BufferEncoding, done);
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
