@@ -331,6 +331,36 @@ describe('Nydus RAFS v6 (native, verified with erofs-utils)', () => {
     for (const [p, e] of overlay([files])) assert.deepEqual([got.get(p)?.size, got.get(p)?.sha], [e.size, e.sha], p);
   });
 
+  it('puts the bootstrap in a gzip layer GNU tar lists, named by its diff_id, without stalling the event loop', async () => {
+    const { bootstrapLayer } = await import('@accel/convert');
+    const { gunzipSync } = await import('node:zlib');
+    const tree = new FsTree();
+    const { blob, meta } = await blobOf(lower, tree, 0);
+    const boot = writeRafsV6(tree, [meta], opts);
+    // Tens of MB at a large layer: compressed off the event loop, which keeps its timers running.
+    const big = Buffer.concat([boot, randomBytes(12 << 20)]);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    const layer = await bootstrapLayer(big, [{ id: meta.id, meta: meta.blobMeta }]);
+    clearInterval(timer);
+    assert.ok(ticks >= 3, `the event loop ran ${ticks} timers while the layer was compressed`);
+    const tar = gunzipSync(layer.data);
+    assert.equal(layer.diffId, `sha256:${createHash('sha256').update(tar).digest('hex')}`);
+    const dir = mkdtempSync(join(tmpdir(), 'accel-nydus-bootlayer-'));
+    writeFileSync(join(dir, 'layer.tar.gz'), layer.data);
+    const { stdout } = await promisify(execFile)('tar', ['-tzvf', join(dir, 'layer.tar.gz')]);
+    const listed = stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split(/\s+/).slice(2, 3).concat(l.split(/\s+/).at(-1)!));
+    assert.deepEqual(listed, [
+      ['0', 'image/'],
+      [String(big.length), 'image/image.boot'],
+      [String(meta.blobMeta.length), `image/${meta.id}.blob.meta`],
+    ]);
+    assert.ok(blob.length > 0);
+  });
+
   it('stores repeated content once and every chunk verifies against its digest', async () => {
     const tree = new FsTree();
     const { blob, meta } = await blobOf(upper, tree, 0);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
+import { DeflateEngine, pickDeflate } from '../deflate/deflate-engine';
 import { END_OF_ARCHIVE, encodeTarHeader, paddingFor } from '../tar/tar-header';
 
 const file = (name: string, data: Buffer): Buffer[] => [
@@ -11,16 +11,21 @@ const file = (name: string, data: Buffer): Buffer[] => [
 /**
  * The bootstrap layer nydus-snapshotter looks for: gzip(tar{image/, image/image.boot, and for
  * RAFS v6 one image/<blob id>.blob.meta per blob: its chunk-info table and header}).
+ * The tar is never joined in memory: its parts are hashed for the diff_id and compressed as one
+ * gzip member off the event loop (a 4 GB layer's bootstrap and chunk tables are tens of MB).
  */
-export function bootstrapLayer(
+export async function bootstrapLayer(
   bootstrap: Buffer,
   blobMetas: { id: string; meta: Buffer }[] = [],
-): { data: Buffer; diffId: string } {
-  const tar = Buffer.concat([
+  deflate: DeflateEngine = pickDeflate('auto').engine,
+): Promise<{ data: Buffer; diffId: string }> {
+  const parts = [
     encodeTarHeader({ name: 'image/', type: 'directory', mode: 0o755, uid: 0, gid: 0, size: 0, mtime: 0 }),
     ...file('image/image.boot', bootstrap),
     ...blobMetas.flatMap((b) => file(`image/${b.id}.blob.meta`, b.meta)),
     END_OF_ARCHIVE,
-  ]);
-  return { data: gzipSync(tar, { level: 6 }), diffId: `sha256:${createHash('sha256').update(tar).digest('hex')}` };
+  ];
+  const tarHash = createHash('sha256');
+  for (const p of parts) tarHash.update(p);
+  return { data: await deflate.gzipMember(parts, 6), diffId: `sha256:${tarHash.digest('hex')}` };
 }

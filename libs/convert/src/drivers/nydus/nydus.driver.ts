@@ -79,7 +79,7 @@ export class NydusDriver extends ImageDriver {
       });
     }
     // The cache files are for the blobs the bootstrap maps (those holding chunks).
-    const boot = bootstrapLayer(
+    const boot = await bootstrapLayer(
       writeRafsV6(tree, blobs, this.settings),
       blobs.filter((b) => b.chunks.length > 0).map((b) => ({ id: b.id, meta: b.blobMeta })),
     );
