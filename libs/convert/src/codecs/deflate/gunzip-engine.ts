@@ -66,7 +66,7 @@ const MAX_FREE_CHUNKS = 4;
 
 /**
  * ISA-L's inflate (about three times zlib's speed) driven from a Transform: one call on the
- * thread pool per input chunk or filled output chunk, outputs handed on only when full.
+ * thread pool per batch of waiting input or filled output chunk, outputs handed on only when full.
  */
 class IsalGunzip extends Transform implements RecyclingGunzip {
   private readonly state: object;
