@@ -14,8 +14,7 @@ import { NYDUS_READ_AHEAD, withLayerTar } from '../libs/convert/src/codecs/tar/l
 import { pickGunzip } from '../libs/convert/src/codecs/deflate/gunzip-engine';
 import { BlobSink, fileSink, writeLayerBlob } from '../libs/convert/src/codecs/nydus/blob-writer';
 import { FsTree } from '../libs/convert/src/codecs/nydus/fs-tree';
-import { writeRafsV6 } from '../libs/convert/src/codecs/nydus/rafs-v6';
-import { bootstrapLayer } from '../libs/convert/src/codecs/nydus/bootstrap-layer';
+import { mergedBootstrapLayer } from '../libs/convert/src/codecs/nydus/bootstrap-layer';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { printOwnUsage } from './own-usage';
@@ -68,13 +67,12 @@ async function main(): Promise<void> {
     { ...NYDUS_READ_AHEAD, engine },
   );
   await out.close(blob.id);
-  const boot = writeRafsV6(tree, [blob], opts);
-  // The layer the bootstrap goes up in, as the worker builds it (its upload is not timed).
-  const bootLayer = await bootstrapLayer(boot, blob.chunks.length ? [{ id: blob.id, meta: blob.blobMeta }] : []);
+  // The merged bootstrap in its layer, as the worker builds it (its upload is not timed).
+  const bootLayer = await mergedBootstrapLayer(tree, [blob], opts);
   printOwnUsage(started, {
     size: blob.size,
     chunks: blob.chunks.length,
-    bootstrapBytes: boot.length,
+    bootstrapBytes: bootLayer.bootstrapSize,
     bootstrapLayerBytes: bootLayer.data.length,
     gunzip: engine.name,
     startupSeconds,

@@ -1,2 +1,3 @@
 export * from './deflate-engine';
 export * from './gunzip-engine';
+export * from './scratch-memory';

@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto';
 import { DeflateEngine, pickDeflate } from '../deflate/deflate-engine';
+import { scratchMemory } from '../deflate/scratch-memory';
 import { END_OF_ARCHIVE, encodeTarHeader, paddingFor } from '../tar/tar-header';
+import { FsTree } from './fs-tree';
+import { writeRafsV6 } from './rafs-v6';
+import { NydusBlob, NydusOptions } from './types';
 
 const file = (name: string, data: Buffer): Buffer[] => [
   encodeTarHeader({ name, type: 'file', mode: 0o444, uid: 0, gid: 0, size: data.length, mtime: 0 }),
@@ -28,4 +32,25 @@ export async function bootstrapLayer(
   const tarHash = createHash('sha256');
   for (const p of parts) tarHash.update(p);
   return { data: await deflate.gzipMember(parts, 6), diffId: `sha256:${tarHash.digest('hex')}` };
+}
+
+/**
+ * An image's merged bootstrap (RAFS v6 of the whole tree over its layer blobs), in its layer.
+ * The bootstrap itself is scratch memory, given back once compressed: on a large layer it is
+ * tens of MB, and otherwise it would still be resident while the next image converts.
+ */
+export async function mergedBootstrapLayer(
+  tree: FsTree,
+  blobs: NydusBlob[],
+  opts: NydusOptions,
+): Promise<{ data: Buffer; diffId: string; bootstrapSize: number }> {
+  const scratch = scratchMemory();
+  const bootstrap = writeRafsV6(tree, blobs, opts, true, scratch.alloc);
+  try {
+    // The cache files are for the blobs the bootstrap maps (those holding chunks).
+    const metas = blobs.filter((b) => b.chunks.length > 0).map((b) => ({ id: b.id, meta: b.blobMeta }));
+    return { ...(await bootstrapLayer(bootstrap, metas)), bootstrapSize: bootstrap.length };
+  } finally {
+    scratch.discard(bootstrap);
+  }
 }

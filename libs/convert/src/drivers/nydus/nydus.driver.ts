@@ -1,9 +1,8 @@
 import { Descriptor, ImageManifest, MediaType } from '@accel/registry';
 import { gzipSync } from 'node:zlib';
 import { writeLayerBlob } from '../../codecs/nydus/blob-writer';
-import { bootstrapLayer } from '../../codecs/nydus/bootstrap-layer';
+import { mergedBootstrapLayer } from '../../codecs/nydus/bootstrap-layer';
 import { FsTree } from '../../codecs/nydus/fs-tree';
-import { writeRafsV6 } from '../../codecs/nydus/rafs-v6';
 import { NydusBlob } from '../../codecs/nydus/types';
 import { GunzipEngine } from '../../codecs/deflate/gunzip-engine';
 import { NYDUS_READ_AHEAD, withLayerTar } from '../../codecs/tar/layer-stream';
@@ -78,11 +77,7 @@ export class NydusDriver extends ImageDriver {
         annotations: { [NYDUS_BLOB_ANNOTATION]: 'true' },
       });
     }
-    // The cache files are for the blobs the bootstrap maps (those holding chunks).
-    const boot = await bootstrapLayer(
-      writeRafsV6(tree, blobs, this.settings),
-      blobs.filter((b) => b.chunks.length > 0).map((b) => ({ id: b.id, meta: b.blobMeta })),
-    );
+    const boot = await mergedBootstrapLayer(tree, blobs, this.settings);
     const bootDigest = await this.store.putBlob(loc, boot.data);
     const fsVersion = this.settings.fsVersion;
     layers.push({
