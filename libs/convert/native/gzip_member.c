@@ -17,7 +17,6 @@
 #include <node_api.h>
 #include "napi_work.h"
 #include "mapped_block.h"
-#include "scratch_block.h"
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
@@ -166,8 +165,6 @@ static napi_value gzip_member(napi_env env, napi_callback_info info) {
 
 static napi_value init(napi_env env, napi_value exports) {
   export_function(env, exports, "gzipMember", gzip_member);
-  export_function(env, exports, "scratchBlock", scratch_block);
-  export_function(env, exports, "discardBlock", discard_block);
   export_string(env, exports, "libdeflateVersion", LIBDEFLATE_VERSION_STRING);
   return exports;
 }

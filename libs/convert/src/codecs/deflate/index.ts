@@ -1,3 +1,2 @@
 export * from './deflate-engine';
 export * from './gunzip-engine';
-export * from './scratch-memory';

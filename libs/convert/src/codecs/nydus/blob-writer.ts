@@ -18,8 +18,7 @@ import {
   encodeChunkInfosV1,
   encodeTocEntry,
 } from './blob-format';
-import { CCtx, compressBound } from 'zstd-napi/binding';
-import { ScratchMemory, scratchMemory } from '../deflate/scratch-memory';
+import { compress as zstdCompress } from 'zstd-napi';
 import { chunkPool } from './chunk-pool';
 import { writeRafsV6 } from './rafs-v6';
 import { ChunkBatcher, PlacedBatch } from './chunk-batcher';
@@ -257,22 +256,19 @@ export async function writeLayerBlob(
     tocSize: 0,
   };
   // A layer without chunks has no blob in its bootstrap (nydus-image creates it after the dump).
-  const scratch = scratchMemory();
-  const layerBoot = writeRafsV6(layerTree, chunks.length ? [self] : [], opts, false, scratch.alloc);
-  const boot = zstdCompress(layerBoot, scratch);
-  const bootEntry: BlobTocEntry = {
+  const layerBoot = writeRafsV6(layerTree, chunks.length ? [self] : [], opts, false);
+  const boot = zstdCompress(layerBoot);
+  const bootAt = written;
+  await emit(boot);
+  await header('image.boot', boot.length);
+  toc({
     flags: TocFlag.zstd,
     name: 'image.boot',
     uncompressedDigest: sha(layerBoot),
-    compressedOffset: written,
+    compressedOffset: bootAt,
     compressedSize: boot.length,
     uncompressedSize: layerBoot.length,
-  };
-  // Only its zstd copy is kept: the merged bootstrap, as large, is built next.
-  scratch.discard(layerBoot);
-  await emit(boot);
-  await header('image.boot', boot.length);
-  toc(bootEntry);
+  });
 
   // rafs.blob.toc: the entries, then its header; the blob table's TOC size and digest cover both.
   const tocData = Buffer.concat(tocEntries);
@@ -287,23 +283,6 @@ export async function writeLayerBlob(
     tocDigest: sha(Buffer.concat([tocData, tocHeader])),
     tocSize: tocData.length + TAR_HEADER_SIZE,
   };
-}
-
-let cctx: CCtx | undefined;
-
-/**
- * One zstd frame (zstd's defaults, as zstd-napi's `compress` writes it) compressed into scratch
- * memory and copied out at its size: the bound-sized buffer `compress` allocates kept its
- * written pages resident until collected, on top of the bootstrap it compressed.
- */
-function zstdCompress(data: Buffer, scratch: ScratchMemory): Buffer {
-  cctx ??= new CCtx();
-  const bound = scratch.alloc(compressBound(data.length));
-  try {
-    return Buffer.from(bound.subarray(0, cctx.compress2(bound, data)));
-  } finally {
-    scratch.discard(bound);
-  }
 }
 
 export const CHUNK_INFO_SIZE = CHUNK_INFO_V1_SIZE;

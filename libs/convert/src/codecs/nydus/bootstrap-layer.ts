@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { DeflateEngine, pickDeflate } from '../deflate/deflate-engine';
-import { scratchMemory } from '../deflate/scratch-memory';
 import { END_OF_ARCHIVE, encodeTarHeader, paddingFor } from '../tar/tar-header';
 import { FsTree } from './fs-tree';
 import { writeRafsV6 } from './rafs-v6';
@@ -34,23 +33,14 @@ export async function bootstrapLayer(
   return { data: await deflate.gzipMember(parts, 6), diffId: `sha256:${tarHash.digest('hex')}` };
 }
 
-/**
- * An image's merged bootstrap (RAFS v6 of the whole tree over its layer blobs), in its layer.
- * The bootstrap itself is scratch memory, given back once compressed: on a large layer it is
- * tens of MB, and otherwise it would still be resident while the next image converts.
- */
+/** An image's merged bootstrap (RAFS v6 of the whole tree over its layer blobs), in its layer. */
 export async function mergedBootstrapLayer(
   tree: FsTree,
   blobs: NydusBlob[],
   opts: NydusOptions,
 ): Promise<{ data: Buffer; diffId: string; bootstrapSize: number }> {
-  const scratch = scratchMemory();
-  const bootstrap = writeRafsV6(tree, blobs, opts, true, scratch.alloc);
-  try {
-    // The cache files are for the blobs the bootstrap maps (those holding chunks).
-    const metas = blobs.filter((b) => b.chunks.length > 0).map((b) => ({ id: b.id, meta: b.blobMeta }));
-    return { ...(await bootstrapLayer(bootstrap, metas)), bootstrapSize: bootstrap.length };
-  } finally {
-    scratch.discard(bootstrap);
-  }
+  const bootstrap = writeRafsV6(tree, blobs, opts);
+  // The cache files are for the blobs the bootstrap maps (those holding chunks).
+  const metas = blobs.filter((b) => b.chunks.length > 0).map((b) => ({ id: b.id, meta: b.blobMeta }));
+  return { ...(await bootstrapLayer(bootstrap, metas)), bootstrapSize: bootstrap.length };
 }

@@ -138,16 +138,8 @@ const DEVICE_SEGMENT_ALIGN = 2 << 20;
  * Builds a RAFS v6 bootstrap from a tree and its layer blobs. Merged (an image's bootstrap):
  * only blobs some chunk lives in get a device slot, and INLINED_FS_META is cleared, as
  * `nydus-image merge` writes it. Otherwise (a layer's own bootstrap) the blobs are kept as given.
- * The image is written into `alloc`'s zero-filled buffer (scratch memory, for a caller that
- * discards it once compressed).
  */
-export function writeRafsV6(
-  tree: FsTree,
-  layerBlobs: NydusBlob[],
-  opts: NydusOptions,
-  merged = true,
-  alloc: (size: number) => Buffer = (size) => Buffer.alloc(size),
-): Buffer {
+export function writeRafsV6(tree: FsTree, layerBlobs: NydusBlob[], opts: NydusOptions, merged = true): Buffer {
   const blobs = merged ? layerBlobs.filter((b) => b.chunks.length > 0) : layerBlobs;
   // Chunk references carry the layer index; the bootstrap's device numbering is the table position.
   const tableIndex = new Map(blobs.map((b, i) => [b.index, i]));
@@ -262,7 +254,7 @@ export function writeRafsV6(
   }
   // The chunk table follows the inodes and data at a 4 KiB boundary (RafsV6SuperBlockExt::validate).
   const chunkTableOffset = block * BLOCK;
-  const image = alloc(alignUp(chunkTableOffset + chunkTableSize, BLOCK));
+  const image = Buffer.alloc(alignUp(chunkTableOffset + chunkTableSize, BLOCK));
   /** Where byte `at` of inode i's data goes in the image. */
   const dataAt = (i: number, at: number) =>
     at < wholeOf(i) ? blkaddrs[i] * BLOCK + at : offsets[i] + INODE_SIZE + xattrBodies[i].length + at - wholeOf(i);
