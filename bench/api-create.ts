@@ -4,9 +4,10 @@
  * BENCH_SECONDS (5). The reference, in the same run: a bare Express JSON POST route answering
  * the same body. Prints requests/s and p50/p99 of both, and the ratio (target ≥ 40 %, p99 ≤ 50 ms).
  * A second reference tells what the components themselves allow: an Express route doing only
- * what a durable create cannot do without — the token row read, the job row written and queued
- * with BullMQ, a worker in the process reading and finishing each row — on the same MariaDB and
- * Redis, with none of the gateway's code.
+ * what a durable create cannot do without — the token row read, the manifest's digest asked of
+ * the registry (Harbor's URL names a tag), the job row written and queued with BullMQ, a worker
+ * in the process reading the row, the manifest and finishing the row — on the same MariaDB,
+ * Redis and registry address, with none of the gateway's code.
  * The clients run in a process of their own, so a CPU profile of this one is the server's alone.
  */
 import { summary } from './support';
@@ -17,7 +18,7 @@ import { promisify } from 'node:util';
 import { Queue, Worker } from 'bullmq';
 import { createHash } from 'node:crypto';
 import { createPool } from 'mysql2/promise';
-import { Pool } from 'undici';
+import { Agent, Pool } from 'undici';
 import { TestGateway } from '../test/support/gateway';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -101,9 +102,10 @@ async function listenAndLoad(app: express.Express, authorization?: string): Prom
 }
 
 /**
- * The floor the required components set: per request the token read, one INSERT and one BullMQ
- * add, and per job a worker's read and UPDATE, over plain mysql2 and BullMQ (what Harbor's create
- * needs to be durable and run), in the gateway's database and Redis while the gateway is idle.
+ * The floor the required components set: per request the token read, a manifest HEAD, one INSERT
+ * and one BullMQ add, and per job a worker's read, manifest GET and UPDATE, over plain mysql2,
+ * undici and BullMQ (what Harbor's create needs to be durable, pinned and run), in the gateway's
+ * database and Redis while the gateway is idle.
  */
 async function componentFloor(g: TestGateway, token: string): Promise<Figures> {
   const { host, port, username: user, password, database } = g.config.database;
@@ -111,6 +113,13 @@ async function componentFloor(g: TestGateway, token: string): Promise<Figures> {
   const connection = { host: g.config.redis.host, port: g.config.redis.port, maxRetriesPerRequest: null };
   const name = `bench-floor-${process.pid}`;
   const queue = new Queue(name, { connection });
+  const registry = new Agent();
+  // The address the jobs' URLs name: nothing listens, as for the gateway's jobs.
+  const manifest = (method: 'HEAD' | 'GET', url: string) =>
+    registry.request({ origin: new URL(url).origin, path: new URL(url).pathname, method }).then(
+      (r) => r.body.dump(),
+      () => undefined,
+    );
   await db.query(
     'CREATE TABLE IF NOT EXISTS bench_floor (id BIGINT AUTO_INCREMENT PRIMARY KEY, args JSON NOT NULL,' +
       ' state VARCHAR(16) NOT NULL, created_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),' +
@@ -119,7 +128,10 @@ async function componentFloor(g: TestGateway, token: string): Promise<Figures> {
   const worker = new Worker<{ id: number }>(
     name,
     async (job) => {
-      await db.query('SELECT * FROM bench_floor WHERE id = ?', [job.data.id]);
+      const [rows] = await db.query('SELECT * FROM bench_floor WHERE id = ?', [job.data.id]);
+      // MariaDB's JSON is text on the wire.
+      const args = (rows as { args: string }[])[0].args;
+      await manifest('GET', (JSON.parse(args) as { url: string }).url);
       await db.query("UPDATE bench_floor SET state = 'FAILURE' WHERE id = ?", [job.data.id]);
     },
     { connection, concurrency: g.config.preheat.jobConcurrency },
@@ -137,6 +149,7 @@ async function componentFloor(g: TestGateway, token: string): Promise<Figures> {
           [hash],
         );
         if ((tokens as unknown[]).length !== 1) throw new Error('the bench token was not found');
+        await manifest('HEAD', (body.args as { url: string }).url);
         const [row] = await db.query("INSERT INTO bench_floor (args, state) VALUES (?, 'PENDING')", [
           JSON.stringify(body.args),
         ]);
@@ -149,6 +162,7 @@ async function componentFloor(g: TestGateway, token: string): Promise<Figures> {
     return await listenAndLoad(app, `Bearer ${token}`);
   } finally {
     await worker.close();
+    await registry.close();
     await queue.obliterate({ force: true });
     await queue.close();
     await db.query('DROP TABLE bench_floor');
