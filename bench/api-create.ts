@@ -1,8 +1,10 @@
 /**
  * Job creation on the provider API: Harbor 2.13+'s `POST /oapi/v1/jobs` (a job token, a new
- * image each time, workers running in the same process), BENCH_CONCURRENCY (20) clients for
- * BENCH_SECONDS (5). The reference, in the same run: a bare Express JSON POST route answering
- * the same body. Prints requests/s and p50/p99 of both, and the ratio (target ≥ 40 %, p99 ≤ 50 ms).
+ * image each time, preheat workers running), BENCH_CONCURRENCY (20) clients for BENCH_SECONDS
+ * (5): once with the workers in the gateway's own process, once with a worker process of its own
+ * as docker-compose runs it (the verdict). The reference, in the same run: a bare Express JSON
+ * POST route answering the same body. Prints requests/s and p50/p99 of each, and the ratio
+ * (target ≥ 40 %, p99 ≤ 50 ms).
  * A second reference tells what the components themselves allow: an Express route doing only
  * what a durable create cannot do without — the token row read, the manifest's digest asked of
  * the registry (Harbor's URL names a tag), the job row written and queued with BullMQ, a worker
@@ -20,6 +22,10 @@ import { createHash } from 'node:crypto';
 import { createPool } from 'mysql2/promise';
 import { Agent, Pool } from 'undici';
 import { TestGateway } from '../test/support/gateway';
+import { startPreheatWorkers, stopWorkers } from './worker-processes';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);
@@ -170,43 +176,62 @@ async function componentFloor(g: TestGateway, token: string): Promise<Figures> {
   }
 }
 
-async function main(): Promise<void> {
-  const reference = await bareExpress();
+/**
+ * The gateway's creates, its preheat workers either in its own process (`server.runWorkers`, a
+ * single-process install) or in a process of their own, as docker-compose runs them (the
+ * manager with `RUN_WORKERS=false` and a preheat worker).
+ */
+async function gatewayCreates(inProcess: boolean): Promise<Figures> {
+  const dir = mkdtempSync(join(tmpdir(), 'accel-bench-create-'));
   const g = await TestGateway.start({
     logLevel: 'error',
     registry: { allowed: ['127.0.0.1:*'] },
-    server: { runWorkers: process.env.BENCH_WORKERS !== '0' },
+    server: { runWorkers: inProcess },
     database: { poolSize: Number(process.env.BENCH_DB_POOL ?? 10) },
   });
-  let gateway: Figures;
-  let floor: Figures;
+  const workers = inProcess ? [] : await startPreheatWorkers(g.config, 1, dir);
   try {
-    const token = await g.token(['job']);
-    floor = await componentFloor(g, token);
-    gateway = await load(g.url, `Bearer ${token}`);
+    return await load(g.url, `Bearer ${await g.token(['job'])}`);
+  } finally {
+    await stopWorkers(workers);
+    await g.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const reference = await bareExpress();
+  let floor: Figures;
+  const g = await TestGateway.start({ logLevel: 'error', server: { runWorkers: false } });
+  try {
+    floor = await componentFloor(g, await g.token(['job']));
   } finally {
     await g.stop();
   }
+  const inProcess = await gatewayCreates(true);
+  const gateway = await gatewayCreates(false);
   const line = (name: string, f: Figures) =>
-    `  ${name.padEnd(26)} ${f.rate.toFixed(0).padStart(6)} req/s  p50 ${f.p50.toFixed(1).padStart(6)} ms  p99 ${f.p99.toFixed(1).padStart(6)} ms`;
+    `  ${name.padEnd(36)} ${f.rate.toFixed(0).padStart(6)} req/s  p50 ${f.p50.toFixed(1).padStart(6)} ms  p99 ${f.p99.toFixed(1).padStart(6)} ms`;
   console.log(`api-create bench: POST /oapi/v1/jobs, ${CONCURRENCY} clients, ${SECONDS} s, workers running`);
   console.log(line('bare Express JSON POST', reference));
   console.log(line('components alone', floor));
-  console.log(line('gateway job create', gateway));
+  console.log(line('gateway, workers in its process', inProcess));
+  console.log(line('gateway, a worker process (compose)', gateway));
   const ratio = gateway.rate / reference.rate;
   console.log(
-    `  the components alone reach ${((100 * floor.rate) / reference.rate).toFixed(1)} % of bare Express; the gateway ${((100 * gateway.rate) / floor.rate).toFixed(0)} % of them`,
+    `  the components alone reach ${((100 * floor.rate) / reference.rate).toFixed(1)} % of bare Express; the gateway ${((100 * gateway.rate) / floor.rate).toFixed(0)} % of them (${((100 * inProcess.rate) / floor.rate).toFixed(0)} % with its workers in process)`,
   );
+  const meets = ratio >= 0.4 && gateway.p99 <= 50;
   summary({
     target: 'job create, 20 clients, workers running',
-    figure: `${gateway.rate.toFixed(0)} req/s, p99 ${gateway.p99.toFixed(0)} ms`,
+    figure: `${gateway.rate.toFixed(0)} req/s, p99 ${gateway.p99.toFixed(0)} ms (worker process)`,
     reference: `${reference.rate.toFixed(0)} req/s bare Express`,
     ratio: `${(100 * ratio).toFixed(1)} %`,
     goal: '≥ 40 %, p99 ≤ 50 ms',
-    meets: ratio >= 0.4 && gateway.p99 <= 50,
+    meets,
   });
   console.log(
-    `  ratio ${(100 * ratio).toFixed(1)} % of bare Express; ${ratio >= 0.4 && gateway.p99 <= 50 ? 'meets target' : 'below target'} (≥ 40 %, p99 ≤ 50 ms)`,
+    `  ratio ${(100 * ratio).toFixed(1)} % of bare Express (${((100 * inProcess.rate) / reference.rate).toFixed(1)} % with workers in process); ${meets ? 'meets target' : 'below target'} (≥ 40 %, p99 ≤ 50 ms)`,
   );
 }
 
