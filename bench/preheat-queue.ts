@@ -25,6 +25,7 @@ import {
   cpuMeter,
   describeCpu,
   downloadDirect,
+  shippedHealth,
   startReferenceHosts,
   summary,
 } from './support';
@@ -72,7 +73,7 @@ async function main(): Promise<void> {
       logLevel: 'error',
       server: { runWorkers: false },
       registry: { allowed: ['127.0.0.1:*'] },
-      preheat: { clusters: [cluster(1, seeds[1]), cluster(2, seeds[2])] },
+      preheat: { ...shippedHealth(), clusters: [cluster(1, seeds[1]), cluster(2, seeds[2])] },
     });
     const auth = { authorization: `Bearer ${await g.token(['job'])}` };
     const { host, port, username: user, password, database } = g.config.database;

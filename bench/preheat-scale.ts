@@ -19,7 +19,7 @@ import { TestGateway } from '../test/support/gateway';
 import { BuiltImage, image, push } from '../test/support/images';
 import { freePort } from '../test/support/env';
 import { RegistryFarm } from '../test/support/registry';
-import { cpuMeter, describeCpu, downloadDirect, startReferenceHosts, summary } from './support';
+import { cpuMeter, describeCpu, downloadDirect, shippedHealth, startReferenceHosts, summary } from './support';
 import { peakRssMiB, startPreheatWorkers, stopWorkers, workerStallMs } from './worker-processes';
 
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 200);
@@ -48,6 +48,7 @@ async function main(): Promise<void> {
       server: { runWorkers: false },
       registry: { allowed: ['127.0.0.1:*'] },
       preheat: {
+        ...shippedHealth(),
         clusters: [
           {
             id: 1,

@@ -7,7 +7,7 @@
  * Each path first runs BENCH_WARMUP images untimed (default: one round, BENCH_CONCURRENCY).
  * Prints per-image latency percentiles, throughput and the gateway/direct ratio.
  */
-import { cpuMeter, describeCpu, downloadDirect, startReferenceHosts, summary } from './support';
+import { cpuMeter, describeCpu, downloadDirect, shippedHealth, startReferenceHosts, summary } from './support';
 import { DragonflyClients } from '@accel/dragonfly';
 import { mapLimit } from '@accel/common';
 import { TestGateway } from '../test/support/gateway';
@@ -32,6 +32,7 @@ async function main(): Promise<void> {
     logLevel: 'error',
     registry: { allowed: ['127.0.0.1:*'] },
     preheat: {
+      ...shippedHealth(),
       clusters: [
         {
           id: 1,

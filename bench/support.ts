@@ -1,4 +1,5 @@
 import { cpus } from 'node:os';
+import { buildConfig } from '@accel/config';
 import { DEFAULT_FILTERED_QUERY_PARAMS, DragonflyClients } from '@accel/dragonfly';
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -43,6 +44,17 @@ export interface Timed {
 }
 
 /** Node flags a worker process runs with (scripts/lib/runtime-env.sh, via bench.sh); none when run alone. */
+/**
+ * Seed-peer and scheduler health as the gateway ships it. The suite's configuration asks a
+ * node's health on every use (healthCacheSeconds 0, so that tests see a node go down at once),
+ * which costs a preheat a gRPC health check and two state UPDATEs per job: not what a benchmark
+ * of the shipped gateway should count.
+ */
+export function shippedHealth(): { healthCacheSeconds: number; healthTimeoutMs: number } {
+  const { healthCacheSeconds, healthTimeoutMs } = buildConfig({ auth: { encryptionKey: 'k'.repeat(44) } }).preheat;
+  return { healthCacheSeconds, healthTimeoutMs };
+}
+
 export const workerNodeFlags = (): string[] => (process.env.ACCEL_WORKER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 
 /** The environment a worker process runs with (ACCEL_WORKER_ENV, `KEY=VALUE …`, via bench.sh); this one's when unset. */
