@@ -121,11 +121,13 @@ async function componentFloor(g: TestGateway, token: string): Promise<Figures> {
   const queue = new Queue(name, { connection });
   const registry = new Agent();
   // The address the jobs' URLs name: nothing listens, as for the gateway's jobs.
-  const manifest = (method: 'HEAD' | 'GET', url: string) =>
-    registry.request({ origin: new URL(url).origin, path: new URL(url).pathname, method }).then(
+  const manifest = (method: 'HEAD' | 'GET', url: string) => {
+    const { origin, pathname: path } = new URL(url);
+    return registry.request({ origin, path, method }).then(
       (r) => r.body.dump(),
       () => undefined,
     );
+  };
   await db.query(
     'CREATE TABLE IF NOT EXISTS bench_floor (id BIGINT AUTO_INCREMENT PRIMARY KEY, args JSON NOT NULL,' +
       ' state VARCHAR(16) NOT NULL, created_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),' +

@@ -71,20 +71,19 @@ async function main(): Promise<void> {
     );
     const direct = await directClient(join(dir, 'direct-pairs.json'), pairs);
     const registryPids = [registries.open.pid].filter((p): p is number => p !== undefined);
-    const parts = (self: string, others: Record<string, number[]> = {}) => ({
-      [self]: [process.pid],
-      ...others,
+    const parts = (own: Record<string, number[]>) => ({
+      ...own,
       'reference hosts': [hosts!.child.pid!],
       'docker-registry': registryPids,
     });
-    const directMeter = cpuMeter(parts('direct client', { 'direct client': [direct.pid] }));
+    const directMeter = cpuMeter(parts({ 'direct client': [direct.pid] }));
     const directMs = await direct.run();
     const directCpu = directMeter();
 
     const fetchesBefore = (await hosts.reads()).reads;
     stalls.enable();
     await workerStallMs(metricsPort); // a read resets the worker's maximum: from here on
-    const gatewayMeter = cpuMeter(parts('manager API', { 'preheat worker': [worker.pid!] }));
+    const gatewayMeter = cpuMeter(parts({ 'manager API': [process.pid], 'preheat worker': [worker.pid!] }));
     const t1 = Date.now();
     const token = await g.token(['job']);
     const created = await g.http<{ id: number }>('POST', '/oapi/v1/jobs', {
@@ -179,7 +178,12 @@ async function directRun(file: string): Promise<void> {
   const pairs = JSON.parse(readFileSync(file, 'utf8')) as Pair[];
   const clients = new DragonflyClients();
   process.stdout.write('ready\n');
-  await new Promise((resolve) => process.stdin.once('data', resolve));
+  // `go`, or the end of stdin when the bench gave up before its turn: nothing to do then.
+  const go = await new Promise<boolean>((resolve) => {
+    process.stdin.once('data', () => resolve(true));
+    process.stdin.once('end', () => resolve(false));
+  });
+  if (!go) return clients.onApplicationShutdown();
   const t0 = Date.now();
   await mapLimit(pairs, CONCURRENCY, ({ url, p }) => downloadDirect(clients, p, url));
   process.stdout.write(`${Date.now() - t0}\n`);

@@ -43,7 +43,6 @@ export interface Timed {
   stdout: string;
 }
 
-/** Node flags a worker process runs with (scripts/lib/runtime-env.sh, via bench.sh); none when run alone. */
 /**
  * Seed-peer and scheduler health as the gateway ships it. The suite's configuration asks a
  * node's health on every use (healthCacheSeconds 0, so that tests see a node go down at once),
@@ -55,6 +54,7 @@ export function shippedHealth(): { healthCacheSeconds: number; healthTimeoutMs: 
   return { healthCacheSeconds, healthTimeoutMs };
 }
 
+/** Node flags a worker process runs with (scripts/lib/runtime-env.sh, via bench.sh); none when run alone. */
 export const workerNodeFlags = (): string[] => (process.env.ACCEL_WORKER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 
 /** The environment a worker process runs with (ACCEL_WORKER_ENV, `KEY=VALUE …`, via bench.sh); this one's when unset. */
